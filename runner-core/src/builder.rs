@@ -1,0 +1,242 @@
+//! Configuring a runner before it starts.
+
+use std::fmt;
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_executor::Executor;
+
+use crate::diagnostic::{Diagnostic, Handler};
+use crate::runner::Runner;
+
+pub(crate) type ExecutorFactory = Box<dyn FnOnce() -> Arc<Executor<'static>> + Send>;
+
+/// Configures a [`Runner`]: debug mode, threads, Ctrl-C handling, shutdown, diagnostics.
+///
+/// Every setting has the default that `Runner::new()` uses; settings left open (`debug(None)`,
+/// no `threads`) are read from the environment (`RUNNER_DEBUG`, `RUNNER_THREADS`) by
+/// [`build`](Builder::build).
+///
+/// # Examples
+///
+/// ```
+/// use runner_core::Builder;
+/// use std::time::Duration;
+///
+/// let mut runner = Builder::new()
+///     .debug(true)
+///     .shutdown_timeout(Duration::from_secs(5))
+///     .build();
+/// assert!(runner.is_debug());
+/// assert_eq!(runner.run(async { 42 }), Ok(42));
+/// ```
+pub struct Builder {
+    pub(crate) debug: Option<bool>,
+    pub(crate) threads: Option<NonZeroUsize>,
+    pub(crate) handle_ctrl_c: bool,
+    pub(crate) shutdown_timeout: Duration,
+    pub(crate) slow_poll_threshold: Duration,
+    pub(crate) executor_factory: Option<ExecutorFactory>,
+    pub(crate) on_diagnostic: Option<Handler>,
+}
+
+impl Builder {
+    /// A builder with the defaults: debug mode and threads from the environment, Ctrl-C handled,
+    /// a 300 s shutdown timeout (asyncio's), a 100 ms slow-poll threshold, diagnostics on stderr.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runner = runner_core::Builder::new().build();
+    /// assert!(!runner.is_closed());
+    /// ```
+    pub fn new() -> Builder {
+        Builder {
+            debug: None,
+            threads: None,
+            handle_ctrl_c: true,
+            shutdown_timeout: Duration::from_secs(300),
+            slow_poll_threshold: Duration::from_millis(100),
+            executor_factory: None,
+            on_diagnostic: None,
+        }
+    }
+
+    /// Switches debug mode on (`true`) or off (`false`); `None` lets the `RUNNER_DEBUG`
+    /// environment variable decide (`1`, `true`, `yes`, `on` switch it on).
+    ///
+    /// In debug mode the runner reports slow polls and tasks cancelled at close, with the line
+    /// that spawned each task. Off, it pays nothing for them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runner = runner_core::Builder::new().debug(true).build();
+    /// assert!(runner.is_debug());
+    /// let runner = runner_core::Builder::new().debug(false).build();
+    /// assert!(!runner.is_debug());
+    /// ```
+    pub fn debug(mut self, debug: impl Into<Option<bool>>) -> Builder {
+        self.debug = debug.into();
+        self
+    }
+
+    /// Runs the executor on `threads` threads in all: the one that calls `run` (which also polls
+    /// the main future, so it need not be `Send`) and `threads - 1` worker threads named
+    /// `runner-worker-N`, started on first use and joined by `close`.
+    ///
+    /// Without this call, `RUNNER_THREADS` decides (a number, or `auto` for one thread per core),
+    /// and without that, one thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut runner = runner_core::Builder::new().threads(2).build();
+    /// assert_eq!(runner.run(async { runner_core::spawn(async { 7 }).await }), Ok(7));
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// Panics if `threads` is 0: the thread that calls `run` always counts.
+    #[track_caller]
+    pub fn threads(mut self, threads: usize) -> Builder {
+        match NonZeroUsize::new(threads) {
+            Some(threads) => self.threads = Some(threads),
+            None => panic!(
+                "Builder::threads(0): a runner needs at least one thread, the one that calls \
+                 run; use threads(1) for a single-threaded runner"
+            ),
+        }
+        self
+    }
+
+    /// Whether `run` handles Ctrl-C (SIGINT) by cancelling the main future (default `true`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut runner = runner_core::Builder::new().handle_ctrl_c(false).build();
+    /// assert_eq!(runner.run(async { 1 }), Ok(1));
+    /// ```
+    pub fn handle_ctrl_c(mut self, handle: bool) -> Builder {
+        self.handle_ctrl_c = handle;
+        self
+    }
+
+    /// How long `close` waits for blocking jobs still running (default 300 s, as asyncio's
+    /// `shutdown_default_executor`). Past it, `close` reports
+    /// [`Diagnostic::BlockingShutdownTimedOut`] and returns without them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let runner = runner_core::Builder::new()
+    ///     .shutdown_timeout(Duration::from_secs(1))
+    ///     .build();
+    /// ```
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Builder {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Makes the executor with `factory` instead of `Executor::new()`: asyncio's `loop_factory`.
+    ///
+    /// The factory is called once, when the runner first runs or is asked for its executor, and
+    /// [`Runner::executor`] returns exactly what it made.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use async_executor::Executor;
+    /// use std::sync::Arc;
+    ///
+    /// let executor = Arc::new(Executor::new());
+    /// let mine = executor.clone();
+    /// let mut runner = runner_core::Builder::new()
+    ///     .executor_factory(move || mine)
+    ///     .build();
+    /// assert!(Arc::ptr_eq(&runner.executor().unwrap(), &executor));
+    /// ```
+    pub fn executor_factory(
+        mut self,
+        factory: impl FnOnce() -> Arc<Executor<'static>> + Send + 'static,
+    ) -> Builder {
+        self.executor_factory = Some(Box::new(factory));
+        self
+    }
+
+    /// Sends every [`Diagnostic`] to `handler` instead of printing it on stderr.
+    ///
+    /// The handler runs on whichever thread noticed the problem, so it must be quick and must
+    /// not block.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runner = runner_core::Builder::new()
+    ///     .on_diagnostic(|d| eprintln!("[app] {d}"))
+    ///     .build();
+    /// ```
+    pub fn on_diagnostic(
+        mut self,
+        handler: impl Fn(&Diagnostic) + Send + Sync + 'static,
+    ) -> Builder {
+        self.on_diagnostic = Some(Arc::new(handler));
+        self
+    }
+
+    /// In debug mode, a single poll longer than this is reported as
+    /// [`Diagnostic::SlowPoll`] (default 100 ms, as asyncio's `slow_callback_duration`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let runner = runner_core::Builder::new()
+    ///     .debug(true)
+    ///     .slow_poll_threshold(Duration::from_millis(20))
+    ///     .build();
+    /// ```
+    pub fn slow_poll_threshold(mut self, threshold: Duration) -> Builder {
+        self.slow_poll_threshold = threshold;
+        self
+    }
+
+    /// Builds the runner. Nothing heavy happens yet: the executor and threads start on first use.
+    ///
+    /// Settings left to the environment are read here.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut runner = runner_core::Builder::new().build();
+    /// assert_eq!(runner.run(async { "done" }), Ok("done"));
+    /// ```
+    pub fn build(self) -> Runner {
+        Runner::from_builder(self)
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Builder {
+        Builder::new()
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("debug", &self.debug)
+            .field("threads", &self.threads)
+            .field("handle_ctrl_c", &self.handle_ctrl_c)
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("slow_poll_threshold", &self.slow_poll_threshold)
+            .field("executor_factory", &self.executor_factory.is_some())
+            .field("on_diagnostic", &self.on_diagnostic.is_some())
+            .finish()
+    }
+}

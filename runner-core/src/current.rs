@@ -1,0 +1,70 @@
+//! Which runner the current thread belongs to, so that `spawn` and friends need no handle.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use async_executor::{Executor, LocalExecutor};
+
+use crate::shared::Shared;
+
+/// How the current thread serves its runner.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// The thread is inside `Runner::run` or `close`, or is a worker: it drives the executor, so
+    /// blocking it on another runner would stall this one.
+    Driving,
+    /// A blocking job of the runner's: it may spawn, and it may start a runner of its own.
+    Blocking,
+}
+
+#[derive(Clone)]
+pub(crate) struct Current {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) executor: Arc<Executor<'static>>,
+    /// The executor for `spawn_local` tasks of this thread; `None` on blocking threads.
+    pub(crate) local: Option<Rc<LocalExecutor<'static>>>,
+    pub(crate) role: Role,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Current>> = const { RefCell::new(None) };
+}
+
+/// Makes `current` this thread's runner until the guard drops, then restores the one before.
+pub(crate) fn enter(current: Current) -> EnterGuard {
+    EnterGuard {
+        previous: CURRENT.with(|c| c.replace(Some(current))),
+    }
+}
+
+pub(crate) struct EnterGuard {
+    previous: Option<Current>,
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        // `try_with`: the guard of a worker thread may drop while its thread-locals are torn down.
+        let _ = CURRENT.try_with(|c| c.replace(previous));
+    }
+}
+
+/// Runs `f` with this thread's runner, if it has one.
+pub(crate) fn with<R>(f: impl FnOnce(Option<&Current>) -> R) -> R {
+    CURRENT.with(|c| f(c.borrow().as_ref()))
+}
+
+/// Whether a runner is driving its executor on this thread right now.
+pub(crate) fn is_driving() -> bool {
+    with(|c| c.is_some_and(|c| c.role == Role::Driving))
+}
+
+/// The panic for a spawn function called where no runner runs.
+#[track_caller]
+pub(crate) fn no_runner(function: &str) -> ! {
+    panic!(
+        "runner::{function} was called outside of a runner: it must be called from code running \
+         inside Runner::run, runner::run or #[runner::main] (including the tasks they spawn)"
+    )
+}

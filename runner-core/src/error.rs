@@ -1,0 +1,50 @@
+//! The errors a run can end with.
+
+use std::fmt;
+
+/// Why [`Runner::run`](crate::Runner::run) or [`run`](crate::run) did not return the future's
+/// output.
+///
+/// A panic in the main future is not a `RunError`: it propagates out of `run` as a panic, after
+/// the runner has cleaned up.
+///
+/// # Examples
+///
+/// ```
+/// use runner_core::{RunError, Runner};
+///
+/// let mut runner = Runner::new();
+/// runner.close();
+/// assert_eq!(runner.run(async {}), Err(RunError::Closed));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RunError {
+    /// `run` was called on a thread that is already inside a runner's `run`.
+    ///
+    /// Blocking a thread that drives an executor on another executor would stall every task of
+    /// the outer one; await the future instead, or use [`spawn_blocking`](crate::spawn_blocking).
+    Nested,
+    /// The runner was closed; a closed runner runs nothing. Build a new one.
+    Closed,
+    /// Ctrl-C (SIGINT) arrived while the main future was pending; the main future was cancelled
+    /// (dropped), so its destructors ran.
+    Interrupted,
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RunError::Nested => {
+                "cannot start a runner while another runner is running on this thread \
+                 (await the future instead, or move the blocking work to spawn_blocking)"
+            }
+            RunError::Closed => {
+                "the runner is closed and cannot run anything more (build a new Runner)"
+            }
+            RunError::Interrupted => "the run was interrupted by Ctrl-C (SIGINT)",
+        })
+    }
+}
+
+impl std::error::Error for RunError {}

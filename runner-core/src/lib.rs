@@ -1,0 +1,87 @@
+//! The runtime behind [`runner`](https://docs.rs/runner): Python's `asyncio.run` and
+//! `asyncio.Runner` for Rust, on the smol family of crates.
+//!
+//! Most programs use the `runner` facade and its `#[runner::main]` / `#[runner::test]`
+//! attributes; this crate is what they call.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! let total = runner_core::run(async {
+//!     let tasks: Vec<_> = (1..=3)
+//!         .map(|i| runner_core::spawn(async move {
+//!             runner_core::sleep(Duration::from_millis(i)).await;
+//!             i
+//!         }))
+//!         .collect();
+//!     let blocking = runner_core::spawn_blocking(|| 10);
+//!     let mut sum = blocking.await;
+//!     for task in tasks {
+//!         sum += task.await;
+//!     }
+//!     sum
+//! });
+//! assert_eq!(total, Ok(16));
+//! ```
+
+#![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
+
+mod blocking;
+mod builder;
+mod current;
+mod diagnostic;
+mod env;
+mod error;
+mod panic;
+mod registry;
+mod runner;
+mod shared;
+#[doc(hidden)]
+pub mod signal;
+mod task;
+mod workers;
+
+use std::time::Duration;
+
+pub use crate::blocking::spawn_blocking;
+pub use crate::builder::Builder;
+pub use crate::diagnostic::{Diagnostic, TaskInfo};
+pub use crate::env::{DEBUG_VAR, THREADS_VAR};
+pub use crate::error::RunError;
+pub use crate::panic::TaskPanic;
+pub use crate::runner::{run, Runner};
+pub use crate::task::{spawn, spawn_local, Task};
+pub use async_io::Timer;
+
+/// Sleeps for `duration`: a [`Timer`] that fires once.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// runner_core::run(async {
+///     let start = Instant::now();
+///     runner_core::sleep(Duration::from_millis(10)).await;
+///     assert!(start.elapsed() >= Duration::from_millis(10));
+/// })
+/// .unwrap();
+/// ```
+pub fn sleep(duration: Duration) -> Timer {
+    Timer::after(duration)
+}
+
+/// Whether the runner the current code runs in is in debug mode (`false` outside any runner).
+///
+/// # Examples
+///
+/// ```
+/// assert!(!runner_core::is_debug());
+/// let mut runner = runner_core::Builder::new().debug(true).build();
+/// assert_eq!(runner.run(async { runner_core::is_debug() }), Ok(true));
+/// ```
+pub fn is_debug() -> bool {
+    current::with(|c| c.is_some_and(|c| c.shared.debug))
+}

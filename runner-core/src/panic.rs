@@ -1,0 +1,154 @@
+//! Panics of spawned tasks: propagated to whoever awaits the task, reported when nobody does.
+//!
+//! async-executor hands a task's panic to the `Task` handle that awaits it, and silently drops it
+//! when the handle was detached. To tell the two apart without a handle type of our own, a task's
+//! panic travels as a [`TaskPanic`] payload: whoever retrieves it at a `run` boundary unwraps it,
+//! and one that is dropped unretrieved (a detached task) reports itself from its destructor.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::diagnostic::{Diagnostic, TaskInfo};
+use crate::shared::Shared;
+
+/// The panic payload of a task spawned through `runner`.
+///
+/// When a task panics, awaiting its [`Task`](crate::Task) handle resumes the panic with this
+/// payload; `run` unwraps it again, so a panic that escapes the main future carries the original
+/// payload and `#[should_panic(expected = "...")]` sees the original message. Code that catches a
+/// task's panic inside async code (`catch_unwind` around `task.await`) receives a `TaskPanic`:
+/// [`message`](TaskPanic::message) gives the text, [`into_payload`](TaskPanic::into_payload) the
+/// original payload. A `TaskPanic` dropped without `into_payload` counts as unretrieved and is
+/// reported as [`Diagnostic::TaskPanicked`].
+///
+/// # Examples
+///
+/// ```
+/// use futures_lite::FutureExt;
+/// use runner_core::TaskPanic;
+/// use std::panic::AssertUnwindSafe;
+///
+/// # std::panic::set_hook(Box::new(|_| {}));
+/// runner_core::run(async {
+///     let task = runner_core::spawn(async { panic!("boom") });
+///     let payload = AssertUnwindSafe(task).catch_unwind().await.unwrap_err();
+///     let panic = payload.downcast::<TaskPanic>().unwrap();
+///     assert_eq!(panic.message(), "boom");
+///     let original = panic.into_payload();
+///     assert_eq!(*original.downcast::<&str>().unwrap(), "boom");
+/// })
+/// .unwrap();
+/// ```
+pub struct TaskPanic {
+    payload: Option<Box<dyn Any + Send>>,
+    task: TaskInfo,
+    shared: Arc<Shared>,
+}
+
+impl TaskPanic {
+    /// Wraps a task's panic payload; one that already is a `TaskPanic` (the task awaited another
+    /// task that panicked) now belongs to this task.
+    pub(crate) fn wrap(
+        payload: Box<dyn Any + Send>,
+        task: TaskInfo,
+        shared: Arc<Shared>,
+    ) -> Box<dyn Any + Send> {
+        let payload = unwrap(payload);
+        Box::new(TaskPanic {
+            payload: Some(payload),
+            task,
+            shared,
+        })
+    }
+
+    /// The panic message, as the panic hook printed it (`"Box<dyn Any>"` when the payload was not
+    /// a string).
+    ///
+    /// # Examples
+    ///
+    /// See [`TaskPanic`].
+    pub fn message(&self) -> &str {
+        self.payload.as_deref().map_or("", message_of)
+    }
+
+    /// The task that panicked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::FutureExt;
+    /// use runner_core::TaskPanic;
+    /// use std::panic::AssertUnwindSafe;
+    ///
+    /// # std::panic::set_hook(Box::new(|_| {}));
+    /// runner_core::run(async {
+    ///     let line = line!() + 1;
+    ///     let task = runner_core::spawn(async { panic!("boom") });
+    ///     let payload = AssertUnwindSafe(task).catch_unwind().await.unwrap_err();
+    ///     let panic = payload.downcast::<TaskPanic>().unwrap();
+    ///     assert_eq!(panic.task().spawned_at.line(), line);
+    ///     drop(panic.into_payload());
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn task(&self) -> TaskInfo {
+        self.task
+    }
+
+    /// The original payload, as `panic!` made it; the panic counts as retrieved.
+    ///
+    /// # Examples
+    ///
+    /// See [`TaskPanic`].
+    pub fn into_payload(mut self) -> Box<dyn Any + Send> {
+        self.payload.take().unwrap_or_else(|| Box::new(()))
+    }
+}
+
+impl Drop for TaskPanic {
+    fn drop(&mut self) {
+        if let Some(payload) = self.payload.take() {
+            self.shared.report(Diagnostic::TaskPanicked {
+                task: self.task,
+                message: message_of(&*payload).to_owned(),
+            });
+        }
+    }
+}
+
+impl fmt::Debug for TaskPanic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskPanic")
+            .field("task", &self.task)
+            .field("message", &self.message())
+            .finish()
+    }
+}
+
+impl fmt::Display for TaskPanic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} panicked: {}", self.task, self.message())
+    }
+}
+
+/// The original payload of a panic that may have come out of a task.
+pub(crate) fn unwrap(payload: Box<dyn Any + Send>) -> Box<dyn Any + Send> {
+    match payload.downcast::<TaskPanic>() {
+        Ok(task_panic) => task_panic.into_payload(),
+        Err(payload) => payload,
+    }
+}
+
+/// The text of a panic payload, the way the standard panic hook finds it.
+pub(crate) fn message_of(payload: &(dyn Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else if let Some(p) = payload.downcast_ref::<TaskPanic>() {
+        p.message()
+    } else {
+        "Box<dyn Any>"
+    }
+}

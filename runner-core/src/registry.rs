@@ -1,0 +1,80 @@
+//! The runner's own count of its live tasks, so that `close` can cancel every one of them.
+//!
+//! async-executor only cancels tasks when the executor itself is dropped, and a user may hold
+//! the executor (`Runner::executor`) past `close`. So each task wrapper counts itself while its
+//! future is alive, and leaves its waker here the first time it returns `Pending`. `close` sets
+//! `closing`, wakes every registered task, and drives the executor until the count is zero: each
+//! woken wrapper sees `closing` and drops its future. Tasks that finish on their first poll never
+//! touch the lock.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::task::Waker;
+
+use event_listener::Event;
+use slab::Slab;
+
+#[derive(Default)]
+pub(crate) struct TaskRegistry {
+    closing: AtomicBool,
+    live: AtomicUsize,
+    wakers: Mutex<Slab<Waker>>,
+    all_gone: Event,
+}
+
+impl TaskRegistry {
+    /// A task wrapper was created: its future is alive.
+    pub(crate) fn task_started(&self) {
+        self.live.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// A task's future finished, panicked or was dropped.
+    pub(crate) fn task_gone(&self, key: Option<usize>) {
+        if let Some(key) = key {
+            self.lock().try_remove(key);
+        }
+        if self.live.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.all_gone.notify(usize::MAX);
+        }
+    }
+
+    /// Leaves a pending task's waker so that `close` can wake it; returns the key to remove it.
+    pub(crate) fn register(&self, waker: &Waker) -> usize {
+        let key = self.lock().insert(waker.clone());
+        // `close` may have woken everybody just before the insert: then wake ourselves, or this
+        // task would sleep through its own cancellation.
+        if self.is_closing() {
+            waker.wake_by_ref();
+        }
+        key
+    }
+
+    pub(crate) fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::SeqCst)
+    }
+
+    /// Starts cancelling: every registered task is woken and drops its future when polled.
+    pub(crate) fn begin_close(&self) {
+        self.closing.store(true, Ordering::SeqCst);
+        let wakers: Vec<Waker> = self.lock().iter().map(|(_, w)| w.clone()).collect();
+        wakers.into_iter().for_each(Waker::wake);
+    }
+
+    /// Resolves once no task's future is alive.
+    pub(crate) async fn all_gone(&self) {
+        loop {
+            if self.live.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            let listener = self.all_gone.listen();
+            if self.live.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            listener.await;
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Slab<Waker>> {
+        self.wakers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}

@@ -1,0 +1,375 @@
+//! `Runner` and `run`: asyncio's `Runner` and `asyncio.run`.
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::num::NonZeroUsize;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_executor::{Executor, LocalExecutor};
+
+use crate::builder::{Builder, ExecutorFactory};
+use crate::current::{self, Current, Role};
+use crate::diagnostic::{Diagnostic, Handler};
+use crate::env;
+use crate::error::RunError;
+use crate::panic;
+use crate::shared::Shared;
+use crate::task::Instrumented;
+use crate::workers::Workers;
+
+/// Runs a future to completion on a fresh runner, then closes the runner: `asyncio.run`.
+///
+/// The future runs on the calling thread, so it need not be `Send`. Tasks it spawned and left
+/// running are cancelled when the runner closes, and blocking jobs are waited for (up to the
+/// 300 s default shutdown timeout). Ctrl-C cancels the future and returns
+/// [`RunError::Interrupted`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let answer = runner_core::run(async {
+///     runner_core::sleep(Duration::from_millis(1)).await;
+///     42
+/// });
+/// assert_eq!(answer, Ok(42));
+/// ```
+///
+/// # Errors
+///
+/// [`RunError::Nested`] when called inside another runner's `run` on this thread;
+/// [`RunError::Interrupted`] after Ctrl-C.
+///
+/// # Panics
+///
+/// A panic in the future propagates, after the runner has closed.
+#[track_caller]
+pub fn run<F: IntoFuture>(future: F) -> Result<F::Output, RunError> {
+    let mut runner = Runner::new();
+    let output = runner.run(future);
+    runner.close();
+    output
+}
+
+/// Runs futures on one executor, one `run` after another: `asyncio.Runner`.
+///
+/// A runner starts lazily (building one allocates nothing heavy), keeps its executor and the
+/// tasks spawned in one `run` alive into the next, and [`close`](Runner::close)s when dropped.
+/// Closing cancels the tasks still pending (their destructors run before `close` returns), waits
+/// for blocking jobs up to the shutdown timeout, and stops the worker threads.
+///
+/// A runner is not `Send`: tasks spawned with [`spawn_local`](crate::spawn_local) live on the
+/// thread that calls `run`.
+///
+/// # Examples
+///
+/// ```
+/// use runner_core::Runner;
+///
+/// let mut runner = Runner::new();
+/// let first = runner.run(async { 1 }).unwrap();
+/// let second = runner.run(async { 2 }).unwrap();
+/// assert_eq!(first + second, 3);
+/// runner.close();
+/// assert!(runner.is_closed());
+/// ```
+///
+/// A runner never leaves its thread:
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>() {}
+/// assert_send::<runner_core::Runner>();
+/// ```
+pub struct Runner {
+    state: State,
+    debug: bool,
+    threads: NonZeroUsize,
+    handle_ctrl_c: bool,
+    shutdown_timeout: Duration,
+}
+
+enum State {
+    /// Built, not yet started: what starting it needs.
+    Idle(Box<Unstarted>),
+    Started(Started),
+    Closed,
+}
+
+struct Unstarted {
+    slow_poll_threshold: Duration,
+    executor_factory: Option<ExecutorFactory>,
+    on_diagnostic: Option<Handler>,
+}
+
+struct Started {
+    shared: Arc<Shared>,
+    executor: Arc<Executor<'static>>,
+    local: Rc<LocalExecutor<'static>>,
+    workers: Workers,
+}
+
+impl Runner {
+    /// A runner with the default settings; the same as `Builder::new().build()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut runner = runner_core::Runner::new();
+    /// assert_eq!(runner.run(async { 5 }), Ok(5));
+    /// ```
+    pub fn new() -> Runner {
+        Builder::new().build()
+    }
+
+    /// A [`Builder`] to configure a runner.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runner = runner_core::Runner::builder().debug(true).build();
+    /// assert!(runner.is_debug());
+    /// ```
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    pub(crate) fn from_builder(builder: Builder) -> Runner {
+        Runner {
+            debug: env::resolve_debug(builder.debug),
+            threads: env::resolve_threads(builder.threads),
+            handle_ctrl_c: builder.handle_ctrl_c,
+            shutdown_timeout: builder.shutdown_timeout,
+            state: State::Idle(Box::new(Unstarted {
+                slow_poll_threshold: builder.slow_poll_threshold,
+                executor_factory: builder.executor_factory,
+                on_diagnostic: builder.on_diagnostic,
+            })),
+        }
+    }
+
+    /// Runs `future` to completion on this runner and returns its output.
+    ///
+    /// The future is polled on the calling thread (it need not be `Send`) while the executor runs
+    /// the runner's tasks. Tasks still pending when it completes stay alive and keep running in
+    /// the next `run`. The runner starts on the first `run` (or [`executor`](Runner::executor)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut runner = runner_core::Runner::new();
+    /// let (tx, rx) = async_channel::unbounded();
+    /// runner.run(async move {
+    ///     runner_core::spawn(async move { tx.send("from the first run").await.unwrap() }).detach();
+    /// }).unwrap();
+    /// // The task spawned in the first run finishes in the second.
+    /// assert_eq!(runner.run(rx.recv()).unwrap(), Ok("from the first run"));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`RunError::Nested`] when this thread is already inside a runner's `run` (the outer run is
+    /// unaffected), [`RunError::Closed`] after [`close`](Runner::close), and
+    /// [`RunError::Interrupted`] when Ctrl-C cancelled the future.
+    ///
+    /// # Panics
+    ///
+    /// A panic in the future propagates out of `run` after the run has cleaned up; the runner
+    /// stays usable.
+    #[track_caller]
+    pub fn run<F: IntoFuture>(&mut self, future: F) -> Result<F::Output, RunError> {
+        let run_at = Location::caller();
+        if current::is_driving() {
+            return Err(RunError::Nested);
+        }
+        let started = self.start()?;
+        let main = Instrumented::main(future.into_future(), &started.shared, run_at);
+        Ok(started.drive(main))
+    }
+
+    /// Closes the runner: cancels its pending tasks, waits for its blocking jobs (up to the
+    /// shutdown timeout), stops its worker threads. Calling it again does nothing.
+    ///
+    /// In debug mode each cancelled task is reported with the line that spawned it; blocking
+    /// jobs still running after the timeout are always reported.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// struct SetOnDrop(Arc<AtomicBool>);
+    /// impl Drop for SetOnDrop {
+    ///     fn drop(&mut self) { self.0.store(true, Ordering::SeqCst) }
+    /// }
+    ///
+    /// let dropped = Arc::new(AtomicBool::new(false));
+    /// let guard = SetOnDrop(dropped.clone());
+    /// let mut runner = runner_core::Runner::new();
+    /// runner.run(async move {
+    ///     runner_core::spawn(async move {
+    ///         let _guard = guard;
+    ///         std::future::pending::<()>().await
+    ///     })
+    ///     .detach();
+    /// }).unwrap();
+    /// runner.close();
+    /// assert!(dropped.load(Ordering::SeqCst)); // the pending task was cancelled
+    /// runner.close(); // idempotent
+    /// ```
+    pub fn close(&mut self) {
+        if let State::Started(started) = std::mem::replace(&mut self.state, State::Closed) {
+            started.shut_down(self.shutdown_timeout);
+        }
+    }
+
+    /// Whether [`close`](Runner::close) has been called.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut runner = runner_core::Runner::new();
+    /// assert!(!runner.is_closed());
+    /// runner.close();
+    /// assert!(runner.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, State::Closed)
+    }
+
+    /// Whether this runner runs in debug mode: the builder's setting, or else `RUNNER_DEBUG`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(runner_core::Builder::new().debug(true).build().is_debug());
+    /// ```
+    pub fn is_debug(&self) -> bool {
+        self.debug
+    }
+
+    /// The runner's executor, starting the runner if needed: asyncio's `get_loop()`.
+    ///
+    /// Tasks spawned on it directly are not counted by the runner: `close` cancels them only if
+    /// it drops the last handle to the executor. Prefer [`spawn`](crate::spawn).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut runner = runner_core::Runner::new();
+    /// let executor = runner.executor().unwrap();
+    /// let task = executor.spawn(async { 1 + 1 });
+    /// assert_eq!(runner.run(task), Ok(2));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`RunError::Closed`] after [`close`](Runner::close).
+    pub fn executor(&mut self) -> Result<Arc<Executor<'static>>, RunError> {
+        Ok(self.start()?.executor.clone())
+    }
+
+    /// Starts the runner on first use: executor, worker threads.
+    fn start(&mut self) -> Result<&Started, RunError> {
+        if let State::Idle(_) = self.state {
+            // Closed while the factory runs: a factory that panics leaves a closed runner.
+            let State::Idle(unstarted) = std::mem::replace(&mut self.state, State::Closed) else {
+                unreachable!()
+            };
+            let Unstarted {
+                slow_poll_threshold,
+                executor_factory,
+                on_diagnostic,
+            } = *unstarted;
+            let executor = match executor_factory {
+                Some(factory) => factory(),
+                None => Arc::new(Executor::new()),
+            };
+            let shared = Arc::new(Shared::new(self.debug, slow_poll_threshold, on_diagnostic));
+            let workers = Workers::start(self.threads.get() - 1, &shared, &executor);
+            self.state = State::Started(Started {
+                shared,
+                executor,
+                local: Rc::new(LocalExecutor::new()),
+                workers,
+            });
+        }
+        match &self.state {
+            State::Started(started) => Ok(started),
+            _ => Err(RunError::Closed),
+        }
+    }
+}
+
+impl Started {
+    /// Polls `future` on this thread until it completes, running the executors meanwhile.
+    fn drive<F: Future>(&self, future: F) -> F::Output {
+        let _enter = current::enter(Current {
+            shared: self.shared.clone(),
+            executor: self.executor.clone(),
+            local: Some(self.local.clone()),
+            role: Role::Driving,
+        });
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            async_io::block_on(self.local.run(self.executor.run(future)))
+        }));
+        drop(_enter);
+        outcome.unwrap_or_else(|payload| resume_unwind(panic::unwrap(payload)))
+    }
+
+    fn shut_down(self, shutdown_timeout: Duration) {
+        self.shared.tasks.begin_close();
+        self.drive(self.shared.tasks.all_gone());
+        self.shared.mark_closed();
+        let Started {
+            shared,
+            executor,
+            local,
+            workers,
+        } = self;
+        workers.stop_and_join();
+        let pending = shared.blocking.wait_idle(shutdown_timeout);
+        if pending > 0 {
+            shared.report(Diagnostic::BlockingShutdownTimedOut {
+                pending,
+                timeout: shutdown_timeout,
+            });
+        }
+        // Last: dropping the executor frees the shells of cancelled tasks.
+        drop(local);
+        drop(executor);
+    }
+}
+
+impl Default for Runner {
+    fn default() -> Runner {
+        Runner::new()
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl fmt::Debug for Runner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.state {
+            State::Idle(_) => "idle",
+            State::Started(_) => "started",
+            State::Closed => "closed",
+        };
+        f.debug_struct("Runner")
+            .field("state", &state)
+            .field("debug", &self.debug)
+            .field("threads", &self.threads)
+            .field("handle_ctrl_c", &self.handle_ctrl_c)
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .finish()
+    }
+}

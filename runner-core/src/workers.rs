@@ -1,0 +1,82 @@
+//! The runner's worker threads: `threads - 1` extra threads that run its executor.
+
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use async_executor::{Executor, LocalExecutor};
+use event_listener::Event;
+
+use crate::current::{self, Current, Role};
+use crate::shared::Shared;
+
+pub(crate) struct Workers {
+    stop: Arc<Stop>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Workers {
+    /// Starts `count` workers named `runner-worker-1` to `runner-worker-{count}`.
+    pub(crate) fn start(
+        count: usize,
+        shared: &Arc<Shared>,
+        executor: &Arc<Executor<'static>>,
+    ) -> Self {
+        let stop = Arc::new(Stop::default());
+        let threads = (1..=count)
+            .map(|n| {
+                let (stop, shared, executor) = (stop.clone(), shared.clone(), executor.clone());
+                std::thread::Builder::new()
+                    .name(format!("runner-worker-{n}"))
+                    .spawn(move || work(&stop, shared, executor))
+                    .unwrap_or_else(|e| panic!("runner: could not start worker thread {n}: {e}"))
+            })
+            .collect();
+        Workers { stop, threads }
+    }
+
+    /// Stops every worker and waits for it to exit; its local tasks are gone by then.
+    pub(crate) fn stop_and_join(self) {
+        self.stop.set();
+        for thread in self.threads {
+            // A task's panic never reaches here (tasks catch their own); a worker that died of
+            // anything else has already printed why.
+            let _ = thread.join();
+        }
+    }
+}
+
+fn work(stop: &Stop, shared: Arc<Shared>, executor: Arc<Executor<'static>>) {
+    let local = Rc::new(LocalExecutor::new());
+    let _enter = current::enter(Current {
+        shared,
+        executor: executor.clone(),
+        local: Some(local.clone()),
+        role: Role::Driving,
+    });
+    async_io::block_on(local.run(executor.run(stop.wait())));
+}
+
+#[derive(Default)]
+struct Stop {
+    stopped: AtomicBool,
+    event: Event,
+}
+
+impl Stop {
+    fn set(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+        self.event.notify(usize::MAX);
+    }
+
+    async fn wait(&self) {
+        while !self.stopped.load(Ordering::SeqCst) {
+            let listener = self.event.listen();
+            if self.stopped.load(Ordering::SeqCst) {
+                break;
+            }
+            listener.await;
+        }
+    }
+}
