@@ -1,0 +1,390 @@
+//! `runner` against raw async-executor + async-io and tokio, on the same workloads, in one run.
+//!
+//! ```sh
+//! cargo run --release --manifest-path bench/Cargo.toml            # everything, one table
+//! cargo run --release --manifest-path bench/Cargo.toml -- yield   # workloads whose name matches
+//! cargo run --release --manifest-path bench/Cargo.toml -- --rounds 31 pingpong
+//! ```
+//!
+//! Each workload runs its implementations in interleaved rounds; the table shows the median
+//! nanoseconds per operation, the fastest and slowest round, and runner's reference row divided
+//! by each row (below 1: runner is faster). The targets of issue 8 are checked at the end.
+
+#![warn(rust_2018_idioms)]
+
+mod drivers;
+mod harness;
+mod workloads;
+
+use std::time::{Duration, Instant};
+
+use drivers::{RawDriver, RunnerDriver, TokioDriver};
+use harness::{Group, Measured, Row};
+use workloads::{fresh, timed, trivial, Blocking, Cpu, PingPong, SpawnJoin, Timers, Yield};
+
+const DEFAULT_ROUNDS: usize = 11;
+
+const RUNNER: &str = "runner";
+const RUNNER_DEBUG: &str = "runner debug";
+const RUNNER_CTRL_C: &str = "runner ctrl-c on";
+const RUNNER_T1: &str = "runner threads(1)";
+const RUNNER_T2: &str = "runner threads(2)";
+const RUNNER_TEST: &str = "runner test-style";
+const RAW: &str = "raw smol";
+const RAW_T2: &str = "raw smol 2 threads";
+const TOKIO: &str = "tokio current-thread";
+const TOKIO_MT: &str = "tokio multi-thread(2)";
+
+/// Every workload by name, in table order: the name is what the filter argument matches.
+const WORKLOADS: &[(&str, fn() -> Group)] = &[
+    ("lifecycle", lifecycle),
+    ("spawn_join", spawn_join),
+    ("yield", yield_),
+    ("pingpong", pingpong),
+    ("timers", timers),
+    ("blocking", blocking),
+    ("threads", threads),
+    ("test_overhead", test_overhead),
+];
+
+fn main() {
+    let (filters, rounds) = parse_args();
+    let selected = |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f));
+
+    let load_before = load_average();
+    let start = Instant::now();
+    println!("runner benchmark suite (issue 8)");
+    println!("date:    {}", date());
+    println!("machine: {} CPUs, {}", cpus(), cpu_model());
+    println!("load:    {load_before} (1, 5, 15 min) at start");
+    println!("rounds:  {rounds} interleaved, after one warm-up round; median of the rounds");
+    println!();
+    println!("{}", harness::HEADER);
+
+    let mut results = Vec::new();
+    for (name, group) in WORKLOADS {
+        if name == &"threads" && selected("context") {
+            // Keep the table's order: context comes before threads.
+            println!("{}", CONTEXT_TODO);
+        }
+        if !selected(name) {
+            continue;
+        }
+        let measured = harness::measure(group(), rounds);
+        print!("{}", harness::format(&measured));
+        results.push(measured);
+    }
+
+    println!();
+    println!("load:    {} at end; total {:.1} s", load_average(), start.elapsed().as_secs_f64());
+    println!();
+    print_targets(&results);
+}
+
+fn parse_args() -> (Vec<String>, usize) {
+    let mut filters = Vec::new();
+    let mut rounds = DEFAULT_ROUNDS;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--rounds" => {
+                rounds = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|&n| n > 0)
+                    .unwrap_or_else(|| usage("--rounds needs a number of at least 1"));
+            }
+            "--bench" => {} // passed by `cargo bench`
+            "-h" | "--help" => usage(""),
+            _ if arg.starts_with('-') => usage(&format!("unknown option {arg}")),
+            _ => filters.push(arg),
+        }
+    }
+    (filters, rounds)
+}
+
+fn usage(error: &str) -> ! {
+    if !error.is_empty() {
+        eprintln!("error: {error}");
+    }
+    let names: Vec<_> = WORKLOADS.iter().map(|(n, _)| *n).collect();
+    eprintln!(
+        "usage: runner-bench [--rounds N] [FILTER...]\n\
+         runs the workloads whose name contains any FILTER (all without one): {}",
+        names.join(", ")
+    );
+    std::process::exit(if error.is_empty() { 0 } else { 2 })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The workloads, as table groups.
+
+fn lifecycle() -> Group {
+    const N: usize = 1000;
+    let runner_with = |ctrl_c: bool| {
+        fresh(N, move || {
+            let mut runner = runner::Runner::builder()
+                .debug(false)
+                .threads(1)
+                .handle_ctrl_c(ctrl_c)
+                .build();
+            runner.run(trivial()).unwrap();
+            runner.close();
+        })
+    };
+    Group {
+        name: "lifecycle",
+        title: "lifecycle".into(),
+        ops: N as u64,
+        rows: vec![
+            row(RUNNER, runner_with(false)),
+            row(RUNNER_CTRL_C, runner_with(true)),
+            row(RAW, fresh(N, raw_lifecycle)),
+            row(TOKIO, fresh(N, tokio_lifecycle)),
+        ],
+    }
+}
+
+fn raw_lifecycle() {
+    let executor = async_executor::Executor::new();
+    async_io::block_on(executor.run(trivial()));
+}
+
+fn tokio_lifecycle() {
+    // What `#[tokio::test]` and `#[tokio::main(flavor = "current_thread")]` expand to.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(trivial());
+}
+
+fn spawn_join() -> Group {
+    const N: usize = 100_000;
+    Group {
+        name: "spawn_join",
+        title: "spawn_join 100k".into(),
+        ops: N as u64,
+        rows: vec![
+            row(RUNNER, timed(RunnerDriver::new(false, 1), SpawnJoin(N))),
+            row(RAW, timed(RawDriver::new(1), SpawnJoin(N))),
+            row(TOKIO, timed(TokioDriver::current_thread(), SpawnJoin(N))),
+        ],
+    }
+}
+
+fn yield_() -> Group {
+    const N: usize = 1_000_000;
+    Group {
+        name: "yield",
+        title: "yield 1M".into(),
+        ops: N as u64,
+        rows: vec![
+            row(RUNNER, timed(RunnerDriver::new(false, 1), Yield(N))),
+            row(RUNNER_DEBUG, timed(RunnerDriver::new(true, 1), Yield(N))),
+            row(RAW, timed(RawDriver::new(1), Yield(N))),
+            row(TOKIO, timed(TokioDriver::current_thread(), Yield(N))),
+        ],
+    }
+}
+
+fn pingpong() -> Group {
+    const ROUND_TRIPS: usize = 100_000;
+    Group {
+        name: "pingpong",
+        title: "pingpong 200k msgs".into(),
+        ops: 2 * ROUND_TRIPS as u64,
+        rows: vec![
+            row(RUNNER, timed(RunnerDriver::new(false, 1), PingPong(ROUND_TRIPS))),
+            row(RUNNER_DEBUG, timed(RunnerDriver::new(true, 1), PingPong(ROUND_TRIPS))),
+            row(RAW, timed(RawDriver::new(1), PingPong(ROUND_TRIPS))),
+            row(TOKIO, timed(TokioDriver::current_thread(), PingPong(ROUND_TRIPS))),
+        ],
+    }
+}
+
+fn timers() -> Group {
+    const N: usize = 20_000;
+    let work = || Timers(N, Duration::from_millis(1));
+    Group {
+        name: "timers",
+        title: "timers 20k x 1ms".into(),
+        ops: N as u64,
+        rows: vec![
+            row(RUNNER, timed(RunnerDriver::new(false, 1), work())),
+            row(RUNNER_DEBUG, timed(RunnerDriver::new(true, 1), work())),
+            row(RAW, timed(RawDriver::new(1), work())),
+            row(TOKIO, timed(TokioDriver::current_thread(), work())),
+        ],
+    }
+}
+
+fn blocking() -> Group {
+    const N: usize = 2_000;
+    Group {
+        name: "blocking",
+        title: "blocking 2k".into(),
+        ops: N as u64,
+        rows: vec![
+            row(RUNNER, timed(RunnerDriver::new(false, 1), Blocking(N))),
+            row(RAW, timed(RawDriver::new(1), Blocking(N))),
+            row(TOKIO, timed(TokioDriver::current_thread(), Blocking(N))),
+        ],
+    }
+}
+
+/// The row printed for the context workload until `runner::ContextVar` (issue 6) is merged.
+const CONTEXT_TODO: &str =
+    "context               TODO: needs runner::ContextVar (issue 6); see workloads.rs";
+
+fn threads() -> Group {
+    // 1000 tasks of about 50 µs each: 50 ms of work per round on one thread.
+    let work = || Cpu {
+        tasks: 1000,
+        iters: 25_000,
+    };
+    Group {
+        name: "threads",
+        title: "threads: 1000 cpu".into(),
+        ops: 1000,
+        rows: vec![
+            row(RUNNER_T1, timed(RunnerDriver::new(false, 1), work())),
+            row(RUNNER_T2, timed(RunnerDriver::new(false, 2), work())),
+            row(RAW, timed(RawDriver::new(1), work())),
+            row(RAW_T2, timed(RawDriver::new(2), work())),
+            row(TOKIO, timed(TokioDriver::current_thread(), work())),
+            row(TOKIO_MT, timed(TokioDriver::multi_thread(2), work())),
+        ],
+    }
+}
+
+fn test_overhead() -> Group {
+    const N: usize = 1000;
+    Group {
+        name: "test_overhead",
+        title: "test_overhead 1000".into(),
+        ops: N as u64,
+        rows: vec![
+            // What `#[runner::test]` expands to.
+            row(
+                RUNNER_TEST,
+                fresh(N, || {
+                    let mut runner = runner::Runner::builder()
+                        .debug(true)
+                        .handle_ctrl_c(false)
+                        .build();
+                    runner.run(trivial()).unwrap();
+                    runner.close();
+                }),
+            ),
+            row(RAW, fresh(N, raw_lifecycle)),
+            row(TOKIO, fresh(N, tokio_lifecycle)),
+        ],
+    }
+}
+
+fn row(label: &'static str, sample: workloads::Sampler) -> Row {
+    Row { label, sample }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The targets of issue 8, checked on this run's medians.
+
+fn print_targets(results: &[Measured]) {
+    let find = |name: &str| results.iter().find(|m| m.name == name);
+    let mut lines = Vec::new();
+    let mut check = |what: String, value: f64, limit: f64, at_most: bool| {
+        let met = if at_most { value <= limit } else { value >= limit };
+        let op = if at_most { "<=" } else { ">=" };
+        lines.push(format!(
+            "{what:<52} {value:>8.2}   {op} {limit:<6.2} {}",
+            if met { "met" } else { "MISSED" }
+        ));
+    };
+
+    // Debug off, one thread: within 1.15x of raw smol, and at or below tokio where raw is.
+    for m in results {
+        let (Some(runner), Some(raw)) = (m.get(RUNNER).or(m.get(RUNNER_T1)), m.get(RAW)) else {
+            continue;
+        };
+        check(format!("{}: runner / raw smol", m.name), runner / raw, 1.15, true);
+        if let Some(tokio) = m.get(TOKIO) {
+            if raw <= tokio {
+                check(
+                    format!("{}: runner / tokio current-thread (raw is faster)", m.name),
+                    runner / tokio,
+                    1.0,
+                    true,
+                );
+            }
+        }
+    }
+    if let Some(us) = find("lifecycle").and_then(|m| m.get(RUNNER_CTRL_C)) {
+        check("lifecycle: ctrl-c on, µs per run".into(), us / 1000.0, 25.0, true);
+    }
+    for (name, limit) in [("yield", 1.5), ("pingpong", 1.05), ("timers", 1.05)] {
+        if let Some(m) = find(name) {
+            if let (Some(on), Some(off)) = (m.get(RUNNER_DEBUG), m.get(RUNNER)) {
+                check(format!("{name}: runner debug / runner"), on / off, limit, true);
+            }
+        }
+    }
+    if let Some(m) = find("threads") {
+        if let (Some(t1), Some(t2)) = (m.get(RUNNER_T1), m.get(RUNNER_T2)) {
+            check("threads: throughput threads(2) / threads(1)".into(), t1 / t2, 1.7, false);
+        }
+        if let (Some(t2), Some(mt)) = (m.get(RUNNER_T2), m.get(TOKIO_MT)) {
+            println!("(info) threads: runner threads(2) / tokio multi-thread(2): {:.2}", t2 / mt);
+        }
+        if let (Some(raw1), Some(raw2)) = (m.get(RAW), m.get(RAW_T2)) {
+            println!("(info) threads: raw smol throughput 2 threads / 1 thread: {:.2}", raw1 / raw2);
+        }
+    }
+    if let Some(m) = find("test_overhead") {
+        if let (Some(test), Some(raw)) = (m.get(RUNNER_TEST), m.get(RAW)) {
+            println!("(info) test_overhead: runner test-style / raw smol: {:.2}", test / raw);
+        }
+    }
+    if !lines.is_empty() {
+        println!();
+        println!("{:<52} {:>8}   target", "target (issue 8)", "measured");
+        for line in lines {
+            println!("{line}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The machine, printed with the table.
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
+fn date() -> String {
+    std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|| "unknown date".into())
+}

@@ -1,0 +1,168 @@
+//! The workloads of issue 8, each written once against the `Spawner` interface so that every
+//! implementation runs exactly the same code.
+
+use std::future::Future;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use futures_lite::future::yield_now;
+
+use crate::drivers::{Driver, Spawner};
+
+/// One workload: the body of a main future, generic over the implementation.
+pub trait Work: 'static {
+    fn run<S: Spawner>(&self, spawner: S) -> impl Future<Output = ()>;
+}
+
+/// A timed sample: runs the workload once, returns how long it took.
+pub type Sampler = Box<dyn FnMut() -> Duration>;
+
+/// Starts `driver` (runtimes start lazily), then samples `work` on it.
+pub fn timed<D: Driver + 'static, W: Work>(mut driver: D, work: W) -> Sampler {
+    driver.block_on(async {});
+    Box::new(move || {
+        let spawner = driver.spawner();
+        let start = Instant::now();
+        driver.block_on(work.run(spawner));
+        start.elapsed()
+    })
+}
+
+/// Spawns `0` trivial tasks from the main future, then awaits them all.
+pub struct SpawnJoin(pub usize);
+
+impl Work for SpawnJoin {
+    async fn run<S: Spawner>(&self, spawner: S) {
+        let tasks: Vec<_> = (0..self.0)
+            .map(|i| spawner.spawn(async move { black_box(i) }))
+            .collect();
+        for task in tasks {
+            black_box(task.await);
+        }
+    }
+}
+
+/// One spawned task that yields `0` times: the cost of one poll, wake and reschedule.
+pub struct Yield(pub usize);
+
+impl Work for Yield {
+    async fn run<S: Spawner>(&self, spawner: S) {
+        let n = self.0;
+        spawner
+            .spawn(async move {
+                for _ in 0..n {
+                    yield_now().await;
+                }
+            })
+            .await;
+    }
+}
+
+/// Two tasks bouncing a counter over two bounded(1) async-channels: `0` round trips, so twice as
+/// many messages.
+pub struct PingPong(pub usize);
+
+impl Work for PingPong {
+    async fn run<S: Spawner>(&self, spawner: S) {
+        let n = self.0;
+        let (to_b, from_a) = async_channel::bounded::<usize>(1);
+        let (to_a, from_b) = async_channel::bounded::<usize>(1);
+        let a = spawner.spawn(async move {
+            for i in 0..n {
+                to_b.send(i).await.unwrap();
+                black_box(from_b.recv().await.unwrap());
+            }
+        });
+        let b = spawner.spawn(async move {
+            for _ in 0..n {
+                let v = from_a.recv().await.unwrap();
+                to_a.send(v).await.unwrap();
+            }
+        });
+        a.await;
+        b.await;
+    }
+}
+
+/// `0` tasks, each sleeping `1` once, all at the same time.
+pub struct Timers(pub usize, pub Duration);
+
+impl Work for Timers {
+    async fn run<S: Spawner>(&self, spawner: S) {
+        let tasks: Vec<_> = (0..self.0)
+            .map(|_| spawner.spawn(spawner.sleep(self.1)))
+            .collect();
+        for task in tasks {
+            task.await;
+        }
+    }
+}
+
+/// `0` trivial blocking jobs on the implementation's thread pool, all awaited.
+pub struct Blocking(pub usize);
+
+impl Work for Blocking {
+    async fn run<S: Spawner>(&self, spawner: S) {
+        let jobs: Vec<_> = (0..self.0)
+            .map(|i| spawner.spawn_blocking(move || black_box(i)))
+            .collect();
+        for job in jobs {
+            black_box(job.await);
+        }
+    }
+}
+
+/// `tasks` CPU-bound tasks of `iters` xorshift steps each (about 50 µs), spawned and awaited:
+/// what more threads should speed up.
+pub struct Cpu {
+    pub tasks: usize,
+    pub iters: u64,
+}
+
+impl Work for Cpu {
+    async fn run<S: Spawner>(&self, spawner: S) {
+        let iters = self.iters;
+        let tasks: Vec<_> = (0..self.tasks as u64)
+            .map(|i| spawner.spawn(async move { cpu_work(black_box(iters), i) }))
+            .collect();
+        let mut sum = 0u64;
+        for task in tasks {
+            sum = sum.wrapping_add(task.await);
+        }
+        black_box(sum);
+    }
+}
+
+fn cpu_work(iters: u64, seed: u64) -> u64 {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    for _ in 0..iters {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+    }
+    x
+}
+
+// TODO(issue 6, context variables): wire the "context" workload once `runner::ContextVar` is
+// merged. Intended shape, with `static VAR: runner::ContextVar<u64> = ContextVar::new("bench");`:
+// runner only (the peers have no inherited context variables), rows
+//   "runner", "runner var set"                 on Yield(1M) and SpawnJoin(100k),
+// where "var set" runs `VAR.set(1)` at the top of the main future before the same body, and the
+// target is that "runner" (feature present, no variable set) stays within noise of the yield and
+// spawn_join rows above, and "var set" is reported with its ratio. See `main.rs`, `context()`.
+
+/// `n` fresh runtimes, each built, given a trivial future, and shut down.
+pub fn fresh(n: usize, mut once: impl FnMut() + 'static) -> Sampler {
+    Box::new(move || {
+        let start = Instant::now();
+        for _ in 0..n {
+            once();
+        }
+        start.elapsed()
+    })
+}
+
+/// The trivial future of the lifecycle and test-overhead workloads.
+pub async fn trivial() -> u32 {
+    black_box(1) + 1
+}
