@@ -28,7 +28,7 @@ pub trait Spawner: Clone + Send + Sync + 'static {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static;
 
-    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send + 'static;
+    fn sleep(duration: Duration) -> impl Future<Output = ()> + Send + 'static;
 }
 
 /// Runs a main future to completion on the calling thread.
@@ -66,7 +66,7 @@ impl Spawner for RunnerSpawner {
         runner::spawn_blocking(f)
     }
 
-    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send + 'static {
+    fn sleep(duration: Duration) -> impl Future<Output = ()> + Send + 'static {
         let timer = runner::sleep(duration);
         async move {
             timer.await;
@@ -128,7 +128,7 @@ impl Spawner for RawSpawner {
         blocking::unblock(f)
     }
 
-    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send + 'static {
+    fn sleep(duration: Duration) -> impl Future<Output = ()> + Send + 'static {
         let timer = async_io::Timer::after(duration);
         async move {
             timer.await;
@@ -224,7 +224,7 @@ impl Spawner for TokioSpawner {
         TokioHandle(tokio::task::spawn_blocking(f))
     }
 
-    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send + 'static {
+    fn sleep(duration: Duration) -> impl Future<Output = ()> + Send + 'static {
         tokio::time::sleep(duration)
     }
 }

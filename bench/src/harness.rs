@@ -35,6 +35,8 @@ pub struct Stats {
     pub median: f64,
     pub min: f64,
     pub max: f64,
+    /// Process CPU time over wall time, median of the rounds: how many cores the row got.
+    pub cores: f64,
 }
 
 impl Measured {
@@ -47,30 +49,31 @@ impl Measured {
 pub fn measure(mut group: Group, rounds: usize) -> Measured {
     let n = group.rows.len();
     let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); n];
+    let mut cores: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); n];
     for round in 0..=rounds {
         for k in 0..n {
             let i = (k + round) % n;
+            let cpu = cpu_time_ns();
             let elapsed = (group.rows[i].sample)();
+            let cpu = cpu_time_ns() - cpu;
             if round > 0 {
-                samples[i].push(elapsed.as_nanos() as f64 / group.ops as f64);
+                let wall = elapsed.as_nanos() as f64;
+                samples[i].push(wall / group.ops as f64);
+                cores[i].push(cpu / wall);
             }
         }
     }
     let rows = group
         .rows
         .iter()
-        .zip(samples)
-        .map(|(row, mut s)| {
+        .zip(samples.iter_mut().zip(cores.iter_mut()))
+        .map(|(row, (s, c))| {
             s.sort_by(f64::total_cmp);
-            let median = if s.len() % 2 == 1 {
-                s[s.len() / 2]
-            } else {
-                (s[s.len() / 2 - 1] + s[s.len() / 2]) / 2.0
-            };
             let stats = Stats {
-                median,
+                median: median(s),
                 min: s[0],
                 max: s[s.len() - 1],
+                cores: median(c),
             };
             (row.label, stats)
         })
@@ -82,8 +85,31 @@ pub fn measure(mut group: Group, rounds: usize) -> Measured {
     }
 }
 
-pub const HEADER: &str =
-    "workload              implementation              median ns/op      min ns/op      max ns/op   runner ÷ row";
+fn median(s: &mut [f64]) -> f64 {
+    s.sort_by(f64::total_cmp);
+    if s.len() % 2 == 1 {
+        s[s.len() / 2]
+    } else {
+        (s[s.len() / 2 - 1] + s[s.len() / 2]) / 2.0
+    }
+}
+
+/// CPU time of the whole process (every thread), in nanoseconds.
+fn cpu_time_ns() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant Linux knows.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return f64::NAN;
+    }
+    ts.tv_sec as f64 * 1e9 + ts.tv_nsec as f64
+}
+
+pub const HEADER: &str = "workload              implementation              median ns/op    \
+                          min ns/op    max ns/op  cores  runner ÷ row";
 
 /// The table lines of one measured workload.
 pub fn format(m: &Measured) -> String {
@@ -93,10 +119,11 @@ pub fn format(m: &Measured) -> String {
         let title = if i == 0 { m.title.as_str() } else { "" };
         let _ = writeln!(
             out,
-            "{title:<21} {label:<26} {:>13} {:>14} {:>14} {:>14.2}",
+            "{title:<21} {label:<26} {:>13} {:>12} {:>12} {:>6.2} {:>13.2}",
             ns(s.median),
             ns(s.min),
             ns(s.max),
+            s.cores,
             reference / s.median,
         );
     }

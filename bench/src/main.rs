@@ -4,6 +4,8 @@
 //! cargo run --release --manifest-path bench/Cargo.toml            # everything, one table
 //! cargo run --release --manifest-path bench/Cargo.toml -- yield   # workloads whose name matches
 //! cargo run --release --manifest-path bench/Cargo.toml -- --rounds 31 pingpong
+//! # one row only, e.g. under a profiler:
+//! valgrind --tool=callgrind bench/target/release/runner-bench --rounds 1 --row "raw smol" yield
 //! ```
 //!
 //! Each workload runs its implementations in interleaved rounds; the table shows the median
@@ -48,7 +50,11 @@ const WORKLOADS: &[(&str, fn() -> Group)] = &[
 ];
 
 fn main() {
-    let (filters, rounds) = parse_args();
+    let Args {
+        filters,
+        rounds,
+        rows,
+    } = parse_args();
     let selected = |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f));
 
     let load_before = load_average();
@@ -70,7 +76,14 @@ fn main() {
         if !selected(name) {
             continue;
         }
-        let measured = harness::measure(group(), rounds);
+        let mut group = group();
+        if !rows.is_empty() {
+            group.rows.retain(|r| rows.iter().any(|l| l == r.label));
+            if group.rows.is_empty() {
+                continue;
+            }
+        }
+        let measured = harness::measure(group, rounds);
         print!("{}", harness::format(&measured));
         results.push(measured);
     }
@@ -81,9 +94,18 @@ fn main() {
     print_targets(&results);
 }
 
-fn parse_args() -> (Vec<String>, usize) {
+struct Args {
+    /// Workloads whose name contains one of these; all when empty.
+    filters: Vec<String>,
+    rounds: usize,
+    /// Only the rows with exactly these labels; all when empty.
+    rows: Vec<String>,
+}
+
+fn parse_args() -> Args {
     let mut filters = Vec::new();
     let mut rounds = DEFAULT_ROUNDS;
+    let mut rows = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -94,13 +116,18 @@ fn parse_args() -> (Vec<String>, usize) {
                     .filter(|&n| n > 0)
                     .unwrap_or_else(|| usage("--rounds needs a number of at least 1"));
             }
+            "--row" => rows.push(args.next().unwrap_or_else(|| usage("--row needs a label"))),
             "--bench" => {} // passed by `cargo bench`
             "-h" | "--help" => usage(""),
             _ if arg.starts_with('-') => usage(&format!("unknown option {arg}")),
             _ => filters.push(arg),
         }
     }
-    (filters, rounds)
+    Args {
+        filters,
+        rounds,
+        rows,
+    }
 }
 
 fn usage(error: &str) -> ! {
@@ -109,8 +136,9 @@ fn usage(error: &str) -> ! {
     }
     let names: Vec<_> = WORKLOADS.iter().map(|(n, _)| *n).collect();
     eprintln!(
-        "usage: runner-bench [--rounds N] [FILTER...]\n\
-         runs the workloads whose name contains any FILTER (all without one): {}",
+        "usage: runner-bench [--rounds N] [--row LABEL]... [FILTER...]\n\
+         runs the workloads whose name contains any FILTER (all without one): {}\n\
+         --row keeps only the rows labelled exactly LABEL (e.g. \"runner\", \"raw smol\")",
         names.join(", ")
     );
     std::process::exit(if error.is_empty() { 0 } else { 2 })

@@ -85,12 +85,17 @@ impl Work for PingPong {
 }
 
 /// `0` tasks, each sleeping `1` once, all at the same time.
+///
+/// Each task creates its timer when it first runs: a timer made at spawn time would often have
+/// expired before its task is first polled (spawning 20k tasks takes longer than 1 ms), and the
+/// workload would then measure no timer at all.
 pub struct Timers(pub usize, pub Duration);
 
 impl Work for Timers {
     async fn run<S: Spawner>(&self, spawner: S) {
+        let duration = self.1;
         let tasks: Vec<_> = (0..self.0)
-            .map(|_| spawner.spawn(spawner.sleep(self.1)))
+            .map(|_| spawner.spawn(async move { S::sleep(duration).await }))
             .collect();
         for task in tasks {
             task.await;
