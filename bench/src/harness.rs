@@ -40,8 +40,8 @@ pub struct Stats {
 }
 
 impl Measured {
-    pub fn get(&self, label: &str) -> Option<f64> {
-        self.rows.iter().find(|(l, _)| *l == label).map(|(_, s)| s.median)
+    pub fn get(&self, label: &str) -> Option<Stats> {
+        self.rows.iter().find(|(l, _)| *l == label).map(|(_, s)| *s)
     }
 }
 
