@@ -24,7 +24,7 @@ use drivers::{RawDriver, RunnerDriver, TokioDriver};
 use harness::{Group, Measured, Row, Stats};
 use workloads::{fresh, timed, trivial, Blocking, Cpu, PingPong, SpawnJoin, Timers, Yield};
 
-const DEFAULT_ROUNDS: usize = 11;
+const DEFAULT_ROUNDS: usize = 21;
 
 const RUNNER: &str = "runner";
 const RUNNER_DEBUG: &str = "runner debug";
