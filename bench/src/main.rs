@@ -37,8 +37,11 @@ const RAW_T2: &str = "raw smol 2 threads";
 const TOKIO: &str = "tokio current-thread";
 const TOKIO_MT: &str = "tokio multi-thread(2)";
 
-/// Every workload by name, in table order: the name is what the filter argument matches.
-const WORKLOADS: &[(&str, fn() -> Group)] = &[
+/// A workload's name (what the filter argument matches) and how to set it up.
+type Workload = (&'static str, fn() -> Group);
+
+/// Every workload, in table order.
+const WORKLOADS: &[Workload] = &[
     ("lifecycle", lifecycle),
     ("spawn_join", spawn_join),
     ("yield", yield_),
@@ -89,7 +92,11 @@ fn main() {
     }
 
     println!();
-    println!("load:    {} at end; total {:.1} s", load_average(), start.elapsed().as_secs_f64());
+    println!(
+        "load:    {} at end; total {:.1} s",
+        load_average(),
+        start.elapsed().as_secs_f64()
+    );
     println!();
     print_targets(&results);
 }
@@ -223,10 +230,19 @@ fn pingpong() -> Group {
         title: "pingpong 200k msgs".into(),
         ops: 2 * ROUND_TRIPS as u64,
         rows: vec![
-            row(RUNNER, timed(RunnerDriver::new(false, 1), PingPong(ROUND_TRIPS))),
-            row(RUNNER_DEBUG, timed(RunnerDriver::new(true, 1), PingPong(ROUND_TRIPS))),
+            row(
+                RUNNER,
+                timed(RunnerDriver::new(false, 1), PingPong(ROUND_TRIPS)),
+            ),
+            row(
+                RUNNER_DEBUG,
+                timed(RunnerDriver::new(true, 1), PingPong(ROUND_TRIPS)),
+            ),
             row(RAW, timed(RawDriver::new(1), PingPong(ROUND_TRIPS))),
-            row(TOKIO, timed(TokioDriver::current_thread(), PingPong(ROUND_TRIPS))),
+            row(
+                TOKIO,
+                timed(TokioDriver::current_thread(), PingPong(ROUND_TRIPS)),
+            ),
         ],
     }
 }
@@ -329,7 +345,11 @@ fn print_targets(results: &[Measured]) {
         let limit = limit.abs();
         let value = ratio(a.median, b.median);
         let best = ratio(a.min, b.min);
-        let met = if at_most { value <= limit } else { value >= limit };
+        let met = if at_most {
+            value <= limit
+        } else {
+            value >= limit
+        };
         let op = if at_most { "<=" } else { ">=" };
         lines.push(format!(
             "{what:<58} {value:>8.2} {best:>8.2}   {op} {limit:<6.2} {}",
@@ -344,7 +364,13 @@ fn print_targets(results: &[Measured]) {
         let (Some(runner), Some(raw)) = (m.get(RUNNER).or(m.get(RUNNER_T1)), m.get(RAW)) else {
             continue;
         };
-        check(format!("{}: runner / raw smol", m.name), runner, raw, div, 1.15);
+        check(
+            format!("{}: runner / raw smol", m.name),
+            runner,
+            raw,
+            div,
+            1.15,
+        );
         if let Some(tokio) = m.get(TOKIO) {
             if raw.median <= tokio.median {
                 let what = format!("{}: runner / tokio current-thread (raw is faster)", m.name);
@@ -360,12 +386,24 @@ fn print_targets(results: &[Measured]) {
             max: 1000.0,
             cores: 1.0,
         };
-        check("lifecycle: ctrl-c on, µs per run".into(), on, micro, div, 25.0);
+        check(
+            "lifecycle: ctrl-c on, µs per run".into(),
+            on,
+            micro,
+            div,
+            25.0,
+        );
     }
     for (name, limit) in [("yield", 1.5), ("pingpong", 1.05), ("timers", 1.05)] {
         if let Some(m) = find(name) {
             if let (Some(on), Some(off)) = (m.get(RUNNER_DEBUG), m.get(RUNNER)) {
-                check(format!("{name}: runner debug / runner"), on, off, div, limit);
+                check(
+                    format!("{name}: runner debug / runner"),
+                    on,
+                    off,
+                    div,
+                    limit,
+                );
             }
         }
     }
