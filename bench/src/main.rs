@@ -9,8 +9,10 @@
 //! ```
 //!
 //! Each workload runs its implementations in interleaved rounds; the table shows the median
-//! nanoseconds per operation, the fastest and slowest round, and runner's reference row divided
-//! by each row (below 1: runner is faster). The targets of issue 8 are checked at the end.
+//! nanoseconds per operation, the fastest and slowest round, the cores the process used during
+//! the row (CPU time over wall time), and runner's reference row (the workload's first) divided
+//! by each row (below 1: runner is faster). The targets of issue 8 are checked at the end, on the
+//! medians and on the fastest rounds. `--row LABEL` keeps only the rows with that label.
 
 #![warn(rust_2018_idioms)]
 
