@@ -33,11 +33,12 @@ pub fn runner_lines(output: &Output) -> Vec<String> {
         .collect()
 }
 
-/// Lines the child printed on stdout with the given prefix, prefix removed.
+/// What the child printed on stdout after `tag`, one entry per line that has it (libtest may put
+/// its own `test name ... ` in front on the same line).
 pub fn tagged_lines(output: &Output, tag: &str) -> Vec<String> {
     String::from_utf8_lossy(&output.stdout)
         .lines()
-        .filter_map(|l| l.strip_prefix(tag))
+        .filter_map(|l| l.split_once(tag).map(|(_, rest)| rest))
         .map(str::to_owned)
         .collect()
 }
