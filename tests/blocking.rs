@@ -41,7 +41,10 @@ fn close_waits_for_running_blocking_jobs() {
         })
         .unwrap();
     runner.close();
-    assert!(finished.load(Ordering::SeqCst), "close returned before the job finished");
+    assert!(
+        finished.load(Ordering::SeqCst),
+        "close returned before the job finished"
+    );
 }
 
 #[test]
@@ -95,7 +98,8 @@ fn a_closed_runner_refuses_new_blocking_jobs_with_a_clear_panic() {
         .run(async move {
             runner::spawn_blocking(move || {
                 closed_rx.recv().unwrap();
-                let refused = catch_unwind(AssertUnwindSafe(|| drop(runner::spawn_blocking(|| {}))));
+                let refused =
+                    catch_unwind(AssertUnwindSafe(|| drop(runner::spawn_blocking(|| {}))));
                 let message = refused.err().and_then(|p| p.downcast::<String>().ok());
                 tx.send(message).unwrap();
             })
@@ -118,7 +122,9 @@ fn a_closed_runner_refuses_new_blocking_jobs_with_a_clear_panic() {
 #[test]
 fn many_blocking_jobs_all_complete() {
     let out = runner::run(async {
-        let jobs: Vec<_> = (0..200u64).map(|i| runner::spawn_blocking(move || i * 2)).collect();
+        let jobs: Vec<_> = (0..200u64)
+            .map(|i| runner::spawn_blocking(move || i * 2))
+            .collect();
         let mut sum = 0;
         for job in jobs {
             sum += job.await;

@@ -44,7 +44,11 @@ fn close_cancels_pending_tasks_before_returning() {
     let drops = Arc::new(AtomicUsize::new(0));
     let mut runner = Runner::new();
     park_tasks(&mut runner, &drops, 50);
-    assert_eq!(drops.load(Ordering::SeqCst), 0, "tasks stay alive between runs");
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        0,
+        "tasks stay alive between runs"
+    );
     runner.close();
     assert_eq!(drops.load(Ordering::SeqCst), 100);
 }

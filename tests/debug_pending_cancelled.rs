@@ -27,7 +27,9 @@ fn run_and_close(debug: bool) -> (Vec<Event>, u32) {
         .on_diagnostic(move |d| {
             if let Diagnostic::PendingTaskCancelled { task } = d {
                 assert_eq!(task.spawned_at.file(), file!());
-                sink.lock().unwrap().push(Event::Reported(task.spawned_at.line()));
+                sink.lock()
+                    .unwrap()
+                    .push(Event::Reported(task.spawned_at.line()));
             }
         })
         .build();

@@ -19,20 +19,24 @@ fn runner_with(debug: bool) -> (Runner, Arc<Mutex<Vec<Diagnostic>>>) {
 #[test]
 fn a_blocking_poll_in_a_task_is_reported_with_its_spawn_site_and_duration() {
     let (mut runner, seen) = runner_with(true);
-    let line = line!() + 2;
-    runner.run(async {
-        runner::spawn(async {
-            std::thread::sleep(Duration::from_millis(80)); // the bug debug mode finds
+    let line = line!() + 3;
+    runner
+        .run(async {
+            runner::spawn(async {
+                std::thread::sleep(Duration::from_millis(80)); // the bug debug mode finds
+            })
+            .await;
         })
-        .await;
-    })
-    .unwrap();
+        .unwrap();
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 1, "{seen:?}");
     let Diagnostic::SlowPoll { task, elapsed } = &seen[0] else {
         panic!("{seen:?}")
     };
-    assert_eq!((task.spawned_at.file(), task.spawned_at.line()), (file!(), line));
+    assert_eq!(
+        (task.spawned_at.file(), task.spawned_at.line()),
+        (file!(), line)
+    );
     assert!(task.id >= 1);
     assert!(*elapsed >= Duration::from_millis(80), "{elapsed:?}");
     assert!(*elapsed < Duration::from_secs(2), "{elapsed:?}");
@@ -41,8 +45,10 @@ fn a_blocking_poll_in_a_task_is_reported_with_its_spawn_site_and_duration() {
 #[test]
 fn a_blocking_poll_in_the_main_future_names_the_run_call() {
     let (mut runner, seen) = runner_with(true);
-    let line = line!() + 1;
-    runner.run(async { std::thread::sleep(Duration::from_millis(60)) }).unwrap();
+    let line = line!() + 2;
+    runner
+        .run(async { std::thread::sleep(Duration::from_millis(60)) })
+        .unwrap();
     let seen = seen.lock().unwrap();
     let [Diagnostic::SlowPoll { task, .. }] = seen.as_slice() else {
         panic!("{seen:?}")
@@ -82,7 +88,11 @@ fn fast_polls_are_not_reported() {
             }
         })
         .unwrap();
-    assert!(seen.lock().unwrap().is_empty(), "{:?}", seen.lock().unwrap());
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "{:?}",
+        seen.lock().unwrap()
+    );
 }
 
 #[test]
@@ -94,7 +104,11 @@ fn slow_polls_are_not_reported_with_debug_off() {
             std::thread::sleep(Duration::from_millis(60));
         })
         .unwrap();
-    assert!(seen.lock().unwrap().is_empty(), "{:?}", seen.lock().unwrap());
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "{:?}",
+        seen.lock().unwrap()
+    );
 }
 
 #[test]
@@ -123,7 +137,8 @@ fn slow_polls_on_worker_threads_are_reported() {
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 4, "{seen:?}");
     assert!(
-        seen.iter().any(|(_, thread)| thread.starts_with("runner-worker-")),
+        seen.iter()
+            .any(|(_, thread)| thread.starts_with("runner-worker-")),
         "{seen:?}"
     );
 }
@@ -131,13 +146,17 @@ fn slow_polls_on_worker_threads_are_reported() {
 #[test]
 fn the_slow_poll_sentence() {
     let (mut runner, seen) = runner_with(true);
-    let line = line!() + 2;
-    runner.run(async {
-        runner::spawn(async { std::thread::sleep(Duration::from_millis(45)) }).await;
-    })
-    .unwrap();
+    let line = line!() + 3;
+    runner
+        .run(async {
+            runner::spawn(async { std::thread::sleep(Duration::from_millis(45)) }).await;
+        })
+        .unwrap();
     let text = seen.lock().unwrap()[0].to_string();
-    let prefix = format!("task #1 spawned at {}:{line}:9 blocked the executor for 0.", file!());
+    let prefix = format!(
+        "task #1 spawned at {}:{line}:13 blocked the executor for 0.",
+        file!()
+    );
     assert!(text.starts_with(&prefix), "{text}");
     assert!(text.ends_with(" s in one poll"), "{text}");
 }

@@ -1,4 +1,5 @@
 //! A runner starts lazily; `executor_factory` is called exactly once and its executor is used.
+#![allow(clippy::async_yields_async)] // returning a task handle out of a run is the point
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -22,7 +23,11 @@ fn building_a_runner_does_not_call_the_factory() {
     let runner = counting_factory(&calls, Arc::new(Executor::new()));
     assert_eq!(calls.load(Ordering::SeqCst), 0);
     drop(runner);
-    assert_eq!(calls.load(Ordering::SeqCst), 0, "closing an unstarted runner starts nothing");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        0,
+        "closing an unstarted runner starts nothing"
+    );
 }
 
 #[test]
@@ -41,7 +46,11 @@ fn executor_returns_exactly_what_the_factory_made() {
     let made = Arc::new(Executor::new());
     let mut runner = counting_factory(&calls, made.clone());
     assert!(Arc::ptr_eq(&runner.executor().unwrap(), &made));
-    assert_eq!(calls.load(Ordering::SeqCst), 1, "executor() starts the runner");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "executor() starts the runner"
+    );
 }
 
 #[test]
@@ -55,7 +64,10 @@ fn spawned_tasks_run_on_the_factory_executor() {
             })
         })
         .unwrap();
-    assert!(!made.is_empty(), "the pending task lives on the factory's executor");
+    assert!(
+        !made.is_empty(),
+        "the pending task lives on the factory's executor"
+    );
     drop(task);
     runner.close();
 }

@@ -12,7 +12,11 @@ fn run_inside_run_returns_nested_and_the_outer_run_goes_on() {
     });
     assert_eq!(
         out,
-        Ok((Err(RunError::Nested), Err(RunError::Nested), "outer finished"))
+        Ok((
+            Err(RunError::Nested),
+            Err(RunError::Nested),
+            "outer finished"
+        ))
     );
 }
 
@@ -20,7 +24,9 @@ fn run_inside_run_returns_nested_and_the_outer_run_goes_on() {
 fn run_inside_a_task_on_a_worker_thread_returns_nested() {
     let mut runner = Runner::builder().threads(2).build();
     let out = runner.run(async {
-        let tasks: Vec<_> = (0..8).map(|_| runner::spawn(async { runner::run(async {}) })).collect();
+        let tasks: Vec<_> = (0..8)
+            .map(|_| runner::spawn(async { runner::run(async {}) }))
+            .collect();
         let mut results = Vec::new();
         for t in tasks {
             results.push(t.await);
@@ -32,7 +38,8 @@ fn run_inside_a_task_on_a_worker_thread_returns_nested() {
 
 #[test]
 fn a_blocking_job_may_start_a_runner_of_its_own() {
-    let out = runner::run(async { runner::spawn_blocking(|| runner::run(async { "inner" })).await });
+    let out =
+        runner::run(async { runner::spawn_blocking(|| runner::run(async { "inner" })).await });
     assert_eq!(out, Ok(Ok("inner")));
 }
 

@@ -23,7 +23,9 @@ fn payload_text(payload: &(dyn std::any::Any + Send)) -> String {
 fn a_panic_in_the_main_future_propagates_and_the_runner_stays_usable() {
     quiet_panics();
     let mut runner = Runner::new();
-    let outcome = catch_unwind(AssertUnwindSafe(|| runner.run(async { panic!("main boom") })));
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        runner.run(async { panic!("main boom") })
+    }));
     let payload = outcome.expect_err("the panic must leave run");
     assert_eq!(payload_text(&*payload), "main boom");
     assert_eq!(runner.run(async { 5 }), Ok(5));
@@ -98,28 +100,36 @@ fn an_awaited_task_panic_is_not_reported_as_unretrieved() {
         runner.run(async { runner::spawn(async { panic!("awaited") }).await })
     }));
     assert!(outcome.is_err());
-    assert!(seen.lock().unwrap().is_empty(), "{:?}", seen.lock().unwrap());
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "{:?}",
+        seen.lock().unwrap()
+    );
 }
 
 #[test]
 fn a_detached_panic_that_went_through_an_awaiting_task_names_the_outer_task() {
     quiet_panics();
     let (mut runner, seen) = collecting_runner();
-    let outer_line = line!() + 2;
-    runner.run(async {
-        runner::spawn(async {
-            runner::spawn(async { panic!("inner") }).await;
+    let outer_line = line!() + 3;
+    runner
+        .run(async {
+            runner::spawn(async {
+                runner::spawn(async { panic!("inner") }).await;
+            })
+            .detach();
+            runner::sleep(Duration::from_millis(10)).await;
         })
-        .detach();
-        runner::sleep(Duration::from_millis(10)).await;
-    })
-    .unwrap();
+        .unwrap();
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 1, "reported once, not once per task: {seen:?}");
     let Diagnostic::TaskPanicked { task, message } = &seen[0] else {
         panic!("{seen:?}")
     };
-    assert_eq!((message.as_str(), task.spawned_at.line()), ("inner", outer_line));
+    assert_eq!(
+        (message.as_str(), task.spawned_at.line()),
+        ("inner", outer_line)
+    );
 }
 
 #[test]
@@ -140,11 +150,12 @@ fn a_dropped_handle_of_a_panicked_task_counts_as_unretrieved() {
 fn a_detached_blocking_job_panic_is_reported() {
     quiet_panics();
     let (mut runner, seen) = collecting_runner();
-    let line = line!() + 2;
-    runner.run(async {
-        runner::spawn_blocking(|| panic!("job")).detach();
-    })
-    .unwrap();
+    let line = line!() + 3;
+    runner
+        .run(async {
+            runner::spawn_blocking(|| panic!("job")).detach();
+        })
+        .unwrap();
     runner.close(); // waits for the job
     let seen = seen.lock().unwrap();
     let Some(Diagnostic::TaskPanicked { task, message }) = seen.first() else {

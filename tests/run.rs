@@ -96,7 +96,11 @@ fn tasks_and_timers_make_progress_concurrently() {
     });
     assert_eq!(out, Ok(45));
     // Ten 50 ms sleeps in parallel, not in sequence.
-    assert!(start.elapsed() < Duration::from_millis(400), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_millis(400),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[test]

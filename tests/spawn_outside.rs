@@ -19,19 +19,28 @@ fn spawn_outside_a_runner_panics_naming_the_function() {
         msg.starts_with("runner::spawn was called outside of a runner"),
         "{msg}"
     );
-    assert!(msg.contains("Runner::run, runner::run or #[runner::main]"), "{msg}");
+    assert!(
+        msg.contains("Runner::run, runner::run or #[runner::main]"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn spawn_local_outside_a_runner_panics_naming_the_function() {
     let msg = message_of(|| drop(runner::spawn_local(async {})));
-    assert!(msg.starts_with("runner::spawn_local was called outside of a runner"), "{msg}");
+    assert!(
+        msg.starts_with("runner::spawn_local was called outside of a runner"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn spawn_blocking_outside_a_runner_panics_naming_the_function() {
     let msg = message_of(|| drop(runner::spawn_blocking(|| {})));
-    assert!(msg.starts_with("runner::spawn_blocking was called outside of a runner"), "{msg}");
+    assert!(
+        msg.starts_with("runner::spawn_blocking was called outside of a runner"),
+        "{msg}"
+    );
 }
 
 #[test]

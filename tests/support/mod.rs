@@ -8,7 +8,13 @@ use std::process::{Command, Output};
 pub fn run_child_test(name: &str, env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(std::env::current_exe().expect("test binary path"));
     command
-        .args(["--exact", name, "--include-ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            name,
+            "--include-ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env_remove("RUNNER_DEBUG")
         .env_remove("RUNNER_THREADS");
     for (key, value) in env {
