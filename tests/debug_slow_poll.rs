@@ -160,3 +160,24 @@ fn the_slow_poll_sentence() {
     assert!(text.starts_with(&prefix), "{text}");
     assert!(text.ends_with(" s in one poll"), "{text}");
 }
+
+#[test]
+fn a_poll_that_panics_is_reported_as_a_panic_not_as_slow() {
+    std::panic::set_hook(Box::new(|_| {}));
+    let (mut runner, seen) = runner_with(true);
+    runner
+        .run(async {
+            runner::spawn(async {
+                std::thread::sleep(Duration::from_millis(60));
+                panic!("slow and broken");
+            })
+            .detach();
+            runner::sleep(Duration::from_millis(100)).await;
+        })
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    assert!(
+        matches!(seen.as_slice(), [Diagnostic::TaskPanicked { .. }]),
+        "{seen:?}"
+    );
+}

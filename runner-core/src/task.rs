@@ -199,7 +199,8 @@ impl<F: Future> Future for Instrumented<F> {
             // The main future's panic leaves `run` by itself, after `run` has cleaned up.
             Ok(future.poll(cx))
         };
-        if let Some(started) = started {
+        // A panicking poll is reported as a panic; its time went mostly to the panic hook.
+        if let (Some(started), Ok(_)) = (started, &polled) {
             let elapsed = started.elapsed();
             if elapsed > shared.slow_poll_threshold {
                 shared.report(Diagnostic::SlowPoll {
