@@ -158,3 +158,39 @@ fn tasks_spawned_by_destructors_during_close_are_cancelled_too() {
     runner.close();
     assert_eq!(drops.load(Ordering::SeqCst), 1);
 }
+
+#[test]
+fn a_destructor_that_panics_during_close_does_not_hang_close() {
+    struct PanicOnDrop;
+    impl Drop for PanicOnDrop {
+        fn drop(&mut self) {
+            panic!("destructor boom");
+        }
+    }
+    std::panic::set_hook(Box::new(|_| {}));
+    let drops = Arc::new(AtomicUsize::new(0));
+    let mut runner = Runner::builder().on_diagnostic(|_| {}).build();
+    let counter = DropCounter(drops.clone());
+    runner
+        .run(async move {
+            runner::spawn(async move {
+                let _bomb = PanicOnDrop;
+                std::future::pending::<()>().await;
+            })
+            .detach();
+            runner::spawn(async move {
+                let _counter = counter;
+                std::future::pending::<()>().await;
+            })
+            .detach();
+            runner::sleep(Duration::from_millis(1)).await;
+        })
+        .unwrap();
+    runner.close();
+    assert!(runner.is_closed());
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        1,
+        "the other task was cancelled too"
+    );
+}
