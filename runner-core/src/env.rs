@@ -6,8 +6,22 @@
 use std::num::NonZeroUsize;
 
 /// The variable that switches debug mode on when neither the builder nor the macro decides.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(runner_core::DEBUG_VAR, "RUNNER_DEBUG");
+/// // `RUNNER_DEBUG=1 cargo run` switches debug mode on for runners built without `debug(..)`.
+/// ```
 pub const DEBUG_VAR: &str = "RUNNER_DEBUG";
 /// The variable that sets the thread count when neither the builder nor the macro decides.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(runner_core::THREADS_VAR, "RUNNER_THREADS");
+/// // `RUNNER_THREADS=auto cargo run` gives runners built without `threads(..)` one thread a core.
+/// ```
 pub const THREADS_VAR: &str = "RUNNER_THREADS";
 
 /// The debug flag: the explicit setting if there is one, else `RUNNER_DEBUG`.
