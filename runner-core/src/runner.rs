@@ -158,6 +158,11 @@ impl Runner {
     /// the runner's tasks. Tasks still pending when it completes stay alive and keep running in
     /// the next `run`. The runner starts on the first `run` (or [`executor`](Runner::executor)).
     ///
+    /// While the future is pending, the first Ctrl-C drops it and `run` returns
+    /// [`RunError::Interrupted`]; a second one ends the process. See
+    /// [`Builder::handle_ctrl_c`] for the details, and [`ctrl_c`](crate::ctrl_c) to handle
+    /// Ctrl-C in the future instead.
+    ///
     /// # Examples
     ///
     /// ```

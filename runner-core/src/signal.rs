@@ -39,12 +39,11 @@
 /// # Examples
 ///
 /// ```no_run
-/// fn main() {
-///     match runner_core::run(std::future::pending::<()>()) {
-///         Ok(()) => {}
-///         Err(runner_core::RunError::Interrupted) => runner_core::signal::exit_interrupted(),
-///         Err(e) => panic!("{e}"),
-///     }
+/// // What `#[runner::main]` does with the run's result, written out.
+/// match runner_core::run(std::future::pending::<()>()) {
+///     Ok(()) => {}
+///     Err(runner_core::RunError::Interrupted) => runner_core::signal::exit_interrupted(),
+///     Err(e) => panic!("{e}"),
 /// }
 /// ```
 pub fn exit_interrupted() -> ! {
