@@ -152,6 +152,22 @@ fn own_sigint_handler_is_kept() {
 }
 
 #[test]
+fn handler_installed_during_a_run_takes_over() {
+    let mut child = Child::spawn("own_handler_during_run");
+    child.expect("own handler installed");
+    child.interrupt();
+    // Not cancelled: the program's handler replaced the run's, which steps aside.
+    child.expect("own handler got SIGINT in run 1");
+    child.expect("run 1 returned Ok(())");
+    // Still the program's after the run.
+    child.disposition_is(Disposition::Caught);
+    child.expect("idle");
+    child.interrupt();
+    child.expect("own handler got SIGINT after the run");
+    assert!(child.exits().success());
+}
+
+#[test]
 fn opting_out_leaves_the_default() {
     let mut child = Child::spawn("opt_out");
     child.disposition_is(Disposition::Default);
@@ -319,6 +335,26 @@ fn child() {
                 });
                 say(format!("run {round} returned {result:?}"));
             }
+        }
+        "own_handler_during_run" => {
+            use futures_lite::StreamExt;
+            let mut signals = None;
+            let result = runner::run(async {
+                say_ready();
+                let signals = signals
+                    .insert(async_signal::Signals::new([async_signal::Signal::Int]).unwrap());
+                say("own handler installed");
+                signals.next().await;
+                // Wait on the reactor once more: a run's handler, had it seen this SIGINT, has
+                // written its pipe before the program's handler returned, and this would be
+                // cancelled here.
+                runner::sleep(Duration::from_millis(10)).await;
+                say("own handler got SIGINT in run 1");
+            });
+            say(format!("run 1 returned {result:?}"));
+            say("idle");
+            futures_lite::future::block_on(signals.unwrap().next());
+            say("own handler got SIGINT after the run");
         }
         "opt_out" => {
             let mut runner = Runner::builder().handle_ctrl_c(false).build();

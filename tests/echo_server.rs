@@ -124,8 +124,10 @@ impl Server {
     }
 
     fn interrupt(&self) {
-        let status = Command::new("kill")
-            .args(["-INT", &self.process.id().to_string()])
+        // Ctrl-C, as a terminal sends it: SIGINT from outside (the shell's `kill`).
+        let status = Command::new("sh")
+            .args(["-c", "kill -INT \"$0\""])
+            .arg(self.process.id().to_string())
             .status()
             .unwrap();
         assert!(status.success());

@@ -18,8 +18,9 @@
 //!   +--------------+-------------release-----------+---------------------+
 //! ```
 //!
-//! The handler does only async-signal-safe things: an atomic compare-and-swap, then either one
-//! `write` of a byte to the pipe (first Ctrl-C) or `sigaction` + `raise` (second Ctrl-C). It never
+//! The handler does only async-signal-safe things: a `sigaction` query, an atomic
+//! compare-and-swap, then either one `write` of a byte to the pipe (first Ctrl-C) or `sigaction`
+//! + `raise` (second Ctrl-C). It never
 //! allocates, locks or panics, and changes `errno` only when a call fails (a full pipe, which needs
 //! thousands of unread Ctrl-Cs; the second one already ended the process).
 //!
@@ -171,6 +172,12 @@ mod unix {
 
     /// The handler. See the module docs for why each line is async-signal-safe.
     extern "C" fn on_sigint(_signal: libc::c_int) {
+        // Called while not installed: a handler that the program installed over ours during a
+        // run (`signal-hook`, `async-signal`) chains to the one it replaced. As with asyncio,
+        // a handler installed over the run's takes Ctrl-C over: this one steps aside.
+        if disposition() != Some(Disposition::Ours) {
+            return;
+        }
         match STATE.compare_exchange(ARMED, FIRED, SeqCst, SeqCst) {
             Ok(_) => {
                 if let Some(pipe) = PIPE.get() {
@@ -185,8 +192,7 @@ mod unix {
                 swap(&action(Disposition::Default));
                 raise_sigint();
             }
-            // No run owns SIGINT: a handler installed over ours during a run, and kept after it,
-            // chains to ours. The Ctrl-C is that handler's.
+            // Being released: the run is returning, and its Ctrl-C handling with it.
             Err(_) => {}
         }
     }
