@@ -325,7 +325,9 @@ fn child() {
         }
         "own_handler" => {
             use futures_lite::StreamExt;
-            // The program's own SIGINT handler, installed before any run.
+            // A run that took and gave back SIGINT, then the program's own handler (through
+            // `signal-hook-registry`, which must install it now, not think it already did).
+            runner::run(async {}).unwrap();
             let mut signals = async_signal::Signals::new([async_signal::Signal::Int]).unwrap();
             for round in 1..=2 {
                 let result = runner::run(async {

@@ -1,6 +1,6 @@
 //! SIGINT at the OS level: which run owns it, the handler, and dying by it.
 //!
-//! A run that takes SIGINT installs [`on_sigint`] in place of the default disposition and puts the
+//! A run that takes SIGINT installs `on_sigint` in place of the default disposition and puts the
 //! default back when it lets go, so that after `run` a Ctrl-C kills the process again. This is
 //! done here with `sigaction` and a self-pipe read through `async-io`, not with `async-signal` or
 //! `signal-hook-registry`: those install their handler once per process and never put the
@@ -10,7 +10,8 @@
 //! promises: the default comes back, and a program that registers its own SIGINT handler (with
 //! `signal-hook`, `async-signal`, `ctrlc`, ...) between runs gets it, untouched by later runs.
 //!
-//! The state lives in process-wide atomics, because a signal handler can touch nothing else:
+//! The state lives in process-wide atomics (and a pipe made before the handler is first
+//! installed), because a signal handler can touch little else:
 //!
 //! ```text
 //! IDLE --take--> TAKING --default disposition--> ARMED --1st SIGINT--> FIRED --2nd SIGINT--> death
@@ -20,11 +21,11 @@
 //!
 //! The handler does only async-signal-safe things: a `sigaction` query, an atomic
 //! compare-and-swap, then either one `write` of a byte to the pipe (first Ctrl-C) or `sigaction`
-//! + `raise` (second Ctrl-C). It never
-//! allocates, locks or panics, and changes `errno` only when a call fails (a full pipe, which needs
-//! thousands of unread Ctrl-Cs; the second one already ended the process).
+//! and `raise` (second Ctrl-C). It never allocates, locks or panics, and changes `errno` only
+//! when a call fails (a full pipe, which needs thousands of unread Ctrl-Cs; the second one
+//! already ended the process).
 //!
-//! Only Unix has SIGINT. Elsewhere no run ever takes it (see [`Sigint`]), and the platform's
+//! Only Unix has SIGINT. Elsewhere no run ever takes it (see `Sigint`), and the platform's
 //! default applies to Ctrl-C while a run is pending.
 
 /// Ends the process the way a program killed by Ctrl-C ends: death by SIGINT, shell status 130.
