@@ -100,6 +100,7 @@ fn second_ctrl_c_kills_a_tight_loop() {
     child.interrupt();
     // The first one reached the handler, which cannot cancel a future that never yields.
     child.wait_until_delivered();
+    child.disposition_is(Disposition::Caught);
     assert!(
         child.is_running(),
         "the first Ctrl-C must not kill the process"
