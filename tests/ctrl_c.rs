@@ -34,7 +34,16 @@ const EXIT_BOUND: Duration = Duration::from_secs(5);
 
 #[test]
 fn first_ctrl_c_cancels_the_main_future_and_a_later_run_works() {
-    let mut child = Child::spawn("cleanup");
+    first_ctrl_c_cancels("cleanup");
+}
+
+#[test]
+fn first_ctrl_c_cancels_the_main_future_with_worker_threads() {
+    first_ctrl_c_cancels("cleanup_threads");
+}
+
+fn first_ctrl_c_cancels(scenario: &str) {
+    let mut child = Child::spawn(scenario);
     child.disposition_is(Disposition::Caught);
     child.interrupt();
     let interrupted = Instant::now();
@@ -246,10 +255,20 @@ fn child() {
         return;
     };
     match scenario.as_str() {
-        "cleanup" => {
-            let mut runner = Runner::new();
+        "cleanup" | "cleanup_threads" => {
+            let mut runner = match scenario.as_str() {
+                "cleanup" => Runner::new(),
+                // SIGINT may land on any of them; a task keeps the workers waking up.
+                _ => Runner::builder().threads(3).build(),
+            };
             let result = runner.run(async {
                 let _cleanup = SayOnDrop("cleanup");
+                runner::spawn(async {
+                    loop {
+                        runner::sleep(Duration::from_millis(1)).await;
+                    }
+                })
+                .detach();
                 say_ready();
                 std::future::pending::<()>().await
             });

@@ -146,10 +146,12 @@ mod unix {
             // The state says whether Ctrl-C came; the pipe only wakes this up (bytes left by a
             // Ctrl-C that raced the previous release just loop once more).
             while STATE.load(SeqCst) != FIRED {
-                if (&pipe.reader).read(&mut bytes).await.is_err() {
-                    // Cannot happen (the writer lives forever). Should it, the first Ctrl-C is
-                    // lost, and the second one still ends the process.
-                    std::future::pending::<()>().await;
+                match (&pipe.reader).read(&mut bytes).await {
+                    Ok(read) if read > 0 => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    // End of file or another error: cannot happen, the writer lives forever.
+                    // Should it, the first Ctrl-C is lost; the second one still ends the process.
+                    _ => std::future::pending::<()>().await,
                 }
             }
         }
