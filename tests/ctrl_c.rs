@@ -211,6 +211,24 @@ fn ctrl_c_future_replaces_the_cancellation() {
 }
 
 #[test]
+fn ctrl_c_future_in_a_task_replaces_the_cancellation() {
+    let mut child = Child::spawn("graceful_task");
+    child.interrupt();
+    child.expect("task saw Ctrl-C");
+    child.expect("run returned Ok(\"stopped by the task\")");
+    assert!(child.exits().success());
+}
+
+#[test]
+fn dropped_ctrl_c_future_leaves_the_cancellation() {
+    let mut child = Child::spawn("ctrl_c_dropped");
+    child.interrupt();
+    child.expect("cleanup");
+    child.expect("run returned Err(Interrupted)");
+    assert!(child.exits().success());
+}
+
+#[test]
 fn second_ctrl_c_kills_a_graceful_shutdown() {
     let mut child = Child::spawn("graceful_hangs");
     child.interrupt();
@@ -419,6 +437,33 @@ fn child() {
                 }
                 runner::sleep(Duration::from_millis(1)).await;
                 42
+            });
+            say(format!("run returned {result:?}"));
+        }
+        "graceful_task" => {
+            let result = runner::run(async {
+                let (stop, stopped) = async_channel::bounded(1);
+                let (listening, is_listening) = async_channel::bounded(1);
+                runner::spawn(async move {
+                    let ctrl_c = runner::ctrl_c();
+                    listening.send(()).await.unwrap();
+                    ctrl_c.await;
+                    say("task saw Ctrl-C");
+                    stop.send("stopped by the task").await.unwrap();
+                })
+                .detach();
+                is_listening.recv().await.unwrap();
+                say_ready();
+                stopped.recv().await.unwrap()
+            });
+            say(format!("run returned {result:?}"));
+        }
+        "ctrl_c_dropped" => {
+            let result = runner::run(async {
+                let _cleanup = SayOnDrop("cleanup");
+                drop(runner::ctrl_c());
+                say_ready();
+                std::future::pending::<()>().await
             });
             say(format!("run returned {result:?}"));
         }
