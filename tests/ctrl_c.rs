@@ -178,6 +178,15 @@ fn handler_installed_during_a_run_takes_over() {
 }
 
 #[test]
+fn run_goes_on_when_the_handler_cannot_be_installed() {
+    // The child uses up its file descriptors, so that the self-pipe cannot be made.
+    let mut child = Child::spawn_in_shell("no_fds", r#"ulimit -n 64; exec "$0" "$@""#);
+    child.disposition_is(Disposition::Default);
+    child.interrupt();
+    child.dies_by_sigint();
+}
+
+#[test]
 fn opting_out_leaves_the_default() {
     let mut child = Child::spawn("opt_out");
     child.disposition_is(Disposition::Default);
@@ -395,6 +404,22 @@ fn child() {
             say("idle");
             futures_lite::future::block_on(signals.unwrap().next());
             say("own handler got SIGINT after the run");
+        }
+        "no_fds" => {
+            // Start the reactor (global to the process) without taking SIGINT...
+            let mut warm_up = Runner::builder().handle_ctrl_c(false).build();
+            warm_up
+                .run(runner::sleep(Duration::from_millis(1)))
+                .unwrap();
+            // ...then leave no file descriptor for the self-pipe.
+            let mut hoard = Vec::new();
+            while let Ok(file) = std::fs::File::open("/dev/null") {
+                hoard.push(file);
+            }
+            let _ = runner::run(async {
+                say_ready();
+                std::future::pending::<()>().await
+            });
         }
         "opt_out" => {
             let mut runner = Runner::builder().handle_ctrl_c(false).build();
