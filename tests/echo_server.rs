@@ -1,8 +1,8 @@
 //! `examples/echo_server.rs`, run as built, driven with real connections and real SIGINTs.
 //!
 //! `cargo test` builds the examples before it runs any test; the example's binary is found next
-//! to this test's (`target/<profile>/examples/`). Run alone, this test needs
-//! `cargo build --example echo_server` first.
+//! to this test's (`target/<profile>/examples/`). Run alone (`cargo test --test echo_server`),
+//! it needs `cargo build --example echo_server` first, and says so rather than test a stale build.
 
 #![cfg(unix)]
 
@@ -76,10 +76,13 @@ impl Server {
             .unwrap()
             .join("examples")
             .join("echo_server");
+        let source =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/echo_server.rs");
+        let modified = |path: &std::path::Path| path.metadata().and_then(|m| m.modified()).ok();
         assert!(
-            binary.exists(),
-            "{} is missing: run `cargo test` (which builds the examples) or \
-             `cargo build --example echo_server`",
+            modified(&binary) >= modified(&source),
+            "{} is missing or older than its source: run `cargo test` (which builds the \
+             examples) or `cargo build --example echo_server`",
             binary.display()
         );
         let mut process = Command::new(binary).stdout(Stdio::piped()).spawn().unwrap();
