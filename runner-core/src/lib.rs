@@ -32,6 +32,9 @@ mod blocking;
 mod builder;
 mod current;
 mod diagnostic;
+#[doc(hidden)]
+#[path = "entry.rs"]
+pub mod __private;
 mod env;
 mod error;
 mod panic;
