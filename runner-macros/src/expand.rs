@@ -134,6 +134,9 @@ fn future(output: &ReturnType, block: TokenStream, private: &TokenStream) -> Tok
     };
     quote!(async move {
         let #out: #ty = #block;
+        // A body that always panics (a `#[should_panic]` test) leaves the rest unreachable.
+        #[allow(unreachable_code)]
+        let #out = #out;
         #out
     })
 }
