@@ -137,7 +137,7 @@ fn unknown(kind: Kind, key: &str) -> String {
             kind.expected_one_of()
         ),
         (Kind::Test, "ctrl_c") => format!(
-            "`ctrl_c` applies to #[runner::main] only: tests never handle ctrl-c, so that it \
+            "`ctrl_c` applies to #[runner::main] only: tests never handle Ctrl-C, so that it \
              stops `cargo test` as usual; {}",
             kind.expected_one_of()
         ),

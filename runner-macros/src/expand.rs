@@ -106,6 +106,23 @@ fn expand(kind: Kind, args: &Args, function: ItemFn) -> TokenStream {
     } else {
         run
     };
+    if !sig.inputs.is_empty() {
+        // An error already says that parameters are not allowed (`ItemFn::check`). Keep them, so
+        // that the body still compiles, but where they would cause a second error: as a test,
+        // or as the program's entry point.
+        let function = quote! {
+            #(#attrs)*
+            #[allow(dead_code)]
+            #vis #sig {
+                #statement
+            }
+        };
+        return if kind == Kind::Main && sig.ident == "main" {
+            quote!(fn main() { #function })
+        } else {
+            function
+        };
+    }
     let test = add_test.then(|| quote!(#[::core::prelude::v1::test]));
     quote! {
         #(#attrs)*
