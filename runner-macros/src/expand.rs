@@ -149,7 +149,10 @@ fn future(output: &ReturnType, block: TokenStream, private: &TokenStream) -> Tok
         }
         ReturnType::Type(_, ty) => ty.to_token_stream(),
     };
+    // Clippy's `diverging_sub_expression` would see a `let` initialised by a body that always
+    // panics, such as a `#[should_panic]` test's.
     quote!(async move {
+        #[allow(clippy::diverging_sub_expression)]
         let #out: #ty = #block;
         // A body that always panics (a `#[should_panic]` test) leaves the rest unreachable.
         #[allow(unreachable_code)]
