@@ -96,7 +96,9 @@ async fn threads_2_runs_tasks_on_a_worker_thread() {
     })
     .detach();
     // This thread is blocked in the main future: only a worker can run the task.
-    let name = rx.recv_timeout(Duration::from_secs(10)).expect("no worker ran the task");
+    let name = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("no worker ran the task");
     assert_eq!(name.as_deref(), Some("runner-worker-1"));
 }
 
@@ -129,7 +131,10 @@ fn an_err_result_fails_the_test() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(!output.status.success(), "{stdout}");
     assert!(stdout.contains("test returns_err ... FAILED"), "{stdout}");
-    assert!(stdout.contains("Error: \"the body returned Err\""), "{stdout}");
+    assert!(
+        stdout.contains("Error: \"the body returned Err\""),
+        "{stdout}"
+    );
 }
 
 #[runner::test]

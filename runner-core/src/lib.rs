@@ -28,13 +28,13 @@
 
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
+#[doc(hidden)]
+#[path = "entry.rs"]
+pub mod __private;
 mod blocking;
 mod builder;
 mod current;
 mod diagnostic;
-#[doc(hidden)]
-#[path = "entry.rs"]
-pub mod __private;
 mod env;
 mod error;
 mod panic;

@@ -57,8 +57,8 @@ pub(crate) struct Args {
 pub(crate) fn parse(kind: Kind, tokens: TokenStream) -> (Args, Option<syn::Error>) {
     let mut args = Args::default();
     let mut errors = Errors::default();
-    let parsed = (|input: ParseStream<'_>| parse_list(input, kind, &mut args, &mut errors))
-        .parse2(tokens);
+    let parsed =
+        (|input: ParseStream<'_>| parse_list(input, kind, &mut args, &mut errors)).parse2(tokens);
     if let Err(error) = parsed {
         errors.push(error);
     }
@@ -201,7 +201,10 @@ fn string<'a>(key: &str, value: &'a Expr, what: &str) -> syn::Result<&'a LitStr>
         Some(Lit::Str(s)) => Ok(s),
         _ => Err(syn::Error::new_spanned(
             value,
-            format!("`{key}` expects {what} in a string, e.g. `{}`", example(key).unwrap_or("")),
+            format!(
+                "`{key}` expects {what} in a string, e.g. `{}`",
+                example(key).unwrap_or("")
+            ),
         )),
     }
 }
@@ -263,7 +266,17 @@ mod tests {
         assert_eq!(parse_duration("5s"), Some(5_000));
         assert_eq!(parse_duration("1m"), Some(60_000));
         assert_eq!(parse_duration("0s"), Some(0));
-        for bad in ["", "5", "ms", "5 s", "5sec", "1.5s", "-1s", "5S", "99999999999999999999m"] {
+        for bad in [
+            "",
+            "5",
+            "ms",
+            "5 s",
+            "5sec",
+            "1.5s",
+            "-1s",
+            "5S",
+            "99999999999999999999m",
+        ] {
             assert_eq!(parse_duration(bad), None, "{bad:?}");
         }
     }

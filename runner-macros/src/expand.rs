@@ -100,7 +100,7 @@ fn expand(kind: Kind, args: &Args, function: ItemFn) -> TokenStream {
         Kind::Main => quote_spanned!(span=> #private::main(#config, #future)),
         Kind::Test => quote_spanned!(span=> #private::test(#config, #future)),
     };
-    // A unit call ends with `;`: clippy's `semicolon_if_nothing_returned` sees user spans here.
+    // A unit call ends with `;`, as clippy's pedantic `semicolon_if_nothing_returned` wants.
     let statement = if returns_unit(&sig.output) {
         quote_spanned!(span=> #run;)
     } else {
@@ -189,7 +189,9 @@ mod tests {
         let out = expand_str(
             Kind::Test,
             quote!(crate = "my_rt", timeout = "1s"),
-            quote!(async fn t() {}),
+            quote!(
+                async fn t() {}
+            ),
         );
         assert!(out.contains("my_rt :: __private :: test"), "{out}");
         assert!(out.contains("timeout_ms (1000)"), "{out}");
@@ -201,7 +203,10 @@ mod tests {
         let out = expand_str(
             Kind::Test,
             quote!(),
-            quote!(#[should_panic] async fn t() {}),
+            quote!(
+                #[should_panic]
+                async fn t() {}
+            ),
         );
         let should_panic = out.find("should_panic").unwrap();
         let test = out.find("# [:: core :: prelude :: v1 :: test]").unwrap();
@@ -212,22 +217,46 @@ mod tests {
 
     #[test]
     fn errors_still_emit_the_function() {
-        let out = expand_str(Kind::Main, quote!(nope = 1), quote!(async fn main() {}));
+        let out = expand_str(
+            Kind::Main,
+            quote!(nope = 1),
+            quote!(
+                async fn main() {}
+            ),
+        );
         assert!(out.contains("fn main ()"), "{out}");
         assert!(out.contains("compile_error"), "{out}");
-        let out = expand_str(Kind::Main, quote!(), quote!(struct S;));
+        let out = expand_str(
+            Kind::Main,
+            quote!(),
+            quote!(
+                struct S;
+            ),
+        );
         assert!(out.starts_with("struct S ;"), "{out}");
         assert!(out.contains("goes on an `async fn`"), "{out}");
     }
 
     #[test]
     fn never_and_impl_returns() {
-        let out = expand_str(Kind::Main, quote!(), quote!(async fn main() -> ! { loop {} }));
+        let out = expand_str(
+            Kind::Main,
+            quote!(),
+            quote!(
+                async fn main() -> ! {
+                    loop {}
+                }
+            ),
+        );
         assert!(out.contains("FnOutput"), "{out}");
         let out = expand_str(
             Kind::Main,
             quote!(),
-            quote!(async fn f() -> impl Clone { 1 }),
+            quote!(
+                async fn f() -> impl Clone {
+                    1
+                }
+            ),
         );
         assert!(!out.contains("__runner_output"), "{out}");
     }

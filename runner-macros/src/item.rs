@@ -133,7 +133,11 @@ mod tests {
             let f = item(quote!(#attr async fn f() {}));
             assert!(f.test_attribute().is_some(), "{attr}");
         }
-        for attr in [quote!(#[tests]), quote!(#[my::test]), quote!(#[test_case(1)])] {
+        for attr in [
+            quote!(#[tests]),
+            quote!(#[my::test]),
+            quote!(#[test_case(1)]),
+        ] {
             let f = item(quote!(#attr async fn f() {}));
             assert!(f.test_attribute().is_none(), "{attr}");
         }
@@ -141,9 +145,16 @@ mod tests {
 
     #[test]
     fn reports_each_mistake() {
-        let f = item(quote!(#[test] fn f(x: u8) {}));
+        let f = item(quote!(
+            #[test]
+            fn f(x: u8) {}
+        ));
         assert_eq!(f.check(Kind::Test).len(), 3);
         assert_eq!(f.check(Kind::Main).len(), 2);
-        assert!(item(quote!(async fn f() {})).check(Kind::Test).is_empty());
+        assert!(item(quote!(
+            async fn f() {}
+        ))
+        .check(Kind::Test)
+        .is_empty());
     }
 }
