@@ -86,6 +86,13 @@ fn parse_list(
 ) -> syn::Result<()> {
     let mut seen: Vec<String> = Vec::new();
     while !input.is_empty() {
+        if !input.peek(Ident::peek_any) {
+            let names: Vec<String> = kind.accepted().iter().map(|n| format!("`{n}`")).collect();
+            return Err(input.error(format!(
+                "expected arguments such as `debug = true`, named one of: {}",
+                names.join(", ")
+            )));
+        }
         let name = input.call(Ident::parse_any)?;
         let key = name.to_string();
         if !input.peek(Token![=]) {

@@ -95,7 +95,7 @@ fn expand(kind: Kind, args: &Args, function: ItemFn) -> TokenStream {
 
     let mut block = TokenStream::new();
     brace.surround(&mut block, |tokens| body.to_tokens(tokens));
-    let future = future(&sig.output, block, &private);
+    let future = future(&sig.output, block, &private, span);
     let run = match kind {
         Kind::Main => quote_spanned!(span=> #private::main(#config, #future)),
         Kind::Test => quote_spanned!(span=> #private::test(#config, #future)),
@@ -135,13 +135,21 @@ fn expand(kind: Kind, args: &Args, function: ItemFn) -> TokenStream {
 
 /// The body as a future whose output is checked against the declared return type, so that a
 /// mismatch points at the user's body and return type rather than at the expansion.
-fn future(output: &ReturnType, block: TokenStream, private: &TokenStream) -> TokenStream {
+///
+/// The `async` block itself carries `span` (the function's name), so that rustc's notes about
+/// it (such as "this function should return `Result`" for a `?`) point there.
+fn future(
+    output: &ReturnType,
+    block: TokenStream,
+    private: &TokenStream,
+    span: Span,
+) -> TokenStream {
     let out = Ident::new("__runner_output", Span::mixed_site());
     let ty = match output {
         ReturnType::Default => quote!(()),
         // `impl Trait` cannot be named in a `let`: leave it to inference.
         ReturnType::Type(_, ty) if contains_impl(ty.to_token_stream()) => {
-            return quote!(async move #block);
+            return quote_spanned!(span=> async move #block);
         }
         // `!` cannot be named outside a return type on stable Rust; `fn() -> !` can.
         ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)) => {
@@ -151,14 +159,15 @@ fn future(output: &ReturnType, block: TokenStream, private: &TokenStream) -> Tok
     };
     // Clippy's `diverging_sub_expression` would see a `let` initialised by a body that always
     // panics, such as a `#[should_panic]` test's.
-    quote!(async move {
+    let statements = quote! {
         #[allow(clippy::diverging_sub_expression)]
         let #out: #ty = #block;
         // A body that always panics (a `#[should_panic]` test) leaves the rest unreachable.
         #[allow(unreachable_code)]
         let #out = #out;
         #out
-    })
+    };
+    quote_spanned!(span=> async move { #statements })
 }
 
 fn returns_unit(output: &ReturnType) -> bool {
