@@ -108,8 +108,8 @@ fn expand(kind: Kind, args: &Args, function: ItemFn) -> TokenStream {
     };
     if !sig.inputs.is_empty() {
         // An error already says that parameters are not allowed (`ItemFn::check`). Keep them, so
-        // that the body still compiles, but where they would cause a second error: as a test,
-        // or as the program's entry point.
+        // that the body still compiles, but not where they would cause a second error: not as a
+        // test, and not as the program's entry point (the function moves inside a `main`).
         let function = quote! {
             #(#attrs)*
             #[allow(dead_code)]
