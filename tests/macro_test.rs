@@ -142,3 +142,17 @@ fn an_err_result_fails_the_test() {
 async fn ignored_tests_stay_ignored() {
     panic!("an ignored test ran");
 }
+
+#[test]
+fn ignore_stays_on_the_test() {
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args(["--list", "--ignored"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        listed.contains("ignored_tests_stay_ignored: test"),
+        "{listed}"
+    );
+    assert!(!listed.contains("debug_mode_is_on_by_default"), "{listed}");
+}
