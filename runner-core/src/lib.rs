@@ -28,6 +28,9 @@
 
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
+#[doc(hidden)]
+#[path = "entry.rs"]
+pub mod __private;
 mod blocking;
 mod builder;
 mod ctrl_c;
