@@ -87,7 +87,6 @@ fn interrupted_main_dies_by_sigint() {
     let mut child = Child::spawn("exit_interrupted");
     child.interrupt();
     child.expect("cleanup");
-    child.expect("exiting");
     child.dies_by_sigint();
 }
 
@@ -98,7 +97,6 @@ fn interrupted_main_gives_the_shell_status_130() {
         Child::spawn_in_shell("exit_interrupted", r#""$0" "$@"; echo "@ shell saw $?""#);
     child.interrupt();
     child.expect("cleanup");
-    child.expect("exiting");
     child.expect("shell saw 130");
     assert!(child.exits().success());
 }
@@ -275,12 +273,20 @@ fn latency_from_sigint_to_exit() {
 // ---------------------------------------------------------------------------------------------
 // The children's side.
 
-/// The entry point of every child; a no-op in the parent's own test run.
+/// `#[runner::main]` on a function not named `main`: when Ctrl-C interrupts the body, the
+/// runner closes (the body's destructors run) and the process dies by SIGINT.
+#[runner::main]
+async fn interrupted_main() {
+    let _cleanup = SayOnDrop("cleanup");
+    say_ready();
+    std::future::pending::<()>().await
+}
+
+/// The entry point of every child, run by the tests above with the scenario in the environment.
 #[test]
+#[ignore = "the child side of the tests above; run in a child process"]
 fn child() {
-    let Ok(scenario) = std::env::var(SCENARIO_VAR) else {
-        return;
-    };
+    let scenario = std::env::var(SCENARIO_VAR).expect("run only as a child, by the tests above");
     match scenario.as_str() {
         "cleanup" | "cleanup_threads" => {
             let mut runner = match scenario.as_str() {
@@ -318,21 +324,7 @@ fn child() {
             say("run panicked");
             idle()
         }
-        "exit_interrupted" => {
-            // What `#[runner::main]` expands to, written out.
-            let result = runner::run(async {
-                let _cleanup = SayOnDrop("cleanup");
-                say_ready();
-                std::future::pending::<()>().await
-            });
-            match result {
-                Err(RunError::Interrupted) => {
-                    say("exiting");
-                    runner::signal::exit_interrupted()
-                }
-                other => panic!("unexpected {other:?}"),
-            }
-        }
+        "exit_interrupted" => interrupted_main(),
         "tight_loop" => {
             let _ = runner::run(async {
                 say_ready();
@@ -561,7 +553,14 @@ impl Child {
 
     fn start(mut command: Command, scenario: &str) -> Child {
         let mut process = command
-            .args(["--exact", "child", "--nocapture", "--test-threads=1", "-q"])
+            .args([
+                "--exact",
+                "child",
+                "--include-ignored",
+                "--nocapture",
+                "--test-threads=1",
+                "-q",
+            ])
             .env(SCENARIO_VAR, scenario)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
