@@ -19,7 +19,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use runner::{RunError, Runner};
+use runner::Runner;
 
 const SIGINT: i32 = 2;
 const SCENARIO_VAR: &str = "RUNNER_CTRL_C_CHILD";
