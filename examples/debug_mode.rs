@@ -5,21 +5,16 @@
 
 use std::time::Duration;
 
-fn main() {
-    let mut runner = runner::Runner::builder().debug(true).build();
-    runner
-        .run(async {
-            // Bug 1: std::thread::sleep blocks the executor thread for every task.
-            runner::spawn(async { std::thread::sleep(Duration::from_millis(250)) }).await;
+#[runner::main(debug = true)]
+async fn main() {
+    // Bug 1: std::thread::sleep blocks the executor thread for every task.
+    runner::spawn(async { std::thread::sleep(Duration::from_millis(250)) }).await;
 
-            // Bug 2: a detached task panics and nobody awaits it.
-            runner::spawn(async { panic!("config file missing") }).detach();
+    // Bug 2: a detached task panics and nobody awaits it.
+    runner::spawn(async { panic!("config file missing") }).detach();
 
-            // Bug 3: a task that never finishes is still pending at shutdown.
-            runner::spawn(async { runner::sleep(Duration::from_secs(3600)).await }).detach();
+    // Bug 3: a task that never finishes is still pending at shutdown.
+    runner::spawn(async { runner::sleep(Duration::from_secs(3600)).await }).detach();
 
-            runner::sleep(Duration::from_millis(10)).await;
-        })
-        .expect("the run itself succeeds");
-    runner.close();
+    runner::sleep(Duration::from_millis(10)).await;
 }
