@@ -15,8 +15,8 @@ pub(crate) type ExecutorFactory = Box<dyn FnOnce() -> Arc<Executor<'static>> + S
 /// Configures a [`Runner`]: debug mode, threads, Ctrl-C handling, shutdown, diagnostics.
 ///
 /// Every setting has the default that `Runner::new()` uses; settings left open (`debug(None)`,
-/// no `threads`) are read from the environment (`RUNNER_DEBUG`, `RUNNER_THREADS`) by
-/// [`build`](Builder::build).
+/// no `threads`) come from the environment (`RUNNER_DEBUG`, `RUNNER_THREADS`), which the first
+/// [`build`](Builder::build) that needs it reads once for the whole process.
 ///
 /// # Examples
 ///
@@ -230,7 +230,7 @@ impl Builder {
 
     /// Builds the runner. Nothing heavy happens yet: the executor and threads start on first use.
     ///
-    /// Settings left to the environment are read here.
+    /// Settings left to the environment come from it (read once per process).
     ///
     /// # Examples
     ///

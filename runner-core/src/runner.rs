@@ -332,8 +332,9 @@ impl Started {
     }
 
     fn shut_down(self, shutdown_timeout: Duration) {
-        self.shared.tasks.begin_close();
-        self.drive(self.shared.tasks.all_gone());
+        if self.shared.tasks.begin_close() {
+            self.drive(self.shared.tasks.all_gone());
+        }
         self.shared.mark_closed();
         let Started {
             shared,
