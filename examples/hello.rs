@@ -1,39 +1,33 @@
-//! A small real program: concurrent tasks, timers, and a blocking job, entered with `runner::run`.
+//! A small real program: concurrent tasks, timers, and a blocking job, entered with
+//! `#[runner::main]`.
 //!
 //! Run it with `cargo run --example hello`.
 
 use std::time::{Duration, Instant};
 
-fn main() -> Result<(), runner::RunError> {
+#[runner::main]
+async fn main() {
     let started = Instant::now();
-    let report = runner::run(async {
-        // Three tasks sleep concurrently: together they take as long as the longest one.
-        let sleepers: Vec<_> = [30u64, 10, 20]
-            .into_iter()
-            .map(|ms| {
-                runner::spawn(async move {
-                    runner::sleep(Duration::from_millis(ms)).await;
-                    format!("slept {ms} ms")
-                })
+
+    // Three tasks sleep concurrently: together they take as long as the longest one.
+    let sleepers: Vec<_> = [30u64, 10, 20]
+        .into_iter()
+        .map(|ms| {
+            runner::spawn(async move {
+                runner::sleep(Duration::from_millis(ms)).await;
+                format!("slept {ms} ms")
             })
-            .collect();
+        })
+        .collect();
 
-        // CPU-heavy work goes to the blocking pool so that it does not stall the tasks above.
-        let primes = runner::spawn_blocking(|| (2..20_000u32).filter(|&n| is_prime(n)).count());
+    // CPU-heavy work goes to the blocking pool so that it does not stall the tasks above.
+    let primes = runner::spawn_blocking(|| (2..20_000u32).filter(|&n| is_prime(n)).count());
 
-        let mut lines = Vec::new();
-        for sleeper in sleepers {
-            lines.push(sleeper.await);
-        }
-        lines.push(format!("{} primes below 20000", primes.await));
-        lines
-    })?;
-
-    for line in report {
-        println!("{line}");
+    for sleeper in sleepers {
+        println!("{}", sleeper.await);
     }
+    println!("{} primes below 20000", primes.await);
     println!("done in {:?}", started.elapsed());
-    Ok(())
 }
 
 fn is_prime(n: u32) -> bool {

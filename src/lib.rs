@@ -3,6 +3,26 @@
 //!
 //! # Examples
 //!
+//! An `async fn main`, and `async` tests that each get their own runner:
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! #[runner::main]
+//! async fn main() {
+//!     let task = runner::spawn(async { 6 * 7 });
+//!     runner::sleep(Duration::from_millis(1)).await;
+//!     assert_eq!(task.await, 42);
+//! }
+//!
+//! #[runner::test(timeout = "5s")]
+//! async fn answers() {
+//!     assert_eq!(runner::spawn(async { 6 * 7 }).await, 42);
+//! }
+//! ```
+//!
+//! The same without the attribute:
+//!
 //! ```
 //! use std::time::Duration;
 //!
@@ -19,6 +39,13 @@
 
 #[doc(inline)]
 pub use runner_core::*;
+
+#[doc(inline)]
+pub use runner_macros::{main, test};
+
+// What the macros' expansions call; not a public API.
+#[doc(hidden)]
+pub use runner_core::__private;
 
 /// The README's examples, run as doctests so that they stay true.
 #[cfg(doctest)]

@@ -1,10 +1,17 @@
 //! Blocking jobs: closures on a thread pool, counted so that `close` can wait for them.
+//!
+//! The pool is our own (a few lines on `async-task`, like smol's `blocking`) because the count
+//! must drop only after the job's task is completely done: a detached job's panic is reported
+//! when async-task drops its output, inside `Runnable::run`, and `close` must not return before
+//! that report.
 
+use std::collections::VecDeque;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
+use async_task::Runnable;
 use event_listener::{Event, Listener};
 
 use crate::current::{self, Current, Role};
@@ -15,13 +22,14 @@ use crate::task::{closed_check, Task};
 /// Runs a blocking closure on a thread pool and returns a task for its result.
 ///
 /// Use it for work that would block the executor: file system calls, CPU-heavy computation,
-/// synchronous libraries. The pool is smol's `blocking` pool; the runner counts its own jobs, and
-/// [`close`](crate::Runner::close) waits for them up to the
+/// synchronous libraries. The pool grows with demand (up to 500 threads, named
+/// `runner-blocking`) and its idle threads exit after a second. The runner counts its own jobs,
+/// and [`close`](crate::Runner::close) waits for them up to the
 /// [shutdown timeout](crate::Builder::shutdown_timeout). Inside the job, `spawn` and
 /// `spawn_blocking` work as they do in the runner's tasks.
 ///
-/// Dropping the task does not stop a job that has started (threads cannot be cancelled); its
-/// result is discarded.
+/// Dropping the task before the job starts cancels it; a job that has started runs to the end
+/// (threads cannot be cancelled) and its result is discarded.
 ///
 /// # Examples
 ///
@@ -51,24 +59,32 @@ where
     let Some((shared, executor)) = runner else {
         current::no_runner("spawn_blocking")
     };
-    let job = Job::start(shared.clone());
     let info = shared.new_task(spawned_at);
-    blocking::unblock(move || {
-        let _job = job;
-        let _enter = current::enter(Current {
-            shared: shared.clone(),
-            executor,
-            local: None,
-            role: Role::Blocking,
-        });
-        match catch_unwind(AssertUnwindSafe(f)) {
-            Ok(value) => value,
-            Err(payload) => resume_unwind(TaskPanic::wrap(payload, info, shared)),
+    shared.blocking.running.fetch_add(1, Ordering::SeqCst);
+    let job = {
+        let shared = shared.clone();
+        async move {
+            let _enter = current::enter(Current {
+                shared: shared.clone(),
+                executor,
+                local: None,
+                role: Role::Blocking,
+            });
+            match catch_unwind(AssertUnwindSafe(f)) {
+                Ok(value) => value,
+                Err(payload) => resume_unwind(TaskPanic::wrap(payload, info, shared)),
+            }
         }
-    })
+    };
+    let (runnable, task) = async_task::Builder::new().propagate_panic(true).spawn(
+        |()| job,
+        move |runnable| pool().schedule(runnable, shared.clone()),
+    );
+    runnable.schedule();
+    task
 }
 
-/// The runner's count of its blocking jobs still running.
+/// The runner's count of its blocking jobs not yet done.
 #[derive(Default)]
 pub(crate) struct BlockingJobs {
     running: AtomicUsize,
@@ -76,12 +92,17 @@ pub(crate) struct BlockingJobs {
 }
 
 impl BlockingJobs {
+    fn job_done(&self) {
+        if self.running.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.finished.notify(usize::MAX);
+        }
+    }
+
     /// Waits until no job runs, or until `timeout`; returns how many still run.
     pub(crate) fn wait_idle(&self, timeout: Duration) -> usize {
         let deadline = Instant::now().checked_add(timeout);
         loop {
-            let running = self.running.load(Ordering::SeqCst);
-            if running == 0 {
+            if self.running.load(Ordering::SeqCst) == 0 {
                 return 0;
             }
             let listener = self.finished.listen();
@@ -100,21 +121,76 @@ impl BlockingJobs {
     }
 }
 
-/// One running job, counted from `spawn_blocking` until the closure returns or unwinds.
-struct Job(Arc<Shared>);
+const MAX_THREADS: usize = 500;
+const IDLE_TIMEOUT: Duration = Duration::from_secs(1);
 
-impl Job {
-    fn start(shared: Arc<Shared>) -> Job {
-        shared.blocking.running.fetch_add(1, Ordering::SeqCst);
-        Job(shared)
-    }
+/// The process-wide pool of threads that run blocking jobs.
+struct Pool {
+    state: Mutex<PoolState>,
+    job_ready: Condvar,
 }
 
-impl Drop for Job {
-    fn drop(&mut self) {
-        let jobs = &self.0.blocking;
-        if jobs.running.fetch_sub(1, Ordering::SeqCst) == 1 {
-            jobs.finished.notify(usize::MAX);
+#[derive(Default)]
+struct PoolState {
+    // Each job's runnable with the runner that counts it.
+    queue: VecDeque<(Runnable, Arc<Shared>)>,
+    threads: usize,
+    idle: usize,
+}
+
+fn pool() -> &'static Pool {
+    static POOL: OnceLock<Pool> = OnceLock::new();
+    POOL.get_or_init(|| Pool {
+        state: Mutex::default(),
+        job_ready: Condvar::new(),
+    })
+}
+
+impl Pool {
+    fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn schedule(&'static self, runnable: Runnable, shared: Arc<Shared>) {
+        let mut state = self.lock();
+        state.queue.push_back((runnable, shared));
+        if state.idle > state.queue.len() - 1 {
+            self.job_ready.notify_one();
+        } else if state.threads < MAX_THREADS {
+            state.threads += 1;
+            let started = std::thread::Builder::new()
+                .name("runner-blocking".into())
+                .spawn(move || self.work());
+            if started.is_err() {
+                // Out of threads: the jobs wait for a busy thread to come free.
+                state.threads -= 1;
+            }
+        }
+    }
+
+    fn work(&self) {
+        let mut state = self.lock();
+        loop {
+            if let Some((runnable, shared)) = state.queue.pop_front() {
+                drop(state);
+                // `run` polls the job once (it finishes in that poll) and, for a detached job,
+                // drops its output, panic included, so the count drops after any report.
+                runnable.run();
+                shared.blocking.job_done();
+                state = self.lock();
+                continue;
+            }
+            state.idle += 1;
+            let (next, wait) = self
+                .job_ready
+                .wait_timeout(state, IDLE_TIMEOUT)
+                .unwrap_or_else(PoisonError::into_inner);
+            state = next;
+            state.idle -= 1;
+            if wait.timed_out() && state.queue.is_empty() {
+                state.threads -= 1;
+                return;
+            }
         }
     }
 }

@@ -15,8 +15,8 @@ pub(crate) type ExecutorFactory = Box<dyn FnOnce() -> Arc<Executor<'static>> + S
 /// Configures a [`Runner`]: debug mode, threads, Ctrl-C handling, shutdown, diagnostics.
 ///
 /// Every setting has the default that `Runner::new()` uses; settings left open (`debug(None)`,
-/// no `threads`) are read from the environment (`RUNNER_DEBUG`, `RUNNER_THREADS`) by
-/// [`build`](Builder::build).
+/// no `threads`) come from the environment (`RUNNER_DEBUG`, `RUNNER_THREADS`), which the first
+/// [`build`](Builder::build) that needs it reads once for the whole process.
 ///
 /// # Examples
 ///
@@ -111,7 +111,29 @@ impl Builder {
         self
     }
 
-    /// Whether `run` handles Ctrl-C (SIGINT) by cancelling the main future (default `true`).
+    /// Whether `run` handles Ctrl-C (SIGINT) by cancelling the main future (default `true`), as
+    /// asyncio's `Runner.run` does.
+    ///
+    /// When on, each `run` takes SIGINT before the future is first polled and gives it back when
+    /// it returns, by any path (a panic included):
+    ///
+    /// - The first Ctrl-C drops the main future (its destructors run: that is where cleanup
+    ///   happens) and `run` returns [`RunError::Interrupted`](crate::RunError::Interrupted). The
+    ///   runner stays usable. A program that wants to shut down its own way instead awaits
+    ///   [`ctrl_c`](crate::ctrl_c).
+    /// - A second Ctrl-C before `run` returned (a future stuck in a loop that never yields, or
+    ///   a destructor that hangs) ends the process at once, as if no handler were installed.
+    /// - After `run`, SIGINT is as it was: with the default disposition, Ctrl-C kills the
+    ///   process.
+    ///
+    /// `run` takes SIGINT only if its disposition is the default: a program that installed its
+    /// own handler, or runs with SIGINT ignored (`nohup`, `trap '' INT`), is left alone. Only one
+    /// run in the process owns SIGINT at a time; runs that start meanwhile (on other threads, or
+    /// inside a blocking job) do not handle Ctrl-C. Taking SIGINT never fails a run: if it cannot
+    /// be done, the run goes on without it.
+    ///
+    /// Only Unix has SIGINT: on other platforms this setting does nothing and Ctrl-C does what
+    /// the platform does by default (on Windows, it ends the process).
     ///
     /// # Examples
     ///
@@ -208,7 +230,7 @@ impl Builder {
 
     /// Builds the runner. Nothing heavy happens yet: the executor and threads start on first use.
     ///
-    /// Settings left to the environment are read here.
+    /// Settings left to the environment come from it (read once per process).
     ///
     /// # Examples
     ///

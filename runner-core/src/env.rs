@@ -1,18 +1,36 @@
 //! Settings read from the environment when the builder leaves them open.
 //!
-//! A bad value never fails a program: it is ignored with one warning line on stderr that names
-//! the variable, the value and what would have been accepted.
+//! Each variable is read once per process, by the first runner that needs it (as a process's
+//! configuration, not per runner: reading the environment takes a process-wide lock). A bad
+//! value never fails a program: it is ignored with one warning line on stderr that names the
+//! variable, the value and what would have been accepted.
 
 use std::num::NonZeroUsize;
+use std::sync::OnceLock;
 
 /// The variable that switches debug mode on when neither the builder nor the macro decides.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(runner_core::DEBUG_VAR, "RUNNER_DEBUG");
+/// // `RUNNER_DEBUG=1 cargo run` switches debug mode on for runners built without `debug(..)`.
+/// ```
 pub const DEBUG_VAR: &str = "RUNNER_DEBUG";
 /// The variable that sets the thread count when neither the builder nor the macro decides.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(runner_core::THREADS_VAR, "RUNNER_THREADS");
+/// // `RUNNER_THREADS=auto cargo run` gives runners built without `threads(..)` one thread a core.
+/// ```
 pub const THREADS_VAR: &str = "RUNNER_THREADS";
 
 /// The debug flag: the explicit setting if there is one, else `RUNNER_DEBUG`.
 pub(crate) fn resolve_debug(explicit: Option<bool>) -> bool {
-    explicit.unwrap_or_else(|| parse_debug(std::env::var_os(DEBUG_VAR)))
+    static FROM_ENV: OnceLock<bool> = OnceLock::new();
+    explicit.unwrap_or_else(|| *FROM_ENV.get_or_init(|| parse_debug(std::env::var_os(DEBUG_VAR))))
 }
 
 fn parse_debug(value: Option<std::ffi::OsString>) -> bool {
@@ -33,7 +51,9 @@ fn parse_debug(value: Option<std::ffi::OsString>) -> bool {
 
 /// The thread count: the explicit setting if there is one, else `RUNNER_THREADS`, else 1.
 pub(crate) fn resolve_threads(explicit: Option<NonZeroUsize>) -> NonZeroUsize {
-    explicit.unwrap_or_else(|| parse_threads(std::env::var_os(THREADS_VAR)))
+    static FROM_ENV: OnceLock<NonZeroUsize> = OnceLock::new();
+    explicit
+        .unwrap_or_else(|| *FROM_ENV.get_or_init(|| parse_threads(std::env::var_os(THREADS_VAR))))
 }
 
 fn parse_threads(value: Option<std::ffi::OsString>) -> NonZeroUsize {

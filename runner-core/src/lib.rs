@@ -28,8 +28,12 @@
 
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
+#[doc(hidden)]
+#[path = "entry.rs"]
+pub mod __private;
 mod blocking;
 mod builder;
+mod ctrl_c;
 mod current;
 mod diagnostic;
 mod env;
@@ -47,6 +51,7 @@ use std::time::Duration;
 
 pub use crate::blocking::spawn_blocking;
 pub use crate::builder::Builder;
+pub use crate::ctrl_c::{ctrl_c, CtrlC};
 pub use crate::diagnostic::{Diagnostic, TaskInfo};
 pub use crate::env::{DEBUG_VAR, THREADS_VAR};
 pub use crate::error::RunError;

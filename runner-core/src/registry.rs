@@ -54,10 +54,15 @@ impl TaskRegistry {
     }
 
     /// Starts cancelling: every registered task is woken and drops its future when polled.
-    pub(crate) fn begin_close(&self) {
+    /// Returns whether any task is left to cancel.
+    pub(crate) fn begin_close(&self) -> bool {
         self.closing.store(true, Ordering::SeqCst);
+        if self.live.load(Ordering::SeqCst) == 0 {
+            return false;
+        }
         let wakers: Vec<Waker> = self.lock().iter().map(|(_, w)| w.clone()).collect();
         wakers.into_iter().for_each(Waker::wake);
+        true
     }
 
     /// Resolves once no task's future is alive.

@@ -11,6 +11,7 @@ use std::time::Duration;
 use async_executor::{Executor, LocalExecutor};
 
 use crate::builder::{Builder, ExecutorFactory};
+use crate::ctrl_c::Interrupt;
 use crate::current::{self, Current, Role};
 use crate::diagnostic::{Diagnostic, Handler};
 use crate::env;
@@ -157,6 +158,11 @@ impl Runner {
     /// the runner's tasks. Tasks still pending when it completes stay alive and keep running in
     /// the next `run`. The runner starts on the first `run` (or [`executor`](Runner::executor)).
     ///
+    /// While the future is pending, the first Ctrl-C drops it and `run` returns
+    /// [`RunError::Interrupted`]; a second one ends the process. See
+    /// [`Builder::handle_ctrl_c`] for the details, and [`ctrl_c`](crate::ctrl_c) to handle
+    /// Ctrl-C in the future instead.
+    ///
     /// # Examples
     ///
     /// ```
@@ -185,9 +191,13 @@ impl Runner {
         if current::is_driving() {
             return Err(RunError::Nested);
         }
+        let handle_ctrl_c = self.handle_ctrl_c;
         let started = self.start()?;
         let main = Instrumented::main(future.into_future(), &started.shared, run_at);
-        Ok(started.drive(main))
+        // SIGINT is this run's from before the first poll until `interrupt` drops, after the
+        // main future has (by any path, panics included).
+        let interrupt = Interrupt::take(handle_ctrl_c);
+        started.drive(interrupt.race(main))
     }
 
     /// Closes the runner: cancels its pending tasks, waits for its blocking jobs (up to the
@@ -322,8 +332,9 @@ impl Started {
     }
 
     fn shut_down(self, shutdown_timeout: Duration) {
-        self.shared.tasks.begin_close();
-        self.drive(self.shared.tasks.all_gone());
+        if self.shared.tasks.begin_close() {
+            self.drive(self.shared.tasks.all_gone());
+        }
         self.shared.mark_closed();
         let Started {
             shared,

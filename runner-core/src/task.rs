@@ -134,9 +134,8 @@ pin_project! {
         fn drop(this: Pin<&mut Self>) {
             let mut this = this.project();
             if *this.spawned && this.future.is_some() {
-                // Drop the future first: `close` waits for its destructors to have run.
+                let _gone = Gone(this.shared, this.key.take());
                 this.future.set(None);
-                this.shared.tasks.task_gone(this.key.take());
             }
         }
     }
@@ -187,8 +186,8 @@ impl<F: Future> Future for Instrumented<F> {
             if shared.debug {
                 shared.report(Diagnostic::PendingTaskCancelled { task: *this.info });
             }
+            let _gone = Gone(shared, this.key.take());
             this.future.set(None);
-            shared.tasks.task_gone(this.key.take());
             return Poll::Pending;
         }
 
@@ -199,7 +198,8 @@ impl<F: Future> Future for Instrumented<F> {
             // The main future's panic leaves `run` by itself, after `run` has cleaned up.
             Ok(future.poll(cx))
         };
-        if let Some(started) = started {
+        // A panicking poll is reported as a panic; its time went mostly to the panic hook.
+        if let (Some(started), Ok(_)) = (started, &polled) {
             let elapsed = started.elapsed();
             if elapsed > shared.slow_poll_threshold {
                 shared.report(Diagnostic::SlowPoll {
@@ -218,16 +218,26 @@ impl<F: Future> Future for Instrumented<F> {
             }
             Ok(Poll::Ready(output)) => {
                 if *this.spawned {
+                    let _gone = Gone(shared, this.key.take());
                     this.future.set(None);
-                    shared.tasks.task_gone(this.key.take());
                 }
                 Poll::Ready(output)
             }
             Err(payload) => {
+                let _gone = Gone(shared, this.key.take());
                 this.future.set(None);
-                shared.tasks.task_gone(this.key.take());
                 resume_unwind(TaskPanic::wrap(payload, *this.info, this.shared.clone()))
             }
         }
+    }
+}
+
+/// Tells the registry a task's future is gone once dropped, even when the future's destructor
+/// panics: `close` waits for the count to reach zero and must never wait forever.
+struct Gone<'a>(&'a Shared, Option<usize>);
+
+impl Drop for Gone<'_> {
+    fn drop(&mut self) {
+        self.0.tasks.task_gone(self.1.take());
     }
 }

@@ -1,0 +1,229 @@
+//! What `#[runner::main]` and `#[runner::test]` expand to call. Not a public API: only the
+//! macros' expansions use it, and it changes whenever they do.
+//!
+//! The expansions stay thin: they hand over the attribute's arguments and the body as a future,
+//! and these functions build the runner, run the future, and turn the outcome into the
+//! function's return value or a panic with a message.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use async_io::Timer;
+use futures_lite::future;
+
+use crate::{signal, Builder, Diagnostic, RunError};
+
+/// Names `!` on stable Rust: `<fn() -> ! as FnOutput>::Output` is the never type, which lets the
+/// expansion of `async fn main() -> !` check that the body diverges.
+pub trait FnOutput {
+    /// The function's return type.
+    type Output;
+}
+
+impl<T> FnOutput for fn() -> T {
+    type Output = T;
+}
+
+/// The arguments of `#[runner::main]`.
+#[derive(Debug)]
+pub struct Main {
+    debug: Option<bool>,
+    threads: Option<usize>,
+    ctrl_c: bool,
+}
+
+impl Main {
+    /// The defaults: debug mode and threads from the environment, Ctrl-C handled.
+    pub fn new() -> Main {
+        Main {
+            debug: None,
+            threads: None,
+            ctrl_c: true,
+        }
+    }
+
+    /// `debug = ..`
+    pub fn debug(mut self, debug: bool) -> Main {
+        self.debug = Some(debug);
+        self
+    }
+
+    /// `threads = ..` (the macro has checked that it is at least 1).
+    pub fn threads(mut self, threads: usize) -> Main {
+        self.threads = Some(threads);
+        self
+    }
+
+    /// `ctrl_c = ..`
+    pub fn ctrl_c(mut self, ctrl_c: bool) -> Main {
+        self.ctrl_c = ctrl_c;
+        self
+    }
+}
+
+impl Default for Main {
+    fn default() -> Main {
+        Main::new()
+    }
+}
+
+/// Runs the body of a `#[runner::main]` function on a fresh runner, closes it, and returns the
+/// body's output.
+///
+/// After Ctrl-C the process ends as a shell expects ([`signal::exit_interrupted`]); any other
+/// [`RunError`] (a nested call) panics with its message.
+#[track_caller]
+pub fn main<F: Future>(main: Main, future: F) -> F::Output {
+    let mut builder = Builder::new().debug(main.debug).handle_ctrl_c(main.ctrl_c);
+    if let Some(threads) = main.threads {
+        builder = builder.threads(threads);
+    }
+    let mut runner = builder.build();
+    let output = runner.run(future);
+    runner.close();
+    match output {
+        Ok(output) => output,
+        Err(RunError::Interrupted) => signal::exit_interrupted(),
+        Err(error) => panic!("{error}"),
+    }
+}
+
+/// The arguments of `#[runner::test]`, and the test's name.
+#[derive(Debug)]
+pub struct Test {
+    name: String,
+    debug: bool,
+    threads: Option<usize>,
+    timeout: Option<Duration>,
+}
+
+impl Test {
+    /// The test `name` in the module `module_path` (as `module_path!()` gives it), with the
+    /// defaults: debug mode on, threads from the environment, no timeout.
+    pub fn new(module_path: &str, name: &str) -> Test {
+        // `module_path!()` starts with the crate's name; test names as libtest prints them don't.
+        let name = match module_path.split_once("::") {
+            Some((_crate, module)) => format!("{module}::{name}"),
+            None => name.to_owned(),
+        };
+        Test {
+            name,
+            debug: true,
+            threads: None,
+            timeout: None,
+        }
+    }
+
+    /// `debug = ..`
+    pub fn debug(mut self, debug: bool) -> Test {
+        self.debug = debug;
+        self
+    }
+
+    /// `threads = ..` (the macro has checked that it is at least 1).
+    pub fn threads(mut self, threads: usize) -> Test {
+        self.threads = Some(threads);
+        self
+    }
+
+    /// `timeout = ".."`, in milliseconds (the macro has checked that it is more than 0).
+    pub fn timeout_ms(mut self, millis: u64) -> Test {
+        self.timeout = Some(Duration::from_millis(millis));
+        self
+    }
+}
+
+/// Runs the body of a `#[runner::test]` function on a fresh runner and returns its output.
+///
+/// The runner is in debug mode unless `debug = false`, and never handles Ctrl-C. Its
+/// diagnostics go to stderr (which the test harness captures) as usual.
+///
+/// # Panics
+///
+/// When the body panics (with the body's panic), when the timeout expires first, and when a
+/// task the test spawned panicked and nobody awaited it: the message names the test and the
+/// line that spawned the task. A test that panicked itself reports only its own panic.
+#[track_caller]
+pub fn test<F: Future>(test: Test, future: F) -> F::Output {
+    let panicked = Arc::new(Mutex::new(Vec::new()));
+    let sink = panicked.clone();
+    let mut builder = Builder::new()
+        .debug(test.debug)
+        .handle_ctrl_c(false)
+        .on_diagnostic(move |diagnostic| {
+            eprintln!("runner: {diagnostic}");
+            if let Diagnostic::TaskPanicked { .. } = diagnostic {
+                lock(&sink).push(diagnostic.to_string());
+            }
+        });
+    if let Some(threads) = test.threads {
+        builder = builder.threads(threads);
+    }
+    let mut runner = builder.build();
+    let output = match test.timeout {
+        None => runner.run(async { Some(future.await) }),
+        Some(timeout) => runner.run(future::or(async { Some(future.await) }, async {
+            Timer::after(timeout).await;
+            None
+        })),
+    };
+    // Closing cancels what is left and joins the workers: every task's panic is reported by now.
+    runner.close();
+    let panicked = std::mem::take(&mut *lock(&panicked));
+    match output {
+        Err(error) => panic!("test `{}` could not run: {error}", test.name),
+        Ok(None) => panic!(
+            "test `{}` timed out after {}: its future was still pending, so it was cancelled",
+            test.name,
+            HumanDuration(test.timeout.unwrap_or_default()),
+        ),
+        Ok(Some(_)) if !panicked.is_empty() => panic!(
+            "test `{}` failed: a task it spawned panicked and nobody awaited it ({})",
+            test.name,
+            panicked.join("; "),
+        ),
+        Ok(Some(output)) => output,
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A duration in the units `timeout = ".."` takes: `250ms`, `5s`, `1m`.
+struct HumanDuration(Duration);
+
+impl fmt::Display for HumanDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let millis = self.0.as_millis();
+        if millis % 60_000 == 0 {
+            write!(f, "{}m", millis / 60_000)
+        } else if millis % 1_000 == 0 {
+            write!(f, "{}s", millis / 1_000)
+        } else {
+            write!(f, "{millis}ms")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_names_drop_the_crate() {
+        assert_eq!(Test::new("my_crate", "works").name, "works");
+        assert_eq!(Test::new("my_crate::a::b", "works").name, "a::b::works");
+    }
+
+    #[test]
+    fn durations_read_as_written() {
+        let shown = |ms| HumanDuration(Duration::from_millis(ms)).to_string();
+        assert_eq!(shown(250), "250ms");
+        assert_eq!(shown(5_000), "5s");
+        assert_eq!(shown(1_500), "1500ms");
+        assert_eq!(shown(120_000), "2m");
+    }
+}

@@ -1,0 +1,335 @@
+//! Parsing the attribute's arguments: `debug = true, threads = 2, timeout = "5s", ...`.
+//!
+//! Every mistake becomes one `syn::Error` at the offending tokens; the arguments that were valid
+//! are kept, so that the expansion stays close to what the user meant.
+
+use proc_macro2::TokenStream;
+use syn::ext::IdentExt;
+use syn::parse::{ParseStream, Parser};
+use syn::{Expr, ExprLit, Ident, Lit, LitStr, Path, Token};
+
+/// Which attribute is being expanded.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Main,
+    Test,
+}
+
+impl Kind {
+    /// The attribute as users write it, for messages.
+    pub(crate) fn attribute(self) -> &'static str {
+        match self {
+            Kind::Main => "#[runner::main]",
+            Kind::Test => "#[runner::test]",
+        }
+    }
+
+    /// The arguments this attribute accepts, in the order the docs list them.
+    fn accepted(self) -> &'static [&'static str] {
+        match self {
+            Kind::Main => &["debug", "threads", "ctrl_c", "crate"],
+            Kind::Test => &["debug", "threads", "timeout", "crate"],
+        }
+    }
+
+    fn expected_one_of(self) -> String {
+        let names: Vec<String> = self.accepted().iter().map(|n| format!("`{n}`")).collect();
+        format!("expected one of: {}", names.join(", "))
+    }
+}
+
+/// A test timeout, in milliseconds.
+pub(crate) struct Timeout {
+    pub(crate) millis: u64,
+}
+
+/// The arguments given; `None` for those left out.
+#[derive(Default)]
+pub(crate) struct Args {
+    pub(crate) debug: Option<bool>,
+    pub(crate) threads: Option<usize>,
+    pub(crate) ctrl_c: Option<bool>,
+    pub(crate) timeout: Option<Timeout>,
+    pub(crate) krate: Option<Path>,
+}
+
+/// Parses the arguments of `kind`: the valid ones, and the mistakes as one combined error.
+pub(crate) fn parse(kind: Kind, tokens: TokenStream) -> (Args, Option<syn::Error>) {
+    let mut args = Args::default();
+    let mut errors = Errors::default();
+    let parsed =
+        (|input: ParseStream<'_>| parse_list(input, kind, &mut args, &mut errors)).parse2(tokens);
+    if let Err(error) = parsed {
+        errors.push(error);
+    }
+    (args, errors.0)
+}
+
+/// Several errors reported together.
+#[derive(Default)]
+pub(crate) struct Errors(pub(crate) Option<syn::Error>);
+
+impl Errors {
+    pub(crate) fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(errors) => errors.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+}
+
+fn parse_list(
+    input: ParseStream<'_>,
+    kind: Kind,
+    args: &mut Args,
+    errors: &mut Errors,
+) -> syn::Result<()> {
+    let mut seen: Vec<String> = Vec::new();
+    while !input.is_empty() {
+        if !input.peek(Ident::peek_any) {
+            let names: Vec<String> = kind.accepted().iter().map(|n| format!("`{n}`")).collect();
+            return Err(input.error(format!(
+                "expected arguments such as `debug = true`, named one of: {}",
+                names.join(", ")
+            )));
+        }
+        let name = input.call(Ident::parse_any)?;
+        let key = name.to_string();
+        if !input.peek(Token![=]) {
+            let message = match example(&key) {
+                Some(example) if kind.accepted().contains(&key.as_str()) => {
+                    format!("expected `=` and a value after `{key}`, e.g. `{example}`")
+                }
+                _ => unknown(kind, &key),
+            };
+            return Err(syn::Error::new(name.span(), message));
+        }
+        input.parse::<Token![=]>()?;
+        let value: Expr = input.parse()?;
+        if seen.contains(&key) {
+            errors.push(syn::Error::new(
+                name.span(),
+                format!("duplicate argument `{key}`: give it once"),
+            ));
+        } else {
+            seen.push(key.clone());
+            if let Err(error) = set(kind, args, &name, &key, &value) {
+                errors.push(error);
+            }
+        }
+        if input.is_empty() {
+            break;
+        }
+        input.parse::<Token![,]>()?;
+    }
+    Ok(())
+}
+
+/// An example of a valid argument, for messages.
+fn example(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "debug" => "debug = true",
+        "threads" => "threads = 4",
+        "ctrl_c" => "ctrl_c = false",
+        "timeout" => "timeout = \"5s\"",
+        "crate" => "crate = \"my_runner\"",
+        _ => return None,
+    })
+}
+
+fn unknown(kind: Kind, key: &str) -> String {
+    match (kind, key) {
+        (Kind::Main, "timeout") => format!(
+            "`timeout` applies to #[runner::test] only, {}",
+            kind.expected_one_of()
+        ),
+        (Kind::Test, "ctrl_c") => format!(
+            "`ctrl_c` applies to #[runner::main] only: tests never handle Ctrl-C, so that it \
+             stops `cargo test` as usual; {}",
+            kind.expected_one_of()
+        ),
+        _ => format!("unknown argument `{key}`, {}", kind.expected_one_of()),
+    }
+}
+
+fn set(kind: Kind, args: &mut Args, name: &Ident, key: &str, value: &Expr) -> syn::Result<()> {
+    if !kind.accepted().contains(&key) {
+        return Err(syn::Error::new(name.span(), unknown(kind, key)));
+    }
+    match key {
+        "debug" => args.debug = Some(boolean(key, value)?),
+        "ctrl_c" => args.ctrl_c = Some(boolean(key, value)?),
+        "threads" => args.threads = Some(threads(value)?),
+        "timeout" => args.timeout = Some(timeout(value)?),
+        _ => args.krate = Some(krate(value)?),
+    }
+    Ok(())
+}
+
+fn literal(value: &Expr) -> Option<&Lit> {
+    match value {
+        Expr::Lit(ExprLit { lit, attrs }) if attrs.is_empty() => Some(lit),
+        _ => None,
+    }
+}
+
+fn boolean(key: &str, value: &Expr) -> syn::Result<bool> {
+    match literal(value) {
+        Some(Lit::Bool(b)) => Ok(b.value),
+        _ => Err(syn::Error::new_spanned(
+            value,
+            format!("`{key}` expects `true` or `false`"),
+        )),
+    }
+}
+
+fn threads(value: &Expr) -> syn::Result<usize> {
+    let wrong = || {
+        syn::Error::new_spanned(
+            value,
+            "`threads` expects a whole number of at least 1, e.g. `threads = 4`",
+        )
+    };
+    let Some(Lit::Int(int)) = literal(value) else {
+        return Err(wrong());
+    };
+    match int.base10_parse::<usize>() {
+        Ok(0) => Err(syn::Error::new_spanned(
+            value,
+            "`threads` must be at least 1: the thread that calls the function counts as one",
+        )),
+        Ok(n) => Ok(n),
+        Err(_) => Err(wrong()),
+    }
+}
+
+fn string<'a>(key: &str, value: &'a Expr, what: &str) -> syn::Result<&'a LitStr> {
+    match literal(value) {
+        Some(Lit::Str(s)) => Ok(s),
+        _ => Err(syn::Error::new_spanned(
+            value,
+            format!(
+                "`{key}` expects {what} in a string, e.g. `{}`",
+                example(key).unwrap_or("")
+            ),
+        )),
+    }
+}
+
+fn timeout(value: &Expr) -> syn::Result<Timeout> {
+    let lit = string("timeout", value, "a duration")?;
+    let text = lit.value();
+    match parse_duration(&text) {
+        Some(0) => Err(syn::Error::new(
+            lit.span(),
+            "`timeout` must be longer than zero, e.g. `timeout = \"5s\"`",
+        )),
+        Some(millis) => Ok(Timeout { millis }),
+        None => Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "invalid timeout {text:?}: expected a whole number followed by `ms`, `s` or `m`, \
+                 e.g. \"250ms\", \"5s\" or \"1m\""
+            ),
+        )),
+    }
+}
+
+/// `"250ms"`, `"5s"`, `"1m"` in milliseconds; `None` for anything else or an overflow.
+pub(crate) fn parse_duration(text: &str) -> Option<u64> {
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, unit) = text.split_at(digits);
+    let scale = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        _ => return None,
+    };
+    number.parse::<u64>().ok()?.checked_mul(scale)
+}
+
+fn krate(value: &Expr) -> syn::Result<Path> {
+    let lit = string("crate", value, "a path")?;
+    lit.parse_with(Path::parse_mod_style).map_err(|_| {
+        syn::Error::new(
+            lit.span(),
+            format!(
+                "invalid crate path {:?}: expected a path such as \"runner\" or \
+                 \"my_crate::runner\"",
+                lit.value()
+            ),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms"), Some(250));
+        assert_eq!(parse_duration("5s"), Some(5_000));
+        assert_eq!(parse_duration("1m"), Some(60_000));
+        assert_eq!(parse_duration("0s"), Some(0));
+        for bad in [
+            "",
+            "5",
+            "ms",
+            "5 s",
+            "5sec",
+            "1.5s",
+            "-1s",
+            "5S",
+            "99999999999999999999m",
+        ] {
+            assert_eq!(parse_duration(bad), None, "{bad:?}");
+        }
+    }
+
+    fn error(kind: Kind, tokens: TokenStream) -> String {
+        parse(kind, tokens).1.expect("an error").to_string()
+    }
+
+    #[test]
+    fn valid_arguments() {
+        let (args, error) = parse(
+            Kind::Test,
+            quote!(debug = false, threads = 2, timeout = "1m", crate = "my::rt"),
+        );
+        assert!(error.is_none());
+        assert_eq!(args.debug, Some(false));
+        assert_eq!(args.threads, Some(2));
+        assert_eq!(args.timeout.map(|t| t.millis), Some(60_000));
+        assert!(args.krate.is_some());
+        let (args, error) = parse(Kind::Main, quote!(ctrl_c = false,));
+        assert!(error.is_none());
+        assert_eq!(args.ctrl_c, Some(false));
+    }
+
+    #[test]
+    fn mistakes() {
+        assert_eq!(
+            error(Kind::Main, quote!(flavor = "x")),
+            "unknown argument `flavor`, expected one of: `debug`, `threads`, `ctrl_c`, `crate`"
+        );
+        assert!(error(Kind::Main, quote!(timeout = "1s")).starts_with("`timeout` applies"));
+        assert!(error(Kind::Test, quote!(ctrl_c = true)).starts_with("`ctrl_c` applies"));
+        assert_eq!(
+            error(Kind::Test, quote!(debug = true, debug = false)),
+            "duplicate argument `debug`: give it once"
+        );
+        assert!(error(Kind::Test, quote!(threads = 0)).contains("at least 1"));
+        assert!(error(Kind::Test, quote!(debug)).contains("`debug = true`"));
+    }
+
+    #[test]
+    fn valid_arguments_survive_mistakes() {
+        let (args, error) = parse(Kind::Test, quote!(debug = 1, threads = 3, nope = 2));
+        assert_eq!(args.threads, Some(3));
+        assert_eq!(args.debug, None);
+        let error = error.expect("errors");
+        assert_eq!(error.into_iter().count(), 2);
+    }
+}

@@ -1,0 +1,135 @@
+//! `spawn_blocking`: runs off the executor threads; `close` waits for jobs up to the timeout.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use runner::{Diagnostic, Runner};
+
+#[test]
+fn blocking_jobs_run_off_the_runner_thread_and_do_not_stall_tasks() {
+    let out = runner::run(async {
+        let caller = std::thread::current().id();
+        let job = runner::spawn_blocking(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            std::thread::current().id() != caller
+        });
+        // While the job sleeps, a timer on the runner still fires.
+        let start = Instant::now();
+        runner::sleep(Duration::from_millis(10)).await;
+        let timer_latency = start.elapsed();
+        (job.await, timer_latency)
+    })
+    .unwrap();
+    assert!(out.0, "the job ran on another thread");
+    assert!(out.1 < Duration::from_millis(90), "{:?}", out.1);
+}
+
+#[test]
+fn close_waits_for_running_blocking_jobs() {
+    let finished = Arc::new(AtomicBool::new(false));
+    let flag = finished.clone();
+    let mut runner = Runner::new();
+    runner
+        .run(async move {
+            runner::spawn_blocking(move || {
+                std::thread::sleep(Duration::from_millis(100));
+                flag.store(true, Ordering::SeqCst);
+            })
+            .detach();
+        })
+        .unwrap();
+    runner.close();
+    assert!(
+        finished.load(Ordering::SeqCst),
+        "close returned before the job finished"
+    );
+}
+
+#[test]
+fn close_gives_up_after_the_shutdown_timeout_and_reports_it() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let mut runner = Runner::builder()
+        .shutdown_timeout(Duration::from_millis(100))
+        .on_diagnostic(move |d| sink.lock().unwrap().push(d.clone()))
+        .build();
+    let (release, wait) = std::sync::mpsc::channel::<()>();
+    runner
+        .run(async move {
+            runner::spawn_blocking(move || {
+                let _ = wait.recv();
+            })
+            .detach();
+            runner::spawn_blocking(|| std::thread::sleep(Duration::from_secs(2))).detach();
+        })
+        .unwrap();
+    let start = Instant::now();
+    runner.close();
+    let took = start.elapsed();
+    release.send(()).unwrap();
+    assert!(took >= Duration::from_millis(100), "{took:?}");
+    assert!(took < Duration::from_millis(1000), "close hung: {took:?}");
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [Diagnostic::BlockingShutdownTimedOut {
+            pending: 2,
+            timeout: Duration::from_millis(100)
+        }]
+    );
+    assert_eq!(
+        seen.lock().unwrap()[0].to_string(),
+        "2 blocking jobs were still running when the shutdown timeout of 0.100 s expired; \
+         the runner closed without waiting for them"
+    );
+}
+
+#[test]
+fn a_closed_runner_refuses_new_blocking_jobs_with_a_clear_panic() {
+    std::panic::set_hook(Box::new(|_| {}));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut runner = Runner::builder()
+        .shutdown_timeout(Duration::from_millis(10))
+        .on_diagnostic(|_| {})
+        .build();
+    let (closed_tx, closed_rx) = std::sync::mpsc::channel::<()>();
+    runner
+        .run(async move {
+            runner::spawn_blocking(move || {
+                closed_rx.recv().unwrap();
+                let refused =
+                    catch_unwind(AssertUnwindSafe(|| drop(runner::spawn_blocking(|| {}))));
+                let message = refused.err().and_then(|p| p.downcast::<String>().ok());
+                tx.send(message).unwrap();
+            })
+            .detach();
+        })
+        .unwrap();
+    runner.close();
+    closed_tx.send(()).unwrap();
+    let message = rx
+        .recv_timeout(Duration::from_secs(5))
+        .unwrap()
+        .expect("spawn_blocking after close must panic");
+    assert!(
+        message.contains("runner::spawn_blocking was called at")
+            && message.contains("after its runner was closed"),
+        "{message}"
+    );
+}
+
+#[test]
+fn many_blocking_jobs_all_complete() {
+    let out = runner::run(async {
+        let jobs: Vec<_> = (0..200u64)
+            .map(|i| runner::spawn_blocking(move || i * 2))
+            .collect();
+        let mut sum = 0;
+        for job in jobs {
+            sum += job.await;
+        }
+        sum
+    });
+    assert_eq!(out, Ok(2 * (0..200).sum::<u64>()));
+}

@@ -1,0 +1,196 @@
+//! `close` cancels pending tasks (destructors first), is idempotent, and ends the runner.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use runner::{RunError, Runner};
+
+/// Counts its drops, so a test can see when a task's future was destroyed.
+struct DropCounter(Arc<AtomicUsize>);
+
+impl Drop for DropCounter {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn park_tasks(runner: &mut Runner, drops: &Arc<AtomicUsize>, n: usize) {
+    let drops = drops.clone();
+    runner
+        .run(async move {
+            for _ in 0..n {
+                let counter = DropCounter(drops.clone());
+                runner::spawn(async move {
+                    let _counter = counter;
+                    std::future::pending::<()>().await;
+                })
+                .detach();
+                let counter = DropCounter(drops.clone());
+                runner::spawn_local(async move {
+                    let _counter = counter;
+                    runner::sleep(Duration::from_secs(3600)).await;
+                })
+                .detach();
+            }
+            // Let every task reach its first await.
+            runner::sleep(Duration::from_millis(5)).await;
+        })
+        .unwrap();
+}
+
+#[test]
+fn close_cancels_pending_tasks_before_returning() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let mut runner = Runner::new();
+    park_tasks(&mut runner, &drops, 50);
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        0,
+        "tasks stay alive between runs"
+    );
+    runner.close();
+    assert_eq!(drops.load(Ordering::SeqCst), 100);
+}
+
+#[test]
+fn close_cancels_tasks_that_never_ran() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let mut runner = Runner::new();
+    let counter = DropCounter(drops.clone());
+    runner
+        .run(async move {
+            // Spawned last thing in the run: it is still queued, never polled, when run returns.
+            runner::spawn(async move {
+                let _counter = counter;
+            })
+            .detach();
+        })
+        .unwrap();
+    runner.close();
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn close_cancels_tasks_on_worker_threads() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let mut runner = Runner::builder().threads(3).build();
+    park_tasks(&mut runner, &drops, 20);
+    runner.close();
+    assert_eq!(drops.load(Ordering::SeqCst), 40);
+}
+
+#[test]
+fn dropping_a_runner_closes_it() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let mut runner = Runner::new();
+    park_tasks(&mut runner, &drops, 3);
+    drop(runner);
+    assert_eq!(drops.load(Ordering::SeqCst), 6);
+}
+
+#[test]
+fn close_is_idempotent() {
+    let mut runner = Runner::new();
+    runner.run(async {}).unwrap();
+    runner.close();
+    runner.close();
+    assert!(runner.is_closed());
+}
+
+#[test]
+fn closing_an_unstarted_runner_works() {
+    let mut runner = Runner::new();
+    runner.close();
+    assert!(runner.is_closed());
+}
+
+#[test]
+fn a_closed_runner_refuses_run_and_executor() {
+    let mut runner = Runner::new();
+    runner.run(async {}).unwrap();
+    runner.close();
+    assert_eq!(runner.run(async { 1 }), Err(RunError::Closed));
+    assert_eq!(runner.executor().err(), Some(RunError::Closed));
+}
+
+#[test]
+fn run_error_messages_are_sentences() {
+    assert_eq!(
+        RunError::Closed.to_string(),
+        "the runner is closed and cannot run anything more (build a new Runner)"
+    );
+    assert!(RunError::Nested
+        .to_string()
+        .starts_with("cannot start a runner while another runner is running on this thread"));
+    assert_eq!(
+        RunError::Interrupted.to_string(),
+        "the run was interrupted by Ctrl-C (SIGINT)"
+    );
+}
+
+#[test]
+fn tasks_spawned_by_destructors_during_close_are_cancelled_too() {
+    struct SpawnOnDrop(Arc<AtomicUsize>);
+    impl Drop for SpawnOnDrop {
+        fn drop(&mut self) {
+            let counter = DropCounter(self.0.clone());
+            runner::spawn(async move {
+                let _counter = counter;
+                std::future::pending::<()>().await;
+            })
+            .detach();
+        }
+    }
+    let drops = Arc::new(AtomicUsize::new(0));
+    let mut runner = Runner::new();
+    let guard = SpawnOnDrop(drops.clone());
+    runner
+        .run(async move {
+            runner::spawn(async move {
+                let _guard = guard;
+                std::future::pending::<()>().await;
+            })
+            .detach();
+            runner::sleep(Duration::from_millis(1)).await;
+        })
+        .unwrap();
+    runner.close();
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_destructor_that_panics_during_close_does_not_hang_close() {
+    struct PanicOnDrop;
+    impl Drop for PanicOnDrop {
+        fn drop(&mut self) {
+            panic!("destructor boom");
+        }
+    }
+    std::panic::set_hook(Box::new(|_| {}));
+    let drops = Arc::new(AtomicUsize::new(0));
+    let mut runner = Runner::builder().on_diagnostic(|_| {}).build();
+    let counter = DropCounter(drops.clone());
+    runner
+        .run(async move {
+            runner::spawn(async move {
+                let _bomb = PanicOnDrop;
+                std::future::pending::<()>().await;
+            })
+            .detach();
+            runner::spawn(async move {
+                let _counter = counter;
+                std::future::pending::<()>().await;
+            })
+            .detach();
+            runner::sleep(Duration::from_millis(1)).await;
+        })
+        .unwrap();
+    runner.close();
+    assert!(runner.is_closed());
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        1,
+        "the other task was cancelled too"
+    );
+}

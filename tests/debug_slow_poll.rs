@@ -1,0 +1,183 @@
+//! Debug mode reports a poll that blocks the executor, naming the task's spawn site.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use runner::{Diagnostic, Runner};
+
+fn runner_with(debug: bool) -> (Runner, Arc<Mutex<Vec<Diagnostic>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let runner = Runner::builder()
+        .debug(debug)
+        .slow_poll_threshold(Duration::from_millis(40))
+        .on_diagnostic(move |d| sink.lock().unwrap().push(d.clone()))
+        .build();
+    (runner, seen)
+}
+
+#[test]
+fn a_blocking_poll_in_a_task_is_reported_with_its_spawn_site_and_duration() {
+    let (mut runner, seen) = runner_with(true);
+    let line = line!() + 3;
+    runner
+        .run(async {
+            runner::spawn(async {
+                std::thread::sleep(Duration::from_millis(80)); // the bug debug mode finds
+            })
+            .await;
+        })
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let Diagnostic::SlowPoll { task, elapsed } = &seen[0] else {
+        panic!("{seen:?}")
+    };
+    assert_eq!(
+        (task.spawned_at.file(), task.spawned_at.line()),
+        (file!(), line)
+    );
+    assert!(task.id >= 1);
+    assert!(*elapsed >= Duration::from_millis(80), "{elapsed:?}");
+    assert!(*elapsed < Duration::from_secs(2), "{elapsed:?}");
+}
+
+#[test]
+fn a_blocking_poll_in_the_main_future_names_the_run_call() {
+    let (mut runner, seen) = runner_with(true);
+    let line = line!() + 2;
+    runner
+        .run(async { std::thread::sleep(Duration::from_millis(60)) })
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    let [Diagnostic::SlowPoll { task, .. }] = seen.as_slice() else {
+        panic!("{seen:?}")
+    };
+    assert!(task.is_main());
+    assert_eq!(task.spawned_at.line(), line);
+    assert!(seen[0]
+        .to_string()
+        .starts_with(&format!("the main future run at {}:{line}:", file!())));
+}
+
+#[test]
+fn each_slow_poll_is_reported_once() {
+    let (mut runner, seen) = runner_with(true);
+    runner
+        .run(async {
+            runner::spawn(async {
+                for _ in 0..3 {
+                    std::thread::sleep(Duration::from_millis(50));
+                    futures_lite::future::yield_now().await;
+                }
+                runner::sleep(Duration::from_millis(1)).await; // a fast poll: not reported
+            })
+            .await;
+        })
+        .unwrap();
+    assert_eq!(seen.lock().unwrap().len(), 3, "{:?}", seen.lock().unwrap());
+}
+
+#[test]
+fn fast_polls_are_not_reported() {
+    let (mut runner, seen) = runner_with(true);
+    runner
+        .run(async {
+            for _ in 0..100 {
+                runner::spawn(async { runner::sleep(Duration::from_millis(1)).await }).await;
+            }
+        })
+        .unwrap();
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+}
+
+#[test]
+fn slow_polls_are_not_reported_with_debug_off() {
+    let (mut runner, seen) = runner_with(false);
+    runner
+        .run(async {
+            runner::spawn(async { std::thread::sleep(Duration::from_millis(60)) }).await;
+            std::thread::sleep(Duration::from_millis(60));
+        })
+        .unwrap();
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+}
+
+#[test]
+fn slow_polls_on_worker_threads_are_reported() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let mut runner = Runner::builder()
+        .debug(true)
+        .threads(2)
+        .slow_poll_threshold(Duration::from_millis(30))
+        .on_diagnostic(move |d| {
+            let thread = std::thread::current().name().unwrap_or("").to_owned();
+            sink.lock().unwrap().push((d.clone(), thread));
+        })
+        .build();
+    runner
+        .run(async {
+            let tasks: Vec<_> = (0..4)
+                .map(|_| runner::spawn(async { std::thread::sleep(Duration::from_millis(50)) }))
+                .collect();
+            for t in tasks {
+                t.await;
+            }
+        })
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    assert!(
+        seen.iter()
+            .any(|(_, thread)| thread.starts_with("runner-worker-")),
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn the_slow_poll_sentence() {
+    let (mut runner, seen) = runner_with(true);
+    let line = line!() + 3;
+    runner
+        .run(async {
+            runner::spawn(async { std::thread::sleep(Duration::from_millis(45)) }).await;
+        })
+        .unwrap();
+    let text = seen.lock().unwrap()[0].to_string();
+    let prefix = format!(
+        "task #1 spawned at {}:{line}:13 blocked the executor for 0.",
+        file!()
+    );
+    assert!(text.starts_with(&prefix), "{text}");
+    assert!(text.ends_with(" s in one poll"), "{text}");
+}
+
+#[test]
+fn a_poll_that_panics_is_reported_as_a_panic_not_as_slow() {
+    std::panic::set_hook(Box::new(|_| {}));
+    let (mut runner, seen) = runner_with(true);
+    runner
+        .run(async {
+            runner::spawn(async {
+                std::thread::sleep(Duration::from_millis(60));
+                panic!("slow and broken");
+            })
+            .detach();
+            runner::sleep(Duration::from_millis(100)).await;
+        })
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    assert!(
+        matches!(seen.as_slice(), [Diagnostic::TaskPanicked { .. }]),
+        "{seen:?}"
+    );
+}

@@ -1,0 +1,59 @@
+//! Without a handler, each diagnostic is one `runner:` line on stderr.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{run_child_test, runner_lines};
+
+#[test]
+#[ignore = "run by the tests below in a child process, whose stderr they read"]
+fn child_misbehaves() {
+    let mut runner = runner::Runner::builder()
+        .debug(true)
+        .slow_poll_threshold(Duration::from_millis(30))
+        .shutdown_timeout(Duration::from_millis(50))
+        .build();
+    std::panic::set_hook(Box::new(|_| {}));
+    runner
+        .run(async {
+            runner::spawn(async { std::thread::sleep(Duration::from_millis(60)) }).await; // line 20
+            runner::spawn(async { panic!("oops") }).detach(); // line 21
+            runner::spawn(std::future::pending::<()>()).detach(); // line 22
+            runner::spawn_blocking(|| std::thread::sleep(Duration::from_millis(500))).detach();
+            runner::sleep(Duration::from_millis(10)).await;
+        })
+        .unwrap();
+    runner.close();
+}
+
+#[test]
+fn diagnostics_go_to_stderr_one_line_each() {
+    let output = run_child_test("child_misbehaves", &[]);
+    let lines = runner_lines(&output);
+    assert_eq!(lines.len(), 4, "{lines:#?}");
+    let file = file!();
+    assert!(
+        lines[0].starts_with(&format!(
+            "runner: task #1 spawned at {file}:20:13 blocked the executor for 0.0"
+        )) && lines[0].ends_with(" s in one poll"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(
+        lines[1],
+        format!("runner: task #2 spawned at {file}:21:13 panicked and nobody awaited it: oops")
+    );
+    assert_eq!(
+        lines[2],
+        format!(
+            "runner: task #3 spawned at {file}:22:13 was still pending when the runner closed; \
+             it was cancelled"
+        )
+    );
+    assert_eq!(
+        lines[3],
+        "runner: 1 blocking job was still running when the shutdown timeout of 0.050 s expired; \
+         the runner closed without waiting for it"
+    );
+}

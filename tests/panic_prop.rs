@@ -1,0 +1,190 @@
+//! Panics: the main future's propagate after cleanup; awaited tasks' propagate with their original
+//! payload; detached tasks' are reported and do not take the runner down.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use runner::{Diagnostic, Runner};
+
+fn quiet_panics() {
+    std::panic::set_hook(Box::new(|_| {}));
+}
+
+fn payload_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "<not a string>".into())
+}
+
+#[test]
+fn a_panic_in_the_main_future_propagates_and_the_runner_stays_usable() {
+    quiet_panics();
+    let mut runner = Runner::new();
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        runner.run(async { panic!("main boom") })
+    }));
+    let payload = outcome.expect_err("the panic must leave run");
+    assert_eq!(payload_text(&*payload), "main boom");
+    assert_eq!(runner.run(async { 5 }), Ok(5));
+}
+
+#[test]
+fn an_awaited_task_panic_reaches_the_awaiter_with_its_original_payload() {
+    quiet_panics();
+    let outcome = catch_unwind(|| {
+        runner::run(async {
+            runner::spawn(async { panic!("task boom {}", 7) }).await;
+        })
+    });
+    let payload = outcome.expect_err("the task's panic must propagate");
+    assert_eq!(payload_text(&*payload), "task boom 7");
+}
+
+#[test]
+fn an_awaited_blocking_job_panic_reaches_the_awaiter() {
+    quiet_panics();
+    let outcome = catch_unwind(|| {
+        runner::run(async { runner::spawn_blocking(|| -> u8 { panic!("job boom") }).await })
+    });
+    assert_eq!(payload_text(&*outcome.unwrap_err()), "job boom");
+}
+
+fn collecting_runner() -> (Runner, Arc<Mutex<Vec<Diagnostic>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let runner = Runner::builder()
+        .debug(false)
+        .on_diagnostic(move |d| sink.lock().unwrap().push(d.clone()))
+        .build();
+    (runner, seen)
+}
+
+#[test]
+fn a_detached_task_panic_is_reported_with_its_spawn_site_and_the_runner_goes_on() {
+    quiet_panics();
+    let (mut runner, seen) = collecting_runner();
+    let line = line!() + 3;
+    let out = runner.run(async {
+        let (tx, rx) = async_channel::bounded::<()>(1);
+        runner::spawn(async move {
+            drop(tx);
+            panic!("detached boom");
+        })
+        .detach();
+        let _ = rx.recv().await;
+        runner::sleep(Duration::from_millis(10)).await;
+        "still running"
+    });
+    assert_eq!(out, Ok("still running"));
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    match &seen[0] {
+        Diagnostic::TaskPanicked { task, message } => {
+            assert_eq!(message, "detached boom");
+            assert_eq!(task.spawned_at.file(), file!());
+            assert_eq!(task.spawned_at.line(), line);
+            assert!(!task.is_main());
+        }
+        other => panic!("unexpected diagnostic {other:?}"),
+    }
+}
+
+#[test]
+fn an_awaited_task_panic_is_not_reported_as_unretrieved() {
+    quiet_panics();
+    let (mut runner, seen) = collecting_runner();
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        runner.run(async { runner::spawn(async { panic!("awaited") }).await })
+    }));
+    assert!(outcome.is_err());
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+}
+
+#[test]
+fn a_detached_panic_that_went_through_an_awaiting_task_names_the_outer_task() {
+    quiet_panics();
+    let (mut runner, seen) = collecting_runner();
+    let outer_line = line!() + 3;
+    runner
+        .run(async {
+            runner::spawn(async {
+                runner::spawn(async { panic!("inner") }).await;
+            })
+            .detach();
+            runner::sleep(Duration::from_millis(10)).await;
+        })
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 1, "reported once, not once per task: {seen:?}");
+    let Diagnostic::TaskPanicked { task, message } = &seen[0] else {
+        panic!("{seen:?}")
+    };
+    assert_eq!(
+        (message.as_str(), task.spawned_at.line()),
+        ("inner", outer_line)
+    );
+}
+
+#[test]
+fn a_dropped_handle_of_a_panicked_task_counts_as_unretrieved() {
+    quiet_panics();
+    let (mut runner, seen) = collecting_runner();
+    runner
+        .run(async {
+            let task = runner::spawn(async { panic!("never awaited") });
+            runner::sleep(Duration::from_millis(10)).await;
+            drop(task);
+        })
+        .unwrap();
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}
+
+#[test]
+fn a_detached_blocking_job_panic_is_reported() {
+    quiet_panics();
+    let (mut runner, seen) = collecting_runner();
+    let line = line!() + 3;
+    runner
+        .run(async {
+            runner::spawn_blocking(|| panic!("job")).detach();
+        })
+        .unwrap();
+    runner.close(); // waits for the job
+    let seen = seen.lock().unwrap();
+    let Some(Diagnostic::TaskPanicked { task, message }) = seen.first() else {
+        panic!("{seen:?}")
+    };
+    assert_eq!((message.as_str(), task.spawned_at.line()), ("job", line));
+}
+
+#[test]
+fn task_panics_on_worker_threads_do_not_kill_the_workers() {
+    quiet_panics();
+    let seen = Arc::new(Mutex::new(0));
+    let sink = seen.clone();
+    let mut runner = Runner::builder()
+        .threads(2)
+        .on_diagnostic(move |_| *sink.lock().unwrap() += 1)
+        .build();
+    runner
+        .run(async {
+            for _ in 0..20 {
+                runner::spawn(async { panic!("worker boom") }).detach();
+            }
+            runner::sleep(Duration::from_millis(20)).await;
+            // Both threads still run tasks afterwards.
+            let tasks: Vec<_> = (0..100).map(|i| runner::spawn(async move { i })).collect();
+            for t in tasks {
+                t.await;
+            }
+        })
+        .unwrap();
+    assert_eq!(*seen.lock().unwrap(), 20);
+}

@@ -1,0 +1,50 @@
+//! Runs one `#[ignore]`d test of the current test binary in a child process, for behaviour that
+//! needs a fresh process: environment variables read at build time, what lands on stderr.
+#![allow(dead_code)]
+
+use std::process::{Command, Output};
+
+/// Runs the ignored test `name` of this test binary in a child process with `env` set.
+pub fn run_child_test(name: &str, env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(std::env::current_exe().expect("test binary path"));
+    command
+        .args([
+            "--exact",
+            name,
+            "--include-ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env_remove("RUNNER_DEBUG")
+        .env_remove("RUNNER_THREADS");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().expect("start the child test process");
+    assert!(
+        output.status.success(),
+        "child test {name} failed: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// The lines of the child's stderr that the runner printed.
+pub fn runner_lines(output: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .filter(|l| l.starts_with("runner: "))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// What the child printed on stdout after `tag`, one entry per line that has it (libtest may put
+/// its own `test name ... ` in front on the same line).
+pub fn tagged_lines(output: &Output, tag: &str) -> Vec<String> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(tag).map(|(_, rest)| rest))
+        .map(str::to_owned)
+        .collect()
+}

@@ -1,0 +1,229 @@
+//! `threads(n)`: the calling thread plus `n - 1` named workers run the executor.
+
+mod support;
+
+use std::collections::HashSet;
+use std::rc::Rc;
+use std::sync::{Arc, Barrier};
+use std::thread::ThreadId;
+use std::time::Duration;
+
+use runner::Runner;
+use support::{run_child_test, runner_lines, tagged_lines};
+
+/// Spawns tasks that each wait for all the others, so they must run on distinct threads at once.
+async fn threads_that_run_tasks(parallel: usize) -> HashSet<ThreadId> {
+    let barrier = Arc::new(Barrier::new(parallel));
+    let tasks: Vec<_> = (0..parallel)
+        .map(|_| {
+            let barrier = barrier.clone();
+            runner::spawn(async move {
+                // Blocking on purpose: only truly parallel threads get past it.
+                barrier.wait();
+                std::thread::current().id()
+            })
+        })
+        .collect();
+    let mut ids = HashSet::new();
+    for task in tasks {
+        ids.insert(task.await);
+    }
+    ids
+}
+
+#[test]
+fn tasks_run_on_more_than_one_thread_with_two_threads() {
+    let mut runner = Runner::builder().threads(2).build();
+    let ids = runner.run(threads_that_run_tasks(2)).unwrap();
+    assert_eq!(ids.len(), 2);
+}
+
+#[test]
+fn three_threads_run_three_tasks_at_once() {
+    let mut runner = Runner::builder().threads(3).build();
+    assert_eq!(runner.run(threads_that_run_tasks(3)).unwrap().len(), 3);
+}
+
+#[test]
+fn workers_are_named() {
+    let mut runner = Runner::builder().threads(3).build();
+    let names = runner
+        .run(async {
+            let barrier = Arc::new(Barrier::new(3));
+            let tasks: Vec<_> = (0..3)
+                .map(|_| {
+                    let barrier = barrier.clone();
+                    runner::spawn(async move {
+                        barrier.wait();
+                        std::thread::current().name().map(str::to_owned)
+                    })
+                })
+                .collect();
+            let mut names = Vec::new();
+            for t in tasks {
+                names.push(t.await);
+            }
+            names
+        })
+        .unwrap();
+    let workers: HashSet<_> = names
+        .iter()
+        .flatten()
+        .filter(|n| n.starts_with("runner-worker-"))
+        .cloned()
+        .collect();
+    let expected: HashSet<_> = ["runner-worker-1", "runner-worker-2"]
+        .map(String::from)
+        .into();
+    assert_eq!(workers, expected, "{names:?}");
+}
+
+#[test]
+fn spawn_local_stays_on_the_calling_thread() {
+    let mut runner = Runner::builder().threads(4).build();
+    let caller = std::thread::current().id();
+    let ids = runner
+        .run(async {
+            let tasks: Vec<_> = (0..50)
+                .map(|_| {
+                    runner::spawn_local(async {
+                        runner::sleep(Duration::from_millis(1)).await;
+                        std::thread::current().id()
+                    })
+                })
+                .collect();
+            let mut ids = HashSet::new();
+            for t in tasks {
+                ids.insert(t.await);
+            }
+            ids
+        })
+        .unwrap();
+    assert_eq!(ids, HashSet::from([caller]));
+}
+
+#[test]
+fn spawn_local_from_a_worker_stays_on_that_worker() {
+    let mut runner = Runner::builder().threads(2).build();
+    let same = runner
+        .run(async {
+            let barrier = Arc::new(Barrier::new(2));
+            let tasks: Vec<_> = (0..2)
+                .map(|_| {
+                    let barrier = barrier.clone();
+                    runner::spawn(async move {
+                        barrier.wait();
+                        let here = std::thread::current().id();
+                        let local = runner::spawn_local(async {
+                            runner::sleep(Duration::from_millis(1)).await;
+                            std::thread::current().id()
+                        });
+                        local.await == here
+                    })
+                })
+                .collect();
+            let mut all = true;
+            for t in tasks {
+                all &= t.await;
+            }
+            all
+        })
+        .unwrap();
+    assert!(same);
+}
+
+#[test]
+fn a_main_future_that_is_not_send_runs_with_four_threads() {
+    let mut runner = Runner::builder().threads(4).build();
+    let rc = Rc::new(20);
+    let out = runner.run(async move {
+        let sent = runner::spawn(async { 1 }).await;
+        runner::sleep(Duration::from_millis(1)).await;
+        *rc + sent
+    });
+    assert_eq!(out, Ok(21));
+}
+
+#[test]
+fn zero_threads_is_refused_with_a_clear_message() {
+    let payload = std::panic::catch_unwind(|| Runner::builder().threads(0)).unwrap_err();
+    let message = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_else(|| payload.downcast_ref::<&str>().unwrap().to_string());
+    assert!(
+        message.starts_with("Builder::threads(0): a runner needs at least one thread"),
+        "{message}"
+    );
+}
+
+/// Child side: reports how many distinct threads ran 8 tasks that wait for each other.
+#[test]
+#[ignore = "run by the tests below in a child process with RUNNER_THREADS set"]
+fn child_counts_threads() {
+    let mut runner = Runner::new();
+    // Workers idle until tasks come: count them by name from the tasks' side.
+    let names = runner
+        .run(async {
+            let tasks: Vec<_> = (0..64)
+                .map(|_| {
+                    runner::spawn(async {
+                        std::thread::sleep(Duration::from_millis(2));
+                        std::thread::current().name().unwrap_or("").to_owned()
+                    })
+                })
+                .collect();
+            let mut names = HashSet::new();
+            for t in tasks {
+                names.insert(t.await);
+            }
+            names
+        })
+        .unwrap();
+    let workers = names
+        .iter()
+        .filter(|n| n.starts_with("runner-worker-"))
+        .count();
+    let explicit = Runner::builder().threads(1).build();
+    drop(explicit);
+    println!("workers: {workers}");
+}
+
+fn workers_with(value: &str) -> (usize, Vec<String>) {
+    let output = run_child_test("child_counts_threads", &[("RUNNER_THREADS", value)]);
+    let workers = tagged_lines(&output, "workers: ");
+    (workers[0].parse().unwrap(), runner_lines(&output))
+}
+
+#[test]
+fn runner_threads_sets_the_count_when_the_builder_does_not() {
+    let (workers, warnings) = workers_with("3");
+    assert_eq!(workers, 2, "3 threads = the caller and 2 workers");
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let (workers, _) = workers_with("1");
+    assert_eq!(workers, 0);
+}
+
+#[test]
+fn runner_threads_auto_means_one_per_core() {
+    let cores = std::thread::available_parallelism().unwrap().get();
+    let (workers, _) = workers_with("auto");
+    // Tasks may not reach every worker, but never more workers than cores - 1.
+    assert!(workers < cores, "{workers} workers on {cores} cores");
+    if cores > 1 {
+        assert!(workers >= 1, "auto on {cores} cores started no worker");
+    }
+}
+
+#[test]
+fn a_bad_runner_threads_value_is_ignored_with_a_warning() {
+    let (workers, warnings) = workers_with("lots");
+    assert_eq!(workers, 0);
+    assert_eq!(
+        warnings,
+        [
+            "runner: ignoring RUNNER_THREADS=\"lots\": expected a whole number of threads of at \
+          least 1, or \"auto\" for one per core; using 1 thread"
+        ]
+    );
+}

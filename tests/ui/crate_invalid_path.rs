@@ -1,0 +1,2 @@
+#[runner::main(crate = "my-runner")]
+async fn main() {}

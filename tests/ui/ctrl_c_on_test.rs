@@ -1,0 +1,4 @@
+#[runner::test(ctrl_c = true)]
+async fn works() {}
+
+fn main() {}

@@ -1,0 +1,2 @@
+#[runner::main(debug = true, threads = 2, debug = false)]
+async fn main() {}

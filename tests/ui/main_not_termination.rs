@@ -1,0 +1,4 @@
+#[runner::main]
+async fn main() -> u32 {
+    42
+}

@@ -1,0 +1,4 @@
+#[runner::main]
+async fn main(args: Vec<String>) {
+    drop(args);
+}

@@ -1,0 +1,4 @@
+#[runner::main]
+struct Main;
+
+fn main() {}

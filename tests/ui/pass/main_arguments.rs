@@ -1,0 +1,6 @@
+#![deny(warnings)]
+
+#[runner::main(debug = true, threads = 2, ctrl_c = false, crate = "runner")]
+async fn main() {
+    assert!(runner::is_debug());
+}

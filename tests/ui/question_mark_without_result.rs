@@ -1,0 +1,5 @@
+#[runner::main]
+async fn main() {
+    let n: u32 = "42".parse()?;
+    println!("{n}");
+}

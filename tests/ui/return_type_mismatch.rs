@@ -1,0 +1,4 @@
+#[runner::main]
+async fn main() -> Result<(), std::io::Error> {
+    println!("forgot the Ok(())");
+}

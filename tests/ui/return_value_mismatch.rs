@@ -1,0 +1,8 @@
+#[runner::main]
+async fn answer() -> u32 {
+    "42"
+}
+
+fn main() {
+    answer();
+}

@@ -1,0 +1,5 @@
+#[runner::test]
+#[test]
+async fn works() {}
+
+fn main() {}

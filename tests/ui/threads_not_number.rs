@@ -1,0 +1,2 @@
+#[runner::main(threads = "4")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[runner::main(threads = 0)]
+async fn main() {}

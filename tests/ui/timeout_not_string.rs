@@ -1,0 +1,4 @@
+#[runner::test(timeout = 5)]
+async fn works() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[runner::test(timeout = "5 seconds")]
+async fn works() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[runner::test(timeout = "0ms")]
+async fn works() {}
+
+fn main() {}

@@ -1,0 +1,44 @@
+//! `close` joins the worker threads: none is left behind. Alone in its test binary, because it
+//! counts the threads of the whole process.
+
+use std::time::Duration;
+
+fn worker_threads_alive() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .expect("Linux /proc")
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .filter(|name| name.starts_with("runner-worker"))
+        .count()
+}
+
+/// Worker threads name themselves once they start running: wait (bounded) until they have.
+fn wait_for_workers(n: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while worker_threads_alive() != n && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(worker_threads_alive(), n);
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn close_and_drop_join_every_worker_thread() {
+    let mut runner = runner::Runner::builder().threads(4).build();
+    assert_eq!(worker_threads_alive(), 0, "workers start lazily");
+    runner
+        .run(async {
+            for _ in 0..10 {
+                runner::spawn(runner::sleep(Duration::from_secs(3600))).detach();
+            }
+        })
+        .unwrap();
+    wait_for_workers(3);
+    runner.close();
+    assert_eq!(worker_threads_alive(), 0, "close joined the workers");
+
+    let mut dropped = runner::Runner::builder().threads(2).build();
+    dropped.run(async {}).unwrap();
+    wait_for_workers(1);
+    drop(dropped);
+    assert_eq!(worker_threads_alive(), 0, "drop joined the worker");
+}
