@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Clean-build time and dependency count of a hello-world binary written three ways:
-#   runner:  fn main() { runner::run(async { println!("hello") }).unwrap() }   (runner by path)
-#   tokio:   #[tokio::main(flavor = "current_thread")], tokio with features rt + macros
-#   smol:    #[apply(main!)] from smol-macros, on smol 2
+# Clean-build time and dependency count of a hello-world binary written four ways:
+#   runner:        fn main() { runner::run(async { println!("hello") }).unwrap() }  (runner by path)
+#   runner-main:   #[runner::main] async fn main() { println!("hello") }            (runner by path)
+#   tokio:         #[tokio::main(flavor = "current_thread")], tokio with features rt + macros
+#   smol:          #[apply(main!)] from smol-macros, on smol 2
 #
 # Usage: bench/build-times.sh [--dev-only]
 #
@@ -12,8 +13,7 @@
 # build dependencies, proc-macros included, the project itself excluded). Not run in CI: the
 # numbers depend on the machine and on what else it is doing, so note `nproc` and `uptime`.
 #
-# Note: runner's `#[runner::main]` is not used yet; the runner project still compiles
-# runner-macros (and so syn), because the `runner` facade depends on it.
+# Both runner projects compile runner-macros (and so syn): the `runner` facade depends on it.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,6 +47,12 @@ new_project runner "runner = { path = \"$root\" }" \
     runner::run(async { println!("hello") }).unwrap()
 }'
 
+new_project runner-main "runner = { path = \"$root\" }" \
+'#[runner::main]
+async fn main() {
+    println!("hello")
+}'
+
 new_project tokio 'tokio = { version = "1", features = ["rt", "macros"] }' \
 '#[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -71,16 +77,16 @@ printf 'machine: %s CPUs, %s\n' "$(nproc)" "$(grep -m1 'model name' /proc/cpuinf
 printf 'load:    %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'cargo:   %s\n\n' "$(cargo --version)"
 
-header="project   deps"
+header="project      deps"
 for p in "${profiles[@]}"; do header+=$(printf '  %10s' "$p build"); done
 echo "$header"
 
-for name in runner tokio smol; do
+for name in runner runner-main tokio smol; do
     dir="$work/$name"
     (cd "$dir" && cargo fetch -q)
     deps=$(cd "$dir" && cargo tree -q -e normal,build --prefix none --format '{p}' \
         | awk '{print $1, $2}' | sort -u | grep -vc "^hello-$name ")
-    line=$(printf '%-8s %5s' "$name" "$deps")
+    line=$(printf '%-11s %5s' "$name" "$deps")
     for p in "${profiles[@]}"; do
         flag=()
         [[ "$p" == release ]] && flag=(--release)
