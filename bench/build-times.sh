@@ -9,7 +9,7 @@
 #
 # It writes the three projects into a temporary directory, downloads their dependencies first
 # (not timed; needs crates.io), then times `cargo build` and `cargo build --release` from a clean
-# target directory for each. Dependencies are the distinct packages of `cargo tree` (normal and
+# target directory for each: wall time, and CPU time in parentheses. Dependencies are the distinct packages of `cargo tree` (normal and
 # build dependencies, proc-macros included, the project itself excluded). Not run in CI: the
 # numbers depend on the machine and on what else it is doing, so note `nproc` and `uptime`.
 #
@@ -70,17 +70,16 @@ async fn main() {
     println!("hello")
 }'
 
-seconds() { date +%s.%N; }
-
 printf 'date:    %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
 printf 'machine: %s CPUs, %s\n' "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 printf 'load:    %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'cargo:   %s\n\n' "$(cargo --version)"
 
 header="project      deps"
-for p in "${profiles[@]}"; do header+=$(printf '  %10s' "$p build"); done
+for p in "${profiles[@]}"; do header+=$(printf '  %16s' "$p wall (cpu)"); done
 echo "$header"
 
+TIMEFORMAT='%R %U %S'
 for name in runner runner-main tokio smol; do
     dir="$work/$name"
     (cd "$dir" && cargo fetch -q)
@@ -91,10 +90,11 @@ for name in runner runner-main tokio smol; do
         flag=()
         [[ "$p" == release ]] && flag=(--release)
         target="$work/target-$name-$p"
-        start=$(seconds)
-        (cd "$dir" && CARGO_TARGET_DIR="$target" cargo build -q --offline "${flag[@]}")
-        end=$(seconds)
-        line+=$(printf '  %9.1fs' "$(echo "$end - $start" | bc)")
+        # Wall time, and CPU time (user + system, all cores): the CPU time barely moves when
+        # other work shares the machine, the wall time does.
+        read -r wall user sys < <({ time (cd "$dir" && CARGO_TARGET_DIR="$target" \
+            cargo build -q --offline "${flag[@]}" 2>"$work/build-$name-$p.log"); } 2>&1)
+        line+=$(printf '  %6.1fs (%5.1fs)' "$wall" "$(echo "$user + $sys" | bc)")
         # The binary works.
         [[ "$("$target/${p/dev/debug}/hello-$name")" == hello ]]
     done
