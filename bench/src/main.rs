@@ -361,7 +361,8 @@ fn print_targets(results: &[Measured]) {
     let div: fn(f64, f64) -> f64 = |a, b| a / b;
     let inv: fn(f64, f64) -> f64 = |a, b| b / a;
 
-    // Debug off, one thread: within 1.15x of raw smol, and at or below tokio where raw is.
+    // Debug off, one thread: within 1.15x of raw smol, and at or below tokio where raw is (where
+    // raw is clearly faster: by 3% or more, so that a CPU-bound tie is not judged on noise).
     for m in results {
         let (Some(runner), Some(raw)) = (m.get(RUNNER).or(m.get(RUNNER_T1)), m.get(RAW)) else {
             continue;
@@ -374,7 +375,7 @@ fn print_targets(results: &[Measured]) {
             1.15,
         );
         if let Some(tokio) = m.get(TOKIO) {
-            if raw.median <= tokio.median {
+            if raw.median <= 0.97 * tokio.median {
                 let what = format!("{}: runner / tokio current-thread (raw is faster)", m.name);
                 check(what, runner, tokio, div, 1.0);
             }
