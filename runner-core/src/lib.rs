@@ -38,6 +38,7 @@ mod current;
 mod diagnostic;
 mod env;
 mod error;
+mod local;
 mod panic;
 mod registry;
 mod runner;

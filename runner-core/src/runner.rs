@@ -4,11 +4,10 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::num::NonZeroUsize;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
-use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_executor::{Executor, LocalExecutor};
+use async_executor::Executor;
 
 use crate::builder::{Builder, ExecutorFactory};
 use crate::ctrl_c::Interrupt;
@@ -16,6 +15,7 @@ use crate::current::{self, Current, Role};
 use crate::diagnostic::{Diagnostic, Handler};
 use crate::env;
 use crate::error::RunError;
+use crate::local::LocalTasks;
 use crate::panic;
 use crate::shared::Shared;
 use crate::task::Instrumented;
@@ -109,7 +109,7 @@ struct Unstarted {
 struct Started {
     shared: Arc<Shared>,
     executor: Arc<Executor<'static>>,
-    local: Rc<LocalExecutor<'static>>,
+    local: LocalTasks,
     workers: Workers,
 }
 
@@ -304,7 +304,7 @@ impl Runner {
             self.state = State::Started(Started {
                 shared,
                 executor,
-                local: Rc::new(LocalExecutor::new()),
+                local: LocalTasks::new(),
                 workers,
             });
         }
@@ -325,7 +325,7 @@ impl Started {
             role: Role::Driving,
         });
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            async_io::block_on(self.local.run(self.executor.run(future)))
+            async_io::block_on(self.executor.run(self.local.drive(future)))
         }));
         drop(_enter);
         outcome.unwrap_or_else(|payload| resume_unwind(panic::unwrap(payload)))
