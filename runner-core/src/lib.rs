@@ -33,6 +33,7 @@
 pub mod __private;
 mod blocking;
 mod builder;
+mod clock;
 mod ctrl_c;
 mod current;
 mod diagnostic;

@@ -5,10 +5,10 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 use pin_project_lite::pin_project;
 
+use crate::clock::Stamp;
 use crate::current;
 use crate::diagnostic::{Diagnostic, TaskInfo};
 use crate::panic::TaskPanic;
@@ -191,7 +191,7 @@ impl<F: Future> Future for Instrumented<F> {
             return Poll::Pending;
         }
 
-        let started = shared.debug.then(Instant::now);
+        let started = shared.debug.then(Stamp::now);
         let polled = if *this.spawned {
             catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
         } else {
