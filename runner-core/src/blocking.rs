@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use event_listener::{Event, Listener};
 
+use crate::context;
 use crate::current::{self, Current, Role};
 use crate::panic::TaskPanic;
 use crate::shared::Shared;
@@ -18,7 +19,8 @@ use crate::task::{closed_check, Task};
 /// synchronous libraries. The pool is smol's `blocking` pool; the runner counts its own jobs, and
 /// [`close`](crate::Runner::close) waits for them up to the
 /// [shutdown timeout](crate::Builder::shutdown_timeout). Inside the job, `spawn` and
-/// `spawn_blocking` work as they do in the runner's tasks.
+/// `spawn_blocking` work as they do in the runner's tasks, and the closure runs in a copy of the
+/// spawner's current [`Context`](crate::Context), as a task would.
 ///
 /// Dropping the task does not stop a job that has started (threads cannot be cancelled); its
 /// result is discarded.
@@ -53,8 +55,10 @@ where
     };
     let job = Job::start(shared.clone());
     let info = shared.new_task(spawned_at);
+    let mut context = context::copy_current();
     blocking::unblock(move || {
         let _job = job;
+        let _context = context::Entered::new(&mut context);
         let _enter = current::enter(Current {
             shared: shared.clone(),
             executor,

@@ -30,6 +30,7 @@
 
 mod blocking;
 mod builder;
+mod context;
 mod current;
 mod diagnostic;
 mod env;
@@ -47,6 +48,7 @@ use std::time::Duration;
 
 pub use crate::blocking::spawn_blocking;
 pub use crate::builder::Builder;
+pub use crate::context::{Context, ContextToken, ContextVar};
 pub use crate::diagnostic::{Diagnostic, TaskInfo};
 pub use crate::env::{DEBUG_VAR, THREADS_VAR};
 pub use crate::error::RunError;

@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use pin_project_lite::pin_project;
 
+use crate::context;
 use crate::current;
 use crate::diagnostic::{Diagnostic, TaskInfo};
 use crate::panic::TaskPanic;
@@ -17,6 +18,9 @@ use crate::shared::Shared;
 pub use async_executor::Task;
 
 /// Spawns a task on the current runner; it may run on any of the runner's threads.
+///
+/// The task runs in a copy of the spawner's current [`Context`](crate::Context): it sees the
+/// values of the context variables as they were at the spawn, and its own `set`s stay its own.
 ///
 /// The task starts at once and keeps running while the runner runs, in this `run` and in later
 /// ones, until it finishes or the runner closes (which cancels it). Await the returned
@@ -65,7 +69,7 @@ where
 ///
 /// Called from the main future (or a task on the thread that called `run`), the task runs on
 /// that thread; called from a task on a worker thread, it runs on that worker. Otherwise it
-/// behaves like [`spawn`].
+/// behaves like [`spawn`], context variables included.
 ///
 /// # Examples
 ///
@@ -118,11 +122,15 @@ pub(crate) fn closed_check(c: &current::Current, function: &str, at: &Location<'
 }
 
 pin_project! {
-    /// A task's future as the runner runs it: it catches and tags panics, counts itself in the
-    /// registry so `close` can cancel it, and in debug mode times every poll.
+    /// A task's future as the runner runs it: it runs in its own context, catches and tags
+    /// panics, counts itself in the registry so `close` can cancel it, and in debug mode times
+    /// every poll.
     pub(crate) struct Instrumented<F> {
         #[pin]
         future: Option<F>,
+        // The task's context variables, moved into the thread for each poll and back (`None`: no
+        // variable set). The future is dropped inside it too.
+        context: Option<context::Context>,
         shared: Arc<Shared>,
         info: TaskInfo,
         // Spawned tasks are counted and cancellable; the main future is neither.
@@ -133,10 +141,14 @@ pin_project! {
     impl<F> PinnedDrop for Instrumented<F> {
         fn drop(this: Pin<&mut Self>) {
             let mut this = this.project();
-            if *this.spawned && this.future.is_some() {
+            if this.future.is_some() {
                 // Drop the future first: `close` waits for its destructors to have run.
+                let entered = context::Entered::new(this.context);
                 this.future.set(None);
-                this.shared.tasks.task_gone(this.key.take());
+                drop(entered);
+                if *this.spawned {
+                    this.shared.tasks.task_gone(this.key.take());
+                }
             }
         }
     }
@@ -151,6 +163,7 @@ impl<F: Future> Instrumented<F> {
         shared.tasks.task_started();
         Instrumented {
             future: Some(future),
+            context: context::copy_current(),
             info: shared.new_task(spawned_at),
             shared: shared.clone(),
             spawned: true,
@@ -162,9 +175,11 @@ impl<F: Future> Instrumented<F> {
         future: F,
         shared: &Arc<Shared>,
         run_at: &'static Location<'static>,
+        context: &context::Context,
     ) -> Self {
         Instrumented {
             future: Some(future),
+            context: Some(context.clone()),
             info: TaskInfo::new(0, run_at),
             shared: shared.clone(),
             spawned: false,
@@ -183,6 +198,8 @@ impl<F: Future> Future for Instrumented<F> {
             return Poll::Pending;
         };
         let shared = &**this.shared;
+        // Restores the thread's context when the poll returns or unwinds.
+        let _entered = context::Entered::new(this.context);
         if *this.spawned && shared.tasks.is_closing() {
             if shared.debug {
                 shared.report(Diagnostic::PendingTaskCancelled { task: *this.info });
