@@ -62,6 +62,13 @@ static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
 /// static NOT_SEND: runner_core::ContextVar<Rc<u8>> = runner_core::ContextVar::new("rc");
 /// NOT_SEND.set(Rc::new(1));
 /// ```
+///
+/// A variable is declared in a `static` (its methods take `&'static self`; tokens refer to it):
+///
+/// ```compile_fail
+/// let local = runner_core::ContextVar::<u8>::new("local");
+/// local.get();
+/// ```
 pub struct ContextVar<T> {
     name: &'static str,
     id: AtomicUsize,
@@ -414,7 +421,10 @@ impl Context {
     /// The list; no code of the user's runs while it is locked, so it is never poisoned in
     /// practice (and a poisoned list is still consistent: every write is a single step).
     fn lock(&self) -> MutexGuard<'_, Option<Arc<Vars>>> {
-        self.inner.vars.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner
+            .vars
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn value(&self, id: usize) -> Option<Value> {
