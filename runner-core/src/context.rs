@@ -11,7 +11,7 @@ use std::any::Any;
 use std::cell::Cell;
 use std::fmt;
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// A variable's value, as a context stores it.
@@ -212,6 +212,7 @@ impl<T: Clone + Send + Sync + 'static> ContextVar<T> {
         }
     }
 
+    #[inline]
     fn id(&self) -> usize {
         match self.id.load(Ordering::Relaxed) {
             0 => self.assign_id(),
@@ -325,6 +326,9 @@ pub struct Context {
 struct Inner {
     /// `None` until the first `set`: an empty context allocates no list.
     vars: Mutex<Option<Arc<Vars>>>,
+    /// Whether `vars` holds no value, readable without the lock: a task spawned from an empty
+    /// context (the runner's, usually) copies it without locking.
+    empty: AtomicBool,
 }
 
 impl Context {
@@ -373,7 +377,7 @@ impl Context {
     /// assert_eq!((original.get(&N), copy.get(&N)), (Some(1), Some(2)));
     /// ```
     pub fn copy(&self) -> Context {
-        Context::with_vars(self.lock().clone())
+        Context::with_vars(self.vars())
     }
 
     /// Runs `f` inside this context: the variables it reads and sets are this context's. The
@@ -413,6 +417,7 @@ impl Context {
     fn with_vars(vars: Option<Arc<Vars>>) -> Context {
         Context {
             inner: Arc::new(Inner {
+                empty: AtomicBool::new(vars.as_ref().map_or(true, |vars| vars.is_empty())),
                 vars: Mutex::new(vars),
             }),
         }
@@ -428,6 +433,9 @@ impl Context {
     }
 
     fn value(&self, id: usize) -> Option<Value> {
+        if self.inner.empty.load(Ordering::Acquire) {
+            return None;
+        }
         let vars = self.lock();
         let vars = vars.as_deref()?;
         let i = vars.binary_search_by_key(&id, |(key, _)| *key).ok()?;
@@ -439,7 +447,7 @@ impl Context {
     fn replace(&self, id: usize, value: Option<Value>) -> Option<Value> {
         let mut vars = self.lock();
         let vars = Arc::make_mut(vars.get_or_insert_with(Default::default));
-        match (vars.binary_search_by_key(&id, |(key, _)| *key), value) {
+        let replaced = match (vars.binary_search_by_key(&id, |(key, _)| *key), value) {
             (Ok(i), Some(value)) => Some(std::mem::replace(&mut vars[i].1, value)),
             (Ok(i), None) => Some(vars.remove(i).1),
             (Err(i), Some(value)) => {
@@ -447,7 +455,18 @@ impl Context {
                 None
             }
             (Err(_), None) => None,
+        };
+        self.inner.empty.store(vars.is_empty(), Ordering::Release);
+        replaced
+    }
+
+    /// The values, shared (`None`: none set).
+    #[inline]
+    fn vars(&self) -> Option<Arc<Vars>> {
+        if self.inner.empty.load(Ordering::Acquire) {
+            return None;
         }
+        self.lock().clone()
     }
 
     fn is(&self, other: &Context) -> bool {
@@ -480,12 +499,25 @@ impl fmt::Debug for Context {
 }
 
 /// What a new task starts with: a copy of the current context, or `None` (the empty context)
-/// when no variable is set, which costs no allocation.
+/// while no variable is set, which costs no lock and no allocation.
+#[inline]
 pub(crate) fn copy_current() -> Option<Context> {
     with_current(|current| {
-        let vars = current?.lock().clone()?;
-        (!vars.is_empty()).then(|| Context::with_vars(Some(vars)))
+        let current = current?;
+        if current.inner.empty.load(Ordering::Acquire) {
+            return None;
+        }
+        copy_values(current)
     })
+}
+
+/// The part of `copy_current` that copies. Kept out of line: inlined into every `spawn`, it made
+/// spawning measurably slower even when it never ran.
+#[cold]
+#[inline(never)]
+fn copy_values(context: &Context) -> Option<Context> {
+    let vars = context.vars()?;
+    (!vars.is_empty()).then(|| Context::with_vars(Some(vars)))
 }
 
 /// Makes a context the thread's current one until dropped: it swaps the context in `slot` with
@@ -495,6 +527,7 @@ pub(crate) struct Entered<'a> {
 }
 
 impl<'a> Entered<'a> {
+    #[inline]
     pub(crate) fn new(slot: &'a mut Option<Context>) -> Entered<'a> {
         swap(slot);
         Entered { slot }
@@ -502,12 +535,14 @@ impl<'a> Entered<'a> {
 }
 
 impl Drop for Entered<'_> {
+    #[inline]
     fn drop(&mut self) {
         // A `set` that made the empty context real comes back into `slot` here.
         swap(self.slot);
     }
 }
 
+#[inline]
 fn swap(slot: &mut Option<Context>) {
     // `try_with`: a task may be dropped while its thread's locals are torn down; then there is no
     // current context to switch, on the way in nor out.
@@ -516,6 +551,7 @@ fn swap(slot: &mut Option<Context>) {
 
 /// Runs `f` with the thread's current context. `f` must not run the user's code (it could reach
 /// for the slot, which is empty meanwhile) nor panic.
+#[inline]
 fn with_current<R>(f: impl FnOnce(Option<&Context>) -> R) -> R {
     CURRENT.with(|slot| {
         let current = slot.take();

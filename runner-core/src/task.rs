@@ -133,8 +133,6 @@ pin_project! {
         context: Option<context::Context>,
         shared: Arc<Shared>,
         info: TaskInfo,
-        // Spawned tasks are counted and cancellable; the main future is neither.
-        spawned: bool,
         // Where the waker sits in the registry, once the task has been pending.
         key: Option<usize>,
     }
@@ -146,7 +144,7 @@ pin_project! {
                 let entered = context::Entered::new(this.context);
                 this.future.set(None);
                 drop(entered);
-                if *this.spawned {
+                if is_spawned(this.info) {
                     this.shared.tasks.task_gone(this.key.take());
                 }
             }
@@ -166,7 +164,6 @@ impl<F: Future> Instrumented<F> {
             context: context::copy_current(),
             info: shared.new_task(spawned_at),
             shared: shared.clone(),
-            spawned: true,
             key: None,
         }
     }
@@ -182,10 +179,15 @@ impl<F: Future> Instrumented<F> {
             context: Some(context.clone()),
             info: TaskInfo::new(0, run_at),
             shared: shared.clone(),
-            spawned: false,
             key: None,
         }
     }
+}
+
+/// Spawned tasks are counted and cancellable; the main future (task 0) is neither. Read from the
+/// id rather than stored: a flag would make every task a word bigger.
+fn is_spawned(info: &TaskInfo) -> bool {
+    info.id != 0
 }
 
 impl<F: Future> Future for Instrumented<F> {
@@ -198,9 +200,10 @@ impl<F: Future> Future for Instrumented<F> {
             return Poll::Pending;
         };
         let shared = &**this.shared;
+        let spawned = is_spawned(this.info);
         // Restores the thread's context when the poll returns or unwinds.
         let _entered = context::Entered::new(this.context);
-        if *this.spawned && shared.tasks.is_closing() {
+        if spawned && shared.tasks.is_closing() {
             if shared.debug {
                 shared.report(Diagnostic::PendingTaskCancelled { task: *this.info });
             }
@@ -210,7 +213,7 @@ impl<F: Future> Future for Instrumented<F> {
         }
 
         let started = shared.debug.then(Instant::now);
-        let polled = if *this.spawned {
+        let polled = if spawned {
             catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
         } else {
             // The main future's panic leaves `run` by itself, after `run` has cleaned up.
@@ -228,13 +231,13 @@ impl<F: Future> Future for Instrumented<F> {
 
         match polled {
             Ok(Poll::Pending) => {
-                if *this.spawned && this.key.is_none() {
+                if spawned && this.key.is_none() {
                     *this.key = Some(shared.tasks.register(cx.waker()));
                 }
                 Poll::Pending
             }
             Ok(Poll::Ready(output)) => {
-                if *this.spawned {
+                if spawned {
                     this.future.set(None);
                     shared.tasks.task_gone(this.key.take());
                 }
