@@ -394,6 +394,20 @@ fn reset_restores_the_value_before_the_set() {
 }
 
 #[test]
+fn values_of_any_clone_type_are_cloned_out() {
+    static NAMES: ContextVar<Vec<String>> = ContextVar::new("names");
+    NAMES.set(vec!["ada".to_string()]);
+    let mut names = NAMES.get().unwrap();
+    names.push("grace".to_string());
+    assert_eq!(NAMES.get().unwrap(), ["ada"]);
+    let token = NAMES.set(names);
+    assert_eq!(NAMES.get().unwrap(), ["ada", "grace"]);
+    assert_eq!(token.old_value().unwrap(), ["ada"]);
+    NAMES.reset(token);
+    assert_eq!(NAMES.get().unwrap(), ["ada"]);
+}
+
+#[test]
 fn reset_works_across_awaits_in_a_task() {
     static VAR: ContextVar<u32> = ContextVar::new("var");
     let mut runner = Runner::builder().threads(2).build();

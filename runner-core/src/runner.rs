@@ -304,7 +304,8 @@ impl Runner {
     /// The runner's executor, starting the runner if needed: asyncio's `get_loop()`.
     ///
     /// Tasks spawned on it directly are not counted by the runner: `close` cancels them only if
-    /// it drops the last handle to the executor. Prefer [`spawn`](crate::spawn).
+    /// it drops the last handle to the executor. Nor do they carry a [`Context`]: they see
+    /// whichever context their thread has. Prefer [`spawn`](crate::spawn).
     ///
     /// # Examples
     ///
