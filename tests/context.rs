@@ -67,18 +67,20 @@ fn context_run_restores_the_current_context_when_f_panics() {
     assert_eq!(context.get(&VAR), Some(2));
 }
 
+static CVAR: ContextVar<i32> = ContextVar::new("cvar");
+
+/// The coroutine of CPython's runner tests: sets `CVAR` to `val` and returns its old value (-1:
+/// unset). Tests share it safely: values live in contexts, not in the variable.
+async fn f(val: i32) -> i32 {
+    let old = CVAR.get().unwrap_or(-1);
+    yield_now().await;
+    CVAR.set(val);
+    old
+}
+
 /// A port of CPython's `test_runners.RunnerTests.test_run_keeps_context`.
 #[test]
 fn run_keeps_context() {
-    static CVAR: ContextVar<i32> = ContextVar::new("cvar");
-
-    async fn f(val: i32) -> i32 {
-        let old = CVAR.get().unwrap_or(-1);
-        yield_now().await;
-        CVAR.set(val);
-        old
-    }
-
     let mut runner = Runner::new();
     assert_eq!(runner.run(f(1)), Ok(-1));
     assert_eq!(runner.run(f(2)), Ok(1));
@@ -90,15 +92,6 @@ fn run_keeps_context() {
 /// A port of CPython's `test_runners.RunnerTests.test_run_with_context`.
 #[test]
 fn run_with_context_lands_sets_in_the_given_context() {
-    static CVAR: ContextVar<i32> = ContextVar::new("cvar");
-
-    async fn f(val: i32) -> i32 {
-        let old = CVAR.get().unwrap_or(-1);
-        yield_now().await;
-        CVAR.set(val);
-        old
-    }
-
     let context = Context::current();
     let mut runner = Runner::new();
     assert_eq!(runner.run_with_context(f(1), &context), Ok(-1));
@@ -271,11 +264,12 @@ fn spawn_blocking_threads_keep_no_context_between_jobs() {
     assert_eq!(seen, Ok(vec![None; 4]));
 }
 
-#[test]
-fn values_follow_their_task_across_awaits() {
+/// Runs 100 tasks that each set `VAR` to their own number, then check it after every one of
+/// 20 `.await`s (a yield and a zero timer); `true` if every task always saw its own value.
+fn tasks_keep_their_values(runner: &mut Runner) -> bool {
     static VAR: ContextVar<usize> = ContextVar::new("var");
-    let ok = runner::run(async {
-        let tasks: Vec<_> = (0..50)
+    let ok = runner.run(async {
+        let tasks: Vec<_> = (0..100)
             .map(|i| {
                 runner::spawn(async move {
                     VAR.set(i);
@@ -296,35 +290,21 @@ fn values_follow_their_task_across_awaits() {
         }
         all
     });
-    assert_eq!(ok, Ok(true));
+    ok == Ok(true)
+}
+
+#[test]
+fn values_follow_their_task_across_awaits() {
+    assert!(tasks_keep_their_values(
+        &mut Runner::builder().threads(1).build()
+    ));
 }
 
 #[test]
 fn values_follow_their_tasks_across_threads() {
-    static VAR: ContextVar<usize> = ContextVar::new("var");
-    let mut runner = Runner::builder().threads(2).build();
-    let ok = runner.run(async {
-        let tasks: Vec<_> = (0..100)
-            .map(|i| {
-                runner::spawn(async move {
-                    VAR.set(i);
-                    for _ in 0..20 {
-                        yield_now().await;
-                        if VAR.get() != Some(i) {
-                            return false;
-                        }
-                    }
-                    true
-                })
-            })
-            .collect();
-        let mut all = true;
-        for task in tasks {
-            all &= task.await;
-        }
-        all
-    });
-    assert_eq!(ok, Ok(true));
+    assert!(tasks_keep_their_values(
+        &mut Runner::builder().threads(2).build()
+    ));
 }
 
 #[test]
