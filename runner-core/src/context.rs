@@ -180,10 +180,19 @@ impl<T: Clone + Send + Sync + 'static> ContextVar<T> {
     /// assert_eq!(COLOR.get(), Some("red"));
     /// ```
     ///
+    /// A token resets once: `reset` consumes it.
+    ///
+    /// ```compile_fail
+    /// static COLOR: runner_core::ContextVar<&str> = runner_core::ContextVar::new("color");
+    /// let token = COLOR.set("blue");
+    /// COLOR.reset(token);
+    /// COLOR.reset(token); // the token was moved into the first reset
+    /// ```
+    ///
     /// # Panics
     ///
     /// When `token` was returned by another variable's `set`, or by a `set` in another context
-    /// (another task's, for example). A token resets once: `reset` consumes it.
+    /// (another task's, for example).
     #[track_caller]
     pub fn reset(&'static self, token: ContextToken<T>) {
         let id = self.id();
