@@ -8,10 +8,10 @@
 //! `set` clones the list only while a copy still shares it. Where no variable is set, a spawn
 //! copies nothing and its task's context is `None`.
 //!
-//! A task holds its context in one word. A two-word slot that let a new task share its parent's
-//! list without a handle of its own made spawning with variables set ~15% cheaper, but it grew a
-//! trivial task's allocation past 120 bytes (glibc's largest fast-bin size), which made spawning
-//! without variables ~20% dearer. Measure spawn cost before growing the task wrapper.
+//! A task holds its context in one word, and the task wrapper stays the size it was without
+//! context variables (`RegistryKey` gave that word back): a trivial task is a 120-byte
+//! allocation, glibc's largest fast-bin size, and one word more made spawning it ~10% dearer.
+//! Measure spawn cost before growing the wrapper.
 
 use std::any::Any;
 use std::cell::Cell;
@@ -526,10 +526,7 @@ pub(crate) fn copy_current() -> Option<Context> {
     })
 }
 
-/// The part of `copy_current` that copies. Kept out of line: inlined into every `spawn`, it made
-/// spawning measurably slower even when it never ran.
-#[cold]
-#[inline(never)]
+/// The part of `copy_current` that copies.
 fn copy_values(context: &Context) -> Option<Context> {
     let vars = context.vars()?;
     (!vars.is_empty()).then(|| Context::with_vars(Some(vars)))

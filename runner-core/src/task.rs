@@ -13,6 +13,7 @@ use crate::context;
 use crate::current;
 use crate::diagnostic::{Diagnostic, TaskInfo};
 use crate::panic::TaskPanic;
+use crate::registry::RegistryKey;
 use crate::shared::Shared;
 
 pub use async_executor::Task;
@@ -133,8 +134,10 @@ pin_project! {
         context: Option<context::Context>,
         shared: Arc<Shared>,
         info: TaskInfo,
+        // Spawned tasks are counted and cancellable; the main future is neither.
+        spawned: bool,
         // Where the waker sits in the registry, once the task has been pending.
-        key: Option<usize>,
+        key: Option<RegistryKey>,
     }
     impl<F> PinnedDrop for Instrumented<F> {
         fn drop(this: Pin<&mut Self>) {
@@ -144,7 +147,7 @@ pin_project! {
                 let entered = context::Entered::new(this.context);
                 this.future.set(None);
                 drop(entered);
-                if is_spawned(this.info) {
+                if *this.spawned {
                     this.shared.tasks.task_gone(this.key.take());
                 }
             }
@@ -164,6 +167,7 @@ impl<F: Future> Instrumented<F> {
             context: context::copy_current(),
             info: shared.new_task(spawned_at),
             shared: shared.clone(),
+            spawned: true,
             key: None,
         }
     }
@@ -179,15 +183,10 @@ impl<F: Future> Instrumented<F> {
             context: Some(context.clone()),
             info: TaskInfo::new(0, run_at),
             shared: shared.clone(),
+            spawned: false,
             key: None,
         }
     }
-}
-
-/// Spawned tasks are counted and cancellable; the main future (task 0) is neither. Read from the
-/// id rather than stored: a flag would make every task a word bigger.
-fn is_spawned(info: &TaskInfo) -> bool {
-    info.id != 0
 }
 
 impl<F: Future> Future for Instrumented<F> {
@@ -200,10 +199,9 @@ impl<F: Future> Future for Instrumented<F> {
             return Poll::Pending;
         };
         let shared = &**this.shared;
-        let spawned = is_spawned(this.info);
         // Restores the thread's context when the poll returns or unwinds.
         let _entered = context::Entered::new(this.context);
-        if spawned && shared.tasks.is_closing() {
+        if *this.spawned && shared.tasks.is_closing() {
             if shared.debug {
                 shared.report(Diagnostic::PendingTaskCancelled { task: *this.info });
             }
@@ -213,7 +211,7 @@ impl<F: Future> Future for Instrumented<F> {
         }
 
         let started = shared.debug.then(Instant::now);
-        let polled = if spawned {
+        let polled = if *this.spawned {
             catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
         } else {
             // The main future's panic leaves `run` by itself, after `run` has cleaned up.
@@ -231,13 +229,13 @@ impl<F: Future> Future for Instrumented<F> {
 
         match polled {
             Ok(Poll::Pending) => {
-                if spawned && this.key.is_none() {
+                if *this.spawned && this.key.is_none() {
                     *this.key = Some(shared.tasks.register(cx.waker()));
                 }
                 Poll::Pending
             }
             Ok(Poll::Ready(output)) => {
-                if spawned {
+                if *this.spawned {
                     this.future.set(None);
                     shared.tasks.task_gone(this.key.take());
                 }
