@@ -25,6 +25,34 @@ fn every_thread_has_a_current_context_outside_runners() {
 }
 
 #[test]
+fn a_threads_values_are_dropped_when_it_exits() {
+    struct SendOnDrop(mpsc::Sender<()>);
+    impl Clone for SendOnDrop {
+        fn clone(&self) -> Self {
+            SendOnDrop(self.0.clone())
+        }
+    }
+    impl Drop for SendOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.send(());
+        }
+    }
+    static VAR: ContextVar<SendOnDrop> = ContextVar::new("var");
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        VAR.set(SendOnDrop(tx));
+    })
+    .join()
+    .unwrap();
+    // Thread-locals are torn down before `join` returns.
+    assert_eq!(
+        rx.try_recv(),
+        Ok(()),
+        "the value is dropped when its thread exits"
+    );
+}
+
+#[test]
 fn current_returns_a_copy_of_the_current_context() {
     static VAR: ContextVar<&str> = ContextVar::new("var");
     VAR.set("before");

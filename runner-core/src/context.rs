@@ -17,6 +17,7 @@ use std::any::Any;
 use std::cell::Cell;
 use std::fmt;
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -28,7 +29,37 @@ type Vars = Vec<(usize, Value)>;
 
 thread_local! {
     /// The current context of this thread: `None` is the empty context.
-    static CURRENT: Cell<Option<Context>> = const { Cell::new(None) };
+    static CURRENT: Slot = const { Slot(Cell::new(ManuallyDrop::new(None))) };
+    /// Drops what a thread leaves in `CURRENT` when it exits; see `Slot`.
+    static CLEANUP: Cleanup = const { Cleanup };
+}
+
+/// The cell behind `CURRENT`. It holds its context in a `ManuallyDrop` so that the thread-local
+/// needs no destructor: the compiler then reaches it with no "is it alive yet/still" check, which
+/// every poll would pay twice. A thread that creates a context outside any task registers
+/// `CLEANUP` to drop it at exit instead.
+struct Slot(Cell<ManuallyDrop<Option<Context>>>);
+
+impl Slot {
+    #[inline]
+    fn replace(&self, context: Option<Context>) -> Option<Context> {
+        ManuallyDrop::into_inner(self.0.replace(ManuallyDrop::new(context)))
+    }
+
+    #[inline]
+    fn take(&self) -> Option<Context> {
+        self.replace(None)
+    }
+}
+
+struct Cleanup;
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        // Taken first: the values' destructors may use context variables.
+        let left = CURRENT.with(Slot::take);
+        drop(left);
+    }
 }
 
 /// The id the next variable gets on its first use; 0 means "not assigned yet".
@@ -123,15 +154,7 @@ impl<T: Clone + Send + Sync + 'static> ContextVar<T> {
     /// ```
     pub fn get(&'static self) -> Option<T> {
         let id = self.id();
-        // `try_with`: a destructor may read a variable while its thread is being torn down.
-        let value = CURRENT
-            .try_with(|slot| {
-                let current = slot.take();
-                let value = current.as_ref().and_then(|c| c.value(id));
-                slot.set(current);
-                value
-            })
-            .ok()??;
+        let value = with_current(|current| current?.value(id))?;
         // Cloned outside the slot: `T::clone` may read context variables itself.
         Some(downcast::<T>(&value).clone())
     }
@@ -153,10 +176,14 @@ impl<T: Clone + Send + Sync + 'static> ContextVar<T> {
         let id = self.id();
         let value: Value = Arc::new(value);
         let (context, previous) = CURRENT.with(|slot| {
-            let current = slot.take().unwrap_or_default();
+            let current = slot.take().unwrap_or_else(|| {
+                // `try_with`: nothing to register while the thread is being torn down.
+                let _ = CLEANUP.try_with(|_| ());
+                Context::new()
+            });
             let previous = current.replace(id, Some(value));
             let context = current.clone();
-            slot.set(Some(current));
+            slot.replace(Some(current));
             (context, previous)
         });
         ContextToken {
@@ -212,7 +239,7 @@ impl<T: Clone + Send + Sync + 'static> ContextVar<T> {
                 Some(current) if current.is(&context) => Ok(current.replace(id, previous)),
                 _ => Err(previous),
             };
-            slot.set(current);
+            slot.replace(current);
             outcome
         });
         // Values are dropped out here, where their destructors may use context variables.
@@ -556,9 +583,7 @@ impl Drop for Entered<'_> {
 
 #[inline]
 fn swap(slot: &mut Option<Context>) {
-    // `try_with`: a task may be dropped while its thread's locals are torn down; then there is no
-    // current context to switch, on the way in nor out.
-    let _ = CURRENT.try_with(|current| *slot = current.replace(slot.take()));
+    *slot = CURRENT.with(|current| current.replace(slot.take()));
 }
 
 /// Runs `f` with the thread's current context. `f` must not run the user's code (it could reach
@@ -568,7 +593,7 @@ fn with_current<R>(f: impl FnOnce(Option<&Context>) -> R) -> R {
     CURRENT.with(|slot| {
         let current = slot.take();
         let result = f(current.as_ref());
-        slot.set(current);
+        slot.replace(current);
         result
     })
 }
