@@ -36,8 +36,8 @@ thread_local! {
 
 /// The cell behind `CURRENT`. It holds its context in a `ManuallyDrop` so that the thread-local
 /// needs no destructor: the compiler then reaches it with no "is it alive yet/still" check, which
-/// every poll would pay twice. A thread that creates a context outside any task registers
-/// `CLEANUP` to drop it at exit instead.
+/// every poll would pay twice. Instead, a `set` that creates a context registers `CLEANUP`, which
+/// drops whatever its thread leaves in the slot when the thread exits.
 struct Slot(Cell<ManuallyDrop<Option<Context>>>);
 
 impl Slot {
