@@ -544,19 +544,8 @@ impl fmt::Debug for Context {
 /// while no variable is set, which costs no lock and no allocation.
 #[inline]
 pub(crate) fn copy_current() -> Option<Context> {
-    with_current(|current| {
-        let current = current?;
-        if current.inner.empty.load(Ordering::Acquire) {
-            return None;
-        }
-        copy_values(current)
-    })
-}
-
-/// The part of `copy_current` that copies.
-fn copy_values(context: &Context) -> Option<Context> {
-    let vars = context.vars()?;
-    (!vars.is_empty()).then(|| Context::with_vars(Some(vars)))
+    let vars = with_current(|current| current?.vars())?;
+    Some(Context::with_vars(Some(vars)))
 }
 
 /// Makes a context the thread's current one until dropped: it swaps the context in `slot` with
