@@ -38,7 +38,8 @@ fn a_blocking_poll_in_a_task_is_reported_with_its_spawn_site_and_duration() {
         (file!(), line)
     );
     assert!(task.id >= 1);
-    assert!(*elapsed >= Duration::from_millis(80), "{elapsed:?}");
+    // Measured with the coarse clock: within a kernel tick (at most 4 ms) of the truth.
+    assert!(*elapsed >= Duration::from_millis(76), "{elapsed:?}");
     assert!(*elapsed < Duration::from_secs(2), "{elapsed:?}");
 }
 

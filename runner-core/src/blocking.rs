@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use async_task::Runnable;
 use event_listener::{Event, Listener};
 
+use crate::context;
 use crate::current::{self, Current, Role};
 use crate::panic::TaskPanic;
 use crate::shared::Shared;
@@ -26,7 +27,8 @@ use crate::task::{closed_check, Task};
 /// `runner-blocking`) and its idle threads exit after a second. The runner counts its own jobs,
 /// and [`close`](crate::Runner::close) waits for them up to the
 /// [shutdown timeout](crate::Builder::shutdown_timeout). Inside the job, `spawn` and
-/// `spawn_blocking` work as they do in the runner's tasks.
+/// `spawn_blocking` work as they do in the runner's tasks, and the closure runs in a copy of the
+/// spawner's current [`Context`](crate::Context), as a task would.
 ///
 /// Dropping the task before the job starts cancels it; a job that has started runs to the end
 /// (threads cannot be cancelled) and its result is discarded.
@@ -61,9 +63,11 @@ where
     };
     let info = shared.new_task(spawned_at);
     shared.blocking.running.fetch_add(1, Ordering::SeqCst);
+    let mut context = context::copy_current();
     let job = {
         let shared = shared.clone();
         async move {
+            let _context = context::Entered::new(&mut context);
             let _enter = current::enter(Current {
                 shared: shared.clone(),
                 executor,

@@ -213,6 +213,10 @@ impl Builder {
     /// In debug mode, a single poll longer than this is reported as
     /// [`Diagnostic::SlowPoll`] (default 100 ms, as asyncio's `slow_callback_duration`).
     ///
+    /// Polls are timed with the cheapest monotonic clock (on Linux `CLOCK_MONOTONIC_COARSE`,
+    /// a few nanoseconds a read), so durations are exact to the kernel tick (1-4 ms): choose a
+    /// threshold of 10 ms or more.
+    ///
     /// # Examples
     ///
     /// ```

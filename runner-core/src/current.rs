@@ -1,11 +1,11 @@
 //! Which runner the current thread belongs to, so that `spawn` and friends need no handle.
 
 use std::cell::RefCell;
-use std::rc::Rc;
 use std::sync::Arc;
 
-use async_executor::{Executor, LocalExecutor};
+use async_executor::Executor;
 
+use crate::local::LocalTasks;
 use crate::shared::Shared;
 
 /// How the current thread serves its runner.
@@ -22,8 +22,8 @@ pub(crate) enum Role {
 pub(crate) struct Current {
     pub(crate) shared: Arc<Shared>,
     pub(crate) executor: Arc<Executor<'static>>,
-    /// The executor for `spawn_local` tasks of this thread; `None` on blocking threads.
-    pub(crate) local: Option<Rc<LocalExecutor<'static>>>,
+    /// The `spawn_local` tasks of this thread; `None` on blocking threads.
+    pub(crate) local: Option<LocalTasks>,
     pub(crate) role: Role,
 }
 

@@ -33,11 +33,14 @@
 pub mod __private;
 mod blocking;
 mod builder;
+mod clock;
+mod context;
 mod ctrl_c;
 mod current;
 mod diagnostic;
 mod env;
 mod error;
+mod local;
 mod panic;
 mod registry;
 mod runner;
@@ -51,6 +54,7 @@ use std::time::Duration;
 
 pub use crate::blocking::spawn_blocking;
 pub use crate::builder::Builder;
+pub use crate::context::{Context, ContextToken, ContextVar};
 pub use crate::ctrl_c::{ctrl_c, CtrlC};
 pub use crate::diagnostic::{Diagnostic, TaskInfo};
 pub use crate::env::{DEBUG_VAR, THREADS_VAR};

@@ -7,12 +7,18 @@
 //! woken wrapper sees `closing` and drops its future. Tasks that finish on their first poll never
 //! touch the lock.
 
+use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::task::Waker;
 
 use event_listener::Event;
 use slab::Slab;
+
+/// Where a task's waker sits in the registry: its slab key plus one, so that the
+/// `Option<RegistryKey>` every task carries takes one word, not two.
+#[derive(Clone, Copy)]
+pub(crate) struct RegistryKey(NonZeroUsize);
 
 #[derive(Default)]
 pub(crate) struct TaskRegistry {
@@ -29,9 +35,9 @@ impl TaskRegistry {
     }
 
     /// A task's future finished, panicked or was dropped.
-    pub(crate) fn task_gone(&self, key: Option<usize>) {
-        if let Some(key) = key {
-            self.lock().try_remove(key);
+    pub(crate) fn task_gone(&self, key: Option<RegistryKey>) {
+        if let Some(RegistryKey(key)) = key {
+            self.lock().try_remove(key.get() - 1);
         }
         if self.live.fetch_sub(1, Ordering::SeqCst) == 1 {
             self.all_gone.notify(usize::MAX);
@@ -39,14 +45,14 @@ impl TaskRegistry {
     }
 
     /// Leaves a pending task's waker so that `close` can wake it; returns the key to remove it.
-    pub(crate) fn register(&self, waker: &Waker) -> usize {
+    pub(crate) fn register(&self, waker: &Waker) -> RegistryKey {
         let key = self.lock().insert(waker.clone());
         // `close` may have woken everybody just before the insert: then wake ourselves, or this
         // task would sleep through its own cancellation.
         if self.is_closing() {
             waker.wake_by_ref();
         }
-        key
+        RegistryKey(NonZeroUsize::MIN.saturating_add(key))
     }
 
     pub(crate) fn is_closing(&self) -> bool {

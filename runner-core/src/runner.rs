@@ -4,18 +4,19 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::num::NonZeroUsize;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
-use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_executor::{Executor, LocalExecutor};
+use async_executor::Executor;
 
 use crate::builder::{Builder, ExecutorFactory};
+use crate::context::Context;
 use crate::ctrl_c::Interrupt;
 use crate::current::{self, Current, Role};
 use crate::diagnostic::{Diagnostic, Handler};
 use crate::env;
 use crate::error::RunError;
+use crate::local::LocalTasks;
 use crate::panic;
 use crate::shared::Shared;
 use crate::task::Instrumented;
@@ -109,8 +110,10 @@ struct Unstarted {
 struct Started {
     shared: Arc<Shared>,
     executor: Arc<Executor<'static>>,
-    local: Rc<LocalExecutor<'static>>,
+    local: LocalTasks,
     workers: Workers,
+    /// The context every `run` executes its future in: a copy of the starter's context.
+    context: Context,
 }
 
 impl Runner {
@@ -158,6 +161,9 @@ impl Runner {
     /// the runner's tasks. Tasks still pending when it completes stay alive and keep running in
     /// the next `run`. The runner starts on the first `run` (or [`executor`](Runner::executor)).
     ///
+    /// The future runs in the runner's [`context`](Runner::context), so context variables it sets
+    /// are seen by the next `run`, not by the caller.
+    ///
     /// While the future is pending, the first Ctrl-C drops it and `run` returns
     /// [`RunError::Interrupted`]; a second one ends the process. See
     /// [`Builder::handle_ctrl_c`] for the details, and [`ctrl_c`](crate::ctrl_c) to handle
@@ -187,13 +193,56 @@ impl Runner {
     /// stays usable.
     #[track_caller]
     pub fn run<F: IntoFuture>(&mut self, future: F) -> Result<F::Output, RunError> {
-        let run_at = Location::caller();
+        self.run_in(future, None, Location::caller())
+    }
+
+    /// Runs `future` like [`run`](Runner::run), but inside `context` instead of the runner's own:
+    /// asyncio's `runner.run(coro, context=ctx)`. The context variables it sets land in `context`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use runner_core::{Context, ContextVar, Runner};
+    ///
+    /// static USER: ContextVar<&str> = ContextVar::new("user");
+    ///
+    /// let context = Context::new();
+    /// let mut runner = Runner::new();
+    /// runner.run_with_context(async { USER.set("ada") }, &context).unwrap();
+    /// assert_eq!(context.get(&USER), Some("ada"));
+    /// assert_eq!(runner.run(async { USER.get() }), Ok(None)); // the runner's own context
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`run`](Runner::run).
+    ///
+    /// # Panics
+    ///
+    /// As [`run`](Runner::run).
+    #[track_caller]
+    pub fn run_with_context<F: IntoFuture>(
+        &mut self,
+        future: F,
+        context: &Context,
+    ) -> Result<F::Output, RunError> {
+        self.run_in(future, Some(context), Location::caller())
+    }
+
+    /// `run`, in `context` or else the runner's own.
+    fn run_in<F: IntoFuture>(
+        &mut self,
+        future: F,
+        context: Option<&Context>,
+        run_at: &'static Location<'static>,
+    ) -> Result<F::Output, RunError> {
         if current::is_driving() {
             return Err(RunError::Nested);
         }
         let handle_ctrl_c = self.handle_ctrl_c;
         let started = self.start()?;
-        let main = Instrumented::main(future.into_future(), &started.shared, run_at);
+        let context = context.unwrap_or(&started.context);
+        let main = Instrumented::main(future.into_future(), &started.shared, run_at, context);
         // SIGINT is this run's from before the first poll until `interrupt` drops, after the
         // main future has (by any path, panics included).
         let interrupt = Interrupt::take(handle_ctrl_c);
@@ -265,7 +314,8 @@ impl Runner {
     /// The runner's executor, starting the runner if needed: asyncio's `get_loop()`.
     ///
     /// Tasks spawned on it directly are not counted by the runner: `close` cancels them only if
-    /// it drops the last handle to the executor. Prefer [`spawn`](crate::spawn).
+    /// it drops the last handle to the executor. Nor do they carry a [`Context`]: they see
+    /// whichever context their thread has. Prefer [`spawn`](crate::spawn).
     ///
     /// # Examples
     ///
@@ -283,7 +333,36 @@ impl Runner {
         Ok(self.start()?.executor.clone())
     }
 
-    /// Starts the runner on first use: executor, worker threads.
+    /// The runner's own [`Context`], starting the runner if needed: the one every
+    /// [`run`](Runner::run) executes its future in.
+    ///
+    /// The runner makes it when it starts, as a copy of the starting thread's current context.
+    /// The handle shares the runner's values: what a `run` sets is seen here, and what is set
+    /// through it (with [`Context::run`]) is seen by the next `run`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use runner_core::{ContextVar, Runner};
+    ///
+    /// static ATTEMPT: ContextVar<u32> = ContextVar::new("attempt");
+    ///
+    /// let mut runner = Runner::new();
+    /// runner.run(async { ATTEMPT.set(1) }).unwrap();
+    /// let context = runner.context().unwrap();
+    /// assert_eq!(context.get(&ATTEMPT), Some(1));
+    /// context.run(|| ATTEMPT.set(2));
+    /// assert_eq!(runner.run(async { ATTEMPT.get() }), Ok(Some(2)));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`RunError::Closed`] after [`close`](Runner::close).
+    pub fn context(&mut self) -> Result<Context, RunError> {
+        Ok(self.start()?.context.clone())
+    }
+
+    /// Starts the runner on first use: executor, worker threads, context.
     fn start(&mut self) -> Result<&Started, RunError> {
         if let State::Idle(_) = self.state {
             // Closed while the factory runs: a factory that panics leaves a closed runner.
@@ -304,8 +383,9 @@ impl Runner {
             self.state = State::Started(Started {
                 shared,
                 executor,
-                local: Rc::new(LocalExecutor::new()),
+                local: LocalTasks::new(),
                 workers,
+                context: Context::current(),
             });
         }
         match &self.state {
@@ -325,7 +405,7 @@ impl Started {
             role: Role::Driving,
         });
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            async_io::block_on(self.local.run(self.executor.run(future)))
+            async_io::block_on(self.executor.run(self.local.drive(future)))
         }));
         drop(_enter);
         outcome.unwrap_or_else(|payload| resume_unwind(panic::unwrap(payload)))
@@ -341,6 +421,7 @@ impl Started {
             executor,
             local,
             workers,
+            context: _,
         } = self;
         workers.stop_and_join();
         let pending = shared.blocking.wait_idle(shutdown_timeout);

@@ -5,18 +5,23 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 use pin_project_lite::pin_project;
 
+use crate::clock::Stamp;
+use crate::context;
 use crate::current;
 use crate::diagnostic::{Diagnostic, TaskInfo};
 use crate::panic::TaskPanic;
+use crate::registry::RegistryKey;
 use crate::shared::Shared;
 
 pub use async_executor::Task;
 
 /// Spawns a task on the current runner; it may run on any of the runner's threads.
+///
+/// The task runs in a copy of the spawner's current [`Context`](crate::Context): it sees the
+/// values of the context variables as they were at the spawn, and its own `set`s stay its own.
 ///
 /// The task starts at once and keeps running while the runner runs, in this `run` and in later
 /// ones, until it finishes or the runner closes (which cancels it). Await the returned
@@ -65,7 +70,7 @@ where
 ///
 /// Called from the main future (or a task on the thread that called `run`), the task runs on
 /// that thread; called from a task on a worker thread, it runs on that worker. Otherwise it
-/// behaves like [`spawn`].
+/// behaves like [`spawn`], context variables included.
 ///
 /// # Examples
 ///
@@ -118,23 +123,34 @@ pub(crate) fn closed_check(c: &current::Current, function: &str, at: &Location<'
 }
 
 pin_project! {
-    /// A task's future as the runner runs it: it catches and tags panics, counts itself in the
-    /// registry so `close` can cancel it, and in debug mode times every poll.
+    /// A task's future as the runner runs it: it runs in its own context, catches and tags
+    /// panics, counts itself in the registry so `close` can cancel it, and in debug mode times
+    /// every poll.
     pub(crate) struct Instrumented<F> {
         #[pin]
         future: Option<F>,
+        // The task's context variables, moved into the thread for each poll and back (`None`: no
+        // variable set). The future is dropped inside it too.
+        context: Option<context::Context>,
         shared: Arc<Shared>,
         info: TaskInfo,
         // Spawned tasks are counted and cancellable; the main future is neither.
         spawned: bool,
         // Where the waker sits in the registry, once the task has been pending.
-        key: Option<usize>,
+        key: Option<RegistryKey>,
     }
     impl<F> PinnedDrop for Instrumented<F> {
         fn drop(this: Pin<&mut Self>) {
             let mut this = this.project();
-            if *this.spawned && this.future.is_some() {
-                let _gone = Gone(this.shared, this.key.take());
+            if this.future.is_some() {
+                // The future is dropped inside its context, and before the task counts as gone:
+                // `close` waits for its destructors to have run.
+                let _gone = if *this.spawned {
+                    Some(Gone(this.shared, this.key.take()))
+                } else {
+                    None
+                };
+                let _entered = context::Entered::new(this.context);
                 this.future.set(None);
             }
         }
@@ -150,6 +166,7 @@ impl<F: Future> Instrumented<F> {
         shared.tasks.task_started();
         Instrumented {
             future: Some(future),
+            context: context::copy_current(),
             info: shared.new_task(spawned_at),
             shared: shared.clone(),
             spawned: true,
@@ -161,9 +178,11 @@ impl<F: Future> Instrumented<F> {
         future: F,
         shared: &Arc<Shared>,
         run_at: &'static Location<'static>,
+        context: &context::Context,
     ) -> Self {
         Instrumented {
             future: Some(future),
+            context: Some(context.clone()),
             info: TaskInfo::new(0, run_at),
             shared: shared.clone(),
             spawned: false,
@@ -182,6 +201,8 @@ impl<F: Future> Future for Instrumented<F> {
             return Poll::Pending;
         };
         let shared = &**this.shared;
+        // Restores the thread's context when the poll returns or unwinds.
+        let _entered = context::Entered::new(this.context);
         if *this.spawned && shared.tasks.is_closing() {
             if shared.debug {
                 shared.report(Diagnostic::PendingTaskCancelled { task: *this.info });
@@ -191,7 +212,7 @@ impl<F: Future> Future for Instrumented<F> {
             return Poll::Pending;
         }
 
-        let started = shared.debug.then(Instant::now);
+        let started = shared.debug.then(Stamp::now);
         let polled = if *this.spawned {
             catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
         } else {
@@ -234,7 +255,7 @@ impl<F: Future> Future for Instrumented<F> {
 
 /// Tells the registry a task's future is gone once dropped, even when the future's destructor
 /// panics: `close` waits for the count to reach zero and must never wait forever.
-struct Gone<'a>(&'a Shared, Option<usize>);
+struct Gone<'a>(&'a Shared, Option<RegistryKey>);
 
 impl Drop for Gone<'_> {
     fn drop(&mut self) {

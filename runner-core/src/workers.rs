@@ -1,14 +1,14 @@
 //! The runner's worker threads: `threads - 1` extra threads that run its executor.
 
-use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use async_executor::{Executor, LocalExecutor};
+use async_executor::Executor;
 use event_listener::Event;
 
 use crate::current::{self, Current, Role};
+use crate::local::LocalTasks;
 use crate::shared::Shared;
 
 pub(crate) struct Workers {
@@ -48,14 +48,14 @@ impl Workers {
 }
 
 fn work(stop: &Stop, shared: Arc<Shared>, executor: Arc<Executor<'static>>) {
-    let local = Rc::new(LocalExecutor::new());
+    let local = LocalTasks::new();
     let _enter = current::enter(Current {
         shared,
         executor: executor.clone(),
         local: Some(local.clone()),
         role: Role::Driving,
     });
-    async_io::block_on(local.run(executor.run(stop.wait())));
+    async_io::block_on(executor.run(local.drive(stop.wait())));
 }
 
 #[derive(Default)]
