@@ -24,7 +24,9 @@ use std::time::{Duration, Instant};
 
 use drivers::{RawDriver, RunnerDriver, TokioDriver};
 use harness::{Group, Measured, Row, Stats};
-use workloads::{fresh, timed, trivial, Blocking, Cpu, PingPong, SpawnJoin, Timers, Yield};
+use workloads::{
+    fresh, timed, trivial, Blocking, Cpu, PingPong, SpawnJoin, Timers, WithVar, Yield,
+};
 
 const DEFAULT_ROUNDS: usize = 21;
 
@@ -34,6 +36,7 @@ const RUNNER_CTRL_C: &str = "runner ctrl-c on";
 const RUNNER_T1: &str = "runner threads(1)";
 const RUNNER_T2: &str = "runner threads(2)";
 const RUNNER_TEST: &str = "runner test-style";
+const RUNNER_VAR: &str = "runner, a variable set";
 const RAW: &str = "raw smol";
 const RAW_T2: &str = "raw smol 2 threads";
 const TOKIO: &str = "tokio current-thread";
@@ -50,6 +53,8 @@ const WORKLOADS: &[Workload] = &[
     ("pingpong", pingpong),
     ("timers", timers),
     ("blocking", blocking),
+    ("context_yield", context_yield),
+    ("context_spawn_join", context_spawn_join),
     ("threads", threads),
     ("test_overhead", test_overhead),
 ];
@@ -74,10 +79,6 @@ fn main() {
 
     let mut results = Vec::new();
     for (name, group) in WORKLOADS {
-        if name == &"threads" && selected("context") {
-            // Keep the table's order: context comes before threads.
-            println!("{}", CONTEXT_TODO);
-        }
         if !selected(name) {
             continue;
         }
@@ -279,9 +280,42 @@ fn blocking() -> Group {
     }
 }
 
-/// The row printed for the context workload until `runner::ContextVar` (issue 6) is merged.
-const CONTEXT_TODO: &str =
-    "context               TODO: needs runner::ContextVar (issue 6); see workloads.rs";
+/// Yield with and without a context variable set (issue 6: having the feature costs nothing
+/// when no variable is set; setting one costs little).
+fn context_yield() -> Group {
+    const N: usize = 1_000_000;
+    Group {
+        name: "context_yield",
+        title: "context: yield 1M".into(),
+        ops: N as u64,
+        rows: vec![
+            row(RUNNER, timed(RunnerDriver::new(false, 1), Yield(N))),
+            row(
+                RUNNER_VAR,
+                timed(RunnerDriver::new(false, 1), WithVar(Yield(N))),
+            ),
+            row(RAW, timed(RawDriver::new(1), Yield(N))),
+        ],
+    }
+}
+
+/// Spawn and join with and without a context variable set: each task copies its spawner's context.
+fn context_spawn_join() -> Group {
+    const N: usize = 100_000;
+    Group {
+        name: "context_spawn_join",
+        title: "context: spawn_join".into(),
+        ops: N as u64,
+        rows: vec![
+            row(RUNNER, timed(RunnerDriver::new(false, 1), SpawnJoin(N))),
+            row(
+                RUNNER_VAR,
+                timed(RunnerDriver::new(false, 1), WithVar(SpawnJoin(N))),
+            ),
+            row(RAW, timed(RawDriver::new(1), SpawnJoin(N))),
+        ],
+    }
+}
 
 fn threads() -> Group {
     // 1000 tasks of about 50 µs each: 50 ms of work per round on one thread.
@@ -422,6 +456,14 @@ fn print_targets(results: &[Measured]) {
         if let (Some(raw1), Some(raw2)) = (m.get(RAW), m.get(RAW_T2)) {
             let ratio = raw1.median / raw2.median;
             println!("(info) threads: raw smol throughput 2 threads / 1 thread: {ratio:.2}");
+        }
+    }
+    for name in ["context_yield", "context_spawn_join"] {
+        if let Some(m) = find(name) {
+            if let (Some(set), Some(unset)) = (m.get(RUNNER_VAR), m.get(RUNNER)) {
+                let ratio = set.median / unset.median;
+                println!("(info) {name}: runner with a variable set / without: {ratio:.2}");
+            }
         }
     }
     if let Some(m) = find("test_overhead") {

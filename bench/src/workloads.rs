@@ -148,13 +148,21 @@ fn cpu_work(iters: u64, seed: u64) -> u64 {
     x
 }
 
-// TODO(issue 6, context variables): wire the "context" workload once `runner::ContextVar` is
-// merged. Intended shape, with `static VAR: runner::ContextVar<u64> = ContextVar::new("bench");`:
-// runner only (the peers have no inherited context variables), rows
-//   "runner", "runner var set"                 on Yield(1M) and SpawnJoin(100k),
-// where "var set" runs `VAR.set(1)` at the top of the main future before the same body, and the
-// target is that "runner" (feature present, no variable set) stays within noise of the yield and
-// spawn_join rows above, and "var set" is reported with its ratio. See `main.rs`, `context()`.
+/// The context variable of the context workloads.
+static VAR: runner::ContextVar<u64> = runner::ContextVar::new("bench");
+
+/// `0` with one context variable set for the whole run: every task spawned inherits it, and every
+/// poll enters the task's context. Only for runner: the peers have no inherited variables.
+pub struct WithVar<W>(pub W);
+
+impl<W: Work> Work for WithVar<W> {
+    async fn run<S: Spawner>(&self, spawner: S) {
+        let token = VAR.set(1);
+        self.0.run(spawner).await;
+        // The runner keeps its context from one run to the next: leave it as it was.
+        VAR.reset(token);
+    }
+}
 
 /// `n` fresh runtimes, each built, given a trivial future, and shut down.
 pub fn fresh(n: usize, mut once: impl FnMut() + 'static) -> Sampler {
