@@ -61,7 +61,7 @@ where
     let Some((shared, executor)) = runner else {
         current::no_runner("spawn_blocking")
     };
-    let info = shared.new_task(spawned_at);
+    let info = shared.new_job(spawned_at);
     shared.blocking.running.fetch_add(1, Ordering::SeqCst);
     let mut context = context::copy_current();
     let job = {

@@ -8,7 +8,7 @@
 //! touch the lock.
 
 use std::num::NonZeroUsize;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::task::Waker;
 
@@ -23,15 +23,31 @@ pub(crate) struct RegistryKey(NonZeroUsize);
 #[derive(Default)]
 pub(crate) struct TaskRegistry {
     closing: AtomicBool,
-    live: AtomicUsize,
+    // Tasks started and tasks gone: the difference is the number alive. One counter per event,
+    // so that a spawn pays one atomic add, which also numbers the task.
+    started: AtomicU64,
+    gone: AtomicU64,
     wakers: Mutex<Slab<Waker>>,
     all_gone: Event,
 }
 
 impl TaskRegistry {
-    /// A task wrapper was created: its future is alive.
-    pub(crate) fn task_started(&self) {
-        self.live.fetch_add(1, Ordering::SeqCst);
+    /// A task wrapper was created: its future is alive. Returns the task's number (from 1).
+    pub(crate) fn task_started(&self) -> u64 {
+        self.started.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    /// A number for something that is not a task of this registry (a blocking job).
+    pub(crate) fn number_only(&self) -> u64 {
+        let id = self.task_started();
+        self.gone.fetch_add(1, Ordering::SeqCst);
+        id
+    }
+
+    fn none_alive(&self) -> bool {
+        // `gone` first: it never exceeds `started`, so equal values were equal at that moment.
+        let gone = self.gone.load(Ordering::SeqCst);
+        gone == self.started.load(Ordering::SeqCst)
     }
 
     /// A task's future finished, panicked or was dropped.
@@ -39,7 +55,8 @@ impl TaskRegistry {
         if let Some(RegistryKey(key)) = key {
             self.lock().try_remove(key.get() - 1);
         }
-        if self.live.fetch_sub(1, Ordering::SeqCst) == 1 {
+        let gone = self.gone.fetch_add(1, Ordering::SeqCst) + 1;
+        if gone == self.started.load(Ordering::SeqCst) {
             self.all_gone.notify(usize::MAX);
         }
     }
@@ -63,7 +80,7 @@ impl TaskRegistry {
     /// Returns whether any task is left to cancel.
     pub(crate) fn begin_close(&self) -> bool {
         self.closing.store(true, Ordering::SeqCst);
-        if self.live.load(Ordering::SeqCst) == 0 {
+        if self.none_alive() {
             return false;
         }
         let wakers: Vec<Waker> = self.lock().iter().map(|(_, w)| w.clone()).collect();
@@ -74,11 +91,11 @@ impl TaskRegistry {
     /// Resolves once no task's future is alive.
     pub(crate) async fn all_gone(&self) {
         loop {
-            if self.live.load(Ordering::SeqCst) == 0 {
+            if self.none_alive() {
                 return;
             }
             let listener = self.all_gone.listen();
-            if self.live.load(Ordering::SeqCst) == 0 {
+            if self.none_alive() {
                 return;
             }
             listener.await;

@@ -4,7 +4,7 @@
 //! tasks' state would keep itself alive forever.
 
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::blocking::BlockingJobs;
@@ -15,7 +15,6 @@ pub(crate) struct Shared {
     pub(crate) debug: bool,
     pub(crate) slow_poll_threshold: Duration,
     handler: Option<Handler>,
-    next_id: AtomicU64,
     closed: AtomicBool,
     pub(crate) tasks: TaskRegistry,
     pub(crate) blocking: BlockingJobs,
@@ -31,16 +30,20 @@ impl Shared {
             debug,
             slow_poll_threshold,
             handler,
-            next_id: AtomicU64::new(1),
             closed: AtomicBool::new(false),
             tasks: TaskRegistry::default(),
             blocking: BlockingJobs::default(),
         }
     }
 
-    /// Names a new task after the line that spawned it.
+    /// Counts a new task alive and names it after the line that spawned it.
     pub(crate) fn new_task(&self, spawned_at: &'static Location<'static>) -> TaskInfo {
-        TaskInfo::new(self.next_id.fetch_add(1, Ordering::Relaxed), spawned_at)
+        TaskInfo::new(self.tasks.task_started(), spawned_at)
+    }
+
+    /// Names a blocking job, which the task registry does not count, after its spawn line.
+    pub(crate) fn new_job(&self, spawned_at: &'static Location<'static>) -> TaskInfo {
+        TaskInfo::new(self.tasks.number_only(), spawned_at)
     }
 
     /// Set once `close` has cancelled the tasks: from then on nothing new may start.

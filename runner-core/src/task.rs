@@ -163,7 +163,6 @@ impl<F: Future> Instrumented<F> {
         shared: &Arc<Shared>,
         spawned_at: &'static Location<'static>,
     ) -> Self {
-        shared.tasks.task_started();
         Instrumented {
             future: Some(future),
             context: context::copy_current(),
