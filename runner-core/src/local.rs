@@ -1,15 +1,16 @@
 //! Tasks that stay on their thread (`spawn_local`), run by the thread that drives the runner.
 //!
 //! This is `LocalExecutor` reduced to what a runner needs: a queue of runnables that the driving
-//! thread works through each time it polls its main future. It costs nothing until a local task
-//! exists, where nesting a `LocalExecutor::run` around every `Executor::run` set up a second
+//! thread works through each time it polls its main future. It costs nothing until the first
+//! local task (the queue is made then), where nesting a `LocalExecutor::run` around every `Executor::run` set up a second
 //! ticker on every `run` (half the cost of an empty `run`).
 
+use std::cell::{OnceCell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use async_task::{Runnable, Task};
 use atomic_waker::AtomicWaker;
@@ -23,7 +24,13 @@ const BUDGET: usize = 64;
 /// where they were spawned.
 #[derive(Clone)]
 pub(crate) struct LocalTasks {
-    owner: Rc<Owner>,
+    local: Rc<Local>,
+}
+
+struct Local {
+    queue: OnceCell<Owner>,
+    // The driver's waker as of its last poll, for a queue that a task makes later.
+    driver: RefCell<Option<Waker>>,
 }
 
 /// Drops the queued tasks when the thread's last handle goes.
@@ -38,15 +45,25 @@ struct Queue {
 impl LocalTasks {
     pub(crate) fn new() -> LocalTasks {
         LocalTasks {
-            owner: Rc::new(Owner(Arc::new(Queue {
-                runnables: ConcurrentQueue::unbounded(),
-                driver: AtomicWaker::new(),
-            }))),
+            local: Rc::new(Local {
+                queue: OnceCell::new(),
+                driver: RefCell::new(None),
+            }),
         }
     }
 
     pub(crate) fn spawn<F: Future + 'static>(&self, future: F) -> Task<F::Output> {
-        let queue = self.owner.0.clone();
+        let owner = self.local.queue.get_or_init(|| {
+            let queue = Queue {
+                runnables: ConcurrentQueue::unbounded(),
+                driver: AtomicWaker::new(),
+            };
+            if let Some(driver) = &*self.local.driver.borrow() {
+                queue.driver.register(driver);
+            }
+            Owner(Arc::new(queue))
+        });
+        let queue = owner.0.clone();
         let schedule = move |runnable| {
             // Unbounded and never closed: the push cannot fail.
             let _ = queue.runnables.push(runnable);
@@ -62,7 +79,7 @@ impl LocalTasks {
     /// `future`, with this thread's local tasks run whenever it is polled.
     pub(crate) fn drive<F: Future>(&self, future: F) -> Drive<'_, F> {
         Drive {
-            queue: &self.owner.0,
+            local: &self.local,
             future,
         }
     }
@@ -78,7 +95,7 @@ impl Drop for Owner {
 
 pin_project! {
     pub(crate) struct Drive<'a, F> {
-        queue: &'a Queue,
+        local: &'a Local,
         #[pin]
         future: F,
     }
@@ -89,19 +106,32 @@ impl<F: Future> Future for Drive<'_, F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        this.queue.driver.register(cx.waker());
-        for _ in 0..BUDGET {
-            match this.queue.runnables.pop() {
-                Ok(runnable) => {
-                    runnable.run();
-                }
-                Err(_) => break,
+        {
+            let mut driver = this.local.driver.borrow_mut();
+            if !driver.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *driver = Some(cx.waker().clone());
             }
         }
-        if !this.queue.runnables.is_empty() {
-            // More than a budget's worth: come back after the executor's tasks had their turn.
-            cx.waker().wake_by_ref();
+        if let Some(Owner(queue)) = this.local.queue.get() {
+            // Register, then look: a push after the look finds the waker, one before it is seen.
+            queue.driver.register(cx.waker());
+            for _ in 0..BUDGET {
+                match queue.runnables.pop() {
+                    Ok(runnable) => {
+                        runnable.run();
+                    }
+                    Err(_) => break,
+                }
+            }
         }
-        this.future.poll(cx)
+        let polled = this.future.poll(cx);
+        if let (Poll::Pending, Some(Owner(queue))) = (&polled, this.local.queue.get()) {
+            if !queue.runnables.is_empty() {
+                // Left over, or spawned by the future just now: come back after the executor's
+                // tasks had their turn.
+                cx.waker().wake_by_ref();
+            }
+        }
+        polled
     }
 }

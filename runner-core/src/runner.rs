@@ -96,7 +96,7 @@ pub struct Runner {
 
 enum State {
     /// Built, not yet started: what starting it needs.
-    Idle(Box<Unstarted>),
+    Idle(Unstarted),
     Started(Started),
     Closed,
 }
@@ -111,7 +111,7 @@ struct Started {
     shared: Arc<Shared>,
     executor: Arc<Executor<'static>>,
     local: LocalTasks,
-    workers: Workers,
+    workers: Option<Workers>,
     /// The context every `run` executes its future in: a copy of the starter's context.
     context: Context,
 }
@@ -147,11 +147,11 @@ impl Runner {
             threads: env::resolve_threads(builder.threads),
             handle_ctrl_c: builder.handle_ctrl_c,
             shutdown_timeout: builder.shutdown_timeout,
-            state: State::Idle(Box::new(Unstarted {
+            state: State::Idle(Unstarted {
                 slow_poll_threshold: builder.slow_poll_threshold,
                 executor_factory: builder.executor_factory,
                 on_diagnostic: builder.on_diagnostic,
-            })),
+            }),
         }
     }
 
@@ -373,7 +373,7 @@ impl Runner {
                 slow_poll_threshold,
                 executor_factory,
                 on_diagnostic,
-            } = *unstarted;
+            } = unstarted;
             let executor = match executor_factory {
                 Some(factory) => factory(),
                 None => Arc::new(Executor::new()),
@@ -423,7 +423,9 @@ impl Started {
             workers,
             context: _,
         } = self;
-        workers.stop_and_join();
+        if let Some(workers) = workers {
+            workers.stop_and_join();
+        }
         let pending = shared.blocking.wait_idle(shutdown_timeout);
         if pending > 0 {
             shared.report(Diagnostic::BlockingShutdownTimedOut {

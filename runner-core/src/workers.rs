@@ -17,12 +17,15 @@ pub(crate) struct Workers {
 }
 
 impl Workers {
-    /// Starts `count` workers named `runner-worker-1` to `runner-worker-{count}`.
+    /// Starts `count` workers named `runner-worker-1` to `runner-worker-{count}`; none for 0.
     pub(crate) fn start(
         count: usize,
         shared: &Arc<Shared>,
         executor: &Arc<Executor<'static>>,
-    ) -> Self {
+    ) -> Option<Self> {
+        if count == 0 {
+            return None;
+        }
         let stop = Arc::new(Stop::default());
         let threads = (1..=count)
             .map(|n| {
@@ -33,7 +36,7 @@ impl Workers {
                     .unwrap_or_else(|e| panic!("runner: could not start worker thread {n}: {e}"))
             })
             .collect();
-        Workers { stop, threads }
+        Some(Workers { stop, threads })
     }
 
     /// Stops every worker and waits for it to exit; its local tasks are gone by then.
