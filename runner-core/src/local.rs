@@ -2,8 +2,8 @@
 //!
 //! This is `LocalExecutor` reduced to what a runner needs: a queue of runnables that the driving
 //! thread works through each time it polls its main future. It costs nothing until the first
-//! local task (the queue is made then), where nesting a `LocalExecutor::run` around every `Executor::run` set up a second
-//! ticker on every `run` (half the cost of an empty `run`).
+//! local task (the queue is made then), where nesting a `LocalExecutor::run` around every
+//! `Executor::run` set up a second ticker on every `run` (half the cost of an empty `run`).
 
 use std::cell::{OnceCell, RefCell};
 use std::future::Future;
