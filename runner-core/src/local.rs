@@ -29,7 +29,8 @@ pub(crate) struct LocalTasks {
 
 struct Local {
     queue: OnceCell<Owner>,
-    // The driver's waker as of its last poll, for a queue that a task makes later.
+    // The driver's waker as of its last poll before the queue exists, for the queue a task
+    // makes later.
     driver: RefCell<Option<Waker>>,
 }
 
@@ -106,12 +107,6 @@ impl<F: Future> Future for Drive<'_, F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        {
-            let mut driver = this.local.driver.borrow_mut();
-            if !driver.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                *driver = Some(cx.waker().clone());
-            }
-        }
         if let Some(Owner(queue)) = this.local.queue.get() {
             // Register, then look: a push after the look finds the waker, one before it is seen.
             queue.driver.register(cx.waker());
@@ -122,6 +117,12 @@ impl<F: Future> Future for Drive<'_, F> {
                     }
                     Err(_) => break,
                 }
+            }
+        } else {
+            // No queue yet: keep the waker for the one a task may make (read only then).
+            let mut driver = this.local.driver.borrow_mut();
+            if !driver.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *driver = Some(cx.waker().clone());
             }
         }
         let polled = this.future.poll(cx);
