@@ -72,6 +72,13 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// })
 /// .unwrap();
 /// ```
+///
+/// It is not a stream ([`Timer`] is one):
+///
+/// ```compile_fail
+/// fn is_stream<S: futures_lite::Stream>(_: S) {}
+/// is_stream(runner_core::sleep(std::time::Duration::from_secs(1)));
+/// ```
 #[derive(Debug)]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Sleep {
