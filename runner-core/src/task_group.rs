@@ -221,13 +221,15 @@ impl<T> TaskGroup<T> {
     /// # Examples
     ///
     /// ```
-    /// use std::time::Duration;
+    /// use std::time::{Duration, Instant};
     ///
     /// runner_core::run(async {
     ///     let mut group = runner_core::TaskGroup::new();
+    ///     let start = Instant::now();
     ///     for ms in [30, 10, 20] {
+    ///         let wake_up = runner_core::sleep_until(start + Duration::from_millis(ms));
     ///         group.spawn(async move {
-    ///             runner_core::sleep(Duration::from_millis(ms)).await;
+    ///             wake_up.await;
     ///             ms
     ///         });
     ///     }
