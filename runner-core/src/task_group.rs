@@ -6,7 +6,6 @@
 //! leaves the group only when its key has been read, so keys are never reused while one is queued.
 
 use std::any::Any;
-use std::collections::VecDeque;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
@@ -62,8 +61,10 @@ pub struct TaskGroup<T> {
     spawned: u64,
     /// Where the members' keys land when their futures are gone.
     done: Arc<Done>,
-    /// Keys taken out of `done` and not yet looked at.
-    batch: VecDeque<usize>,
+    /// Keys taken out of `done` (swapped with its vector, so both keep their capacity), and
+    /// how many of them have been looked at.
+    batch: Vec<usize>,
+    read: usize,
     /// Members whose key was read before their task counted as finished (its output is stored
     /// just after its future is dropped, maybe on another thread): polled until they are.
     finishing: Vec<usize>,
@@ -104,7 +105,8 @@ impl<T> TaskGroup<T> {
                 keys: Mutex::new(Vec::new()),
                 waker: AtomicWaker::new(),
             }),
-            batch: VecDeque::new(),
+            batch: Vec::new(),
+            read: 0,
             finishing: Vec::new(),
         }
     }
@@ -279,6 +281,10 @@ impl<T> TaskGroup<T> {
     /// resumes here (asyncio cancels the siblings and raises).
     pub async fn join_all(mut self) -> Vec<T> {
         let mut outputs = Vec::with_capacity(self.running);
+        // Room for every key up front: the members do not grow the queue while they finish.
+        let more = self.running;
+        self.batch.reserve(more);
+        self.done.keys.lock().unwrap_or_else(PoisonError::into_inner).reserve(more);
         while let Some(finished) = poll_fn(|cx| self.poll_finished(cx)).await {
             match finished {
                 Finished::Output(seq, output) => outputs.push((seq, output)),
@@ -357,11 +363,15 @@ impl<T> TaskGroup<T> {
 
     /// The next key whose member is gone, if any.
     fn next_key(&mut self) -> Option<usize> {
-        if self.batch.is_empty() {
+        if self.read == self.batch.len() {
+            self.batch.clear();
+            self.read = 0;
             let mut keys = self.done.keys.lock().unwrap_or_else(PoisonError::into_inner);
-            self.batch.extend(keys.drain(..));
+            std::mem::swap(&mut *keys, &mut self.batch);
         }
-        self.batch.pop_front()
+        let key = self.batch.get(self.read).copied()?;
+        self.read += 1;
+        Some(key)
     }
 
     /// The output (or panic) of a member that has finished; `None` when the group is empty.
@@ -369,44 +379,55 @@ impl<T> TaskGroup<T> {
         if self.running == 0 {
             return Poll::Ready(None);
         }
-        // Registered before the queue is read, so that a key queued after the read wakes us.
+        if let Some(finished) = self.take_finished(cx) {
+            return Poll::Ready(Some(finished));
+        }
+        // Nothing yet: register, then look once more, so that a key queued in between wakes us.
         self.done.waker.register(cx.waker());
+        match self.take_finished(cx) {
+            Some(finished) => Poll::Ready(Some(finished)),
+            None => Poll::Pending,
+        }
+    }
+
+    fn take_finished(&mut self, cx: &mut Context<'_>) -> Option<Finished<T>> {
+        // Only `Running` slots are kept here.
         for i in 0..self.finishing.len() {
             let key = self.finishing[i];
             if let Poll::Ready(finished) = self.poll_member(key, cx) {
                 self.finishing.swap_remove(i);
-                return Poll::Ready(Some(finished));
+                return finished;
             }
         }
         while let Some(key) = self.next_key() {
-            match self.slots.get(key) {
-                Some(Slot::Running { .. }) => match self.poll_member(key, cx) {
-                    Poll::Ready(finished) => return Poll::Ready(Some(finished)),
-                    Poll::Pending => self.finishing.push(key),
-                },
-                Some(Slot::Gone) => {
-                    self.slots.remove(key);
-                }
-                None => debug_assert!(false, "task group: key {key} read twice"),
+            match self.poll_member(key, cx) {
+                Poll::Ready(Some(finished)) => return Some(finished),
+                Poll::Ready(None) => {}
+                Poll::Pending => self.finishing.push(key),
             }
         }
-        Poll::Pending
+        None
     }
 
-    /// Polls the task of the `Running` slot `key`; the slot goes once the task has finished.
-    fn poll_member(&mut self, key: usize, cx: &mut Context<'_>) -> Poll<Finished<T>> {
-        let Slot::Running { task, seq } = &mut self.slots[key] else {
-            unreachable!("task group: polled a slot that has no task");
-        };
-        let seq = *seq;
-        let polled = catch_unwind(AssertUnwindSafe(|| Pin::new(task).poll(cx)));
-        let finished = match polled {
-            Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(output)) => Finished::Output(seq, output),
-            Err(payload) => Finished::Panicked(payload),
+    /// Polls the member of slot `key`, whose key was just read: the slot goes once its task has
+    /// finished (`Some`), or at once if it was `Gone` (`None`).
+    fn poll_member(&mut self, key: usize, cx: &mut Context<'_>) -> Poll<Option<Finished<T>>> {
+        let finished = match self.slots.get_mut(key) {
+            Some(Slot::Running { task, seq }) => {
+                let seq = *seq;
+                match catch_unwind(AssertUnwindSafe(|| Pin::new(task).poll(cx))) {
+                    Ok(Poll::Pending) => return Poll::Pending,
+                    Ok(Poll::Ready(output)) => Some(Finished::Output(seq, output)),
+                    Err(payload) => Some(Finished::Panicked(payload)),
+                }
+            }
+            Some(Slot::Gone) => None,
+            None => unreachable!("task group: key {key} read twice"),
         };
         self.slots.remove(key);
-        self.running -= 1;
+        if finished.is_some() {
+            self.running -= 1;
+        }
         Poll::Ready(finished)
     }
 }
@@ -451,11 +472,14 @@ struct Gone {
 
 impl Drop for Gone {
     fn drop(&mut self) {
-        self.done
-            .keys
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(self.key);
-        self.done.waker.wake();
+        let mut keys = self.done.keys.lock().unwrap_or_else(PoisonError::into_inner);
+        // The group reads the queue until it is empty before it waits: only the first key after
+        // that needs to wake it.
+        let first = keys.is_empty();
+        keys.push(self.key);
+        drop(keys);
+        if first {
+            self.done.waker.wake();
+        }
     }
 }
