@@ -184,7 +184,10 @@ async fn yield_now_lets_a_task_run() {
     while !ran.load(Ordering::SeqCst) {
         runner::yield_now().await;
         yields += 1;
-        assert!(yields < 1_000_000, "the task did not run while its spawner yielded");
+        assert!(
+            yields < 1_000_000,
+            "the task did not run while its spawner yielded"
+        );
     }
     task.await;
 }

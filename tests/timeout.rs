@@ -178,7 +178,14 @@ fn timeouts_run_inside_spawned_tasks_on_worker_threads() {
             results
         })
         .unwrap();
-    let expected = [Ok(0), Err(TimedOut), Ok(2), Err(TimedOut), Ok(4), Err(TimedOut)];
+    let expected = [
+        Ok(0),
+        Err(TimedOut),
+        Ok(2),
+        Err(TimedOut),
+        Ok(4),
+        Err(TimedOut),
+    ];
     assert_eq!(results, expected);
 }
 

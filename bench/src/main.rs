@@ -379,8 +379,14 @@ fn task_group() -> Group {
         title: "task_group 100k join_all".into(),
         ops: N as u64,
         rows: vec![
-            row(RUNNER_GROUP, timed(RunnerDriver::new(false, 1), GroupJoin(N))),
-            row(RUNNER_BY_HAND, timed(RunnerDriver::new(false, 1), SpawnJoin(N))),
+            row(
+                RUNNER_GROUP,
+                timed(RunnerDriver::new(false, 1), GroupJoin(N)),
+            ),
+            row(
+                RUNNER_BY_HAND,
+                timed(RunnerDriver::new(false, 1), SpawnJoin(N)),
+            ),
         ],
     }
 }
@@ -394,7 +400,10 @@ fn timeout() -> Group {
         title: "timeout: ready 1M".into(),
         ops: N as u64,
         rows: vec![
-            row(RUNNER_TIMEOUT, timed(RunnerDriver::new(false, 1), work(true))),
+            row(
+                RUNNER_TIMEOUT,
+                timed(RunnerDriver::new(false, 1), work(true)),
+            ),
             row(RUNNER_BARE, timed(RunnerDriver::new(false, 1), work(false))),
         ],
     }

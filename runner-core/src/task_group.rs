@@ -71,7 +71,10 @@ pub struct TaskGroup<T> {
 }
 
 enum Slot<T> {
-    Running { task: Task<T>, seq: u64 },
+    Running {
+        task: Task<T>,
+        seq: u64,
+    },
     /// Cancelled, or never started: its key is still to come, and then the slot goes.
     Gone,
 }
@@ -284,7 +287,11 @@ impl<T> TaskGroup<T> {
         // Room for every key up front: the members do not grow the queue while they finish.
         let more = self.running;
         self.batch.reserve(more);
-        self.done.keys.lock().unwrap_or_else(PoisonError::into_inner).reserve(more);
+        self.done
+            .keys
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .reserve(more);
         while let Some(finished) = poll_fn(|cx| self.poll_finished(cx)).await {
             match finished {
                 Finished::Output(seq, output) => outputs.push((seq, output)),
@@ -366,7 +373,11 @@ impl<T> TaskGroup<T> {
         if self.read == self.batch.len() {
             self.batch.clear();
             self.read = 0;
-            let mut keys = self.done.keys.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut keys = self
+                .done
+                .keys
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             std::mem::swap(&mut *keys, &mut self.batch);
         }
         let key = self.batch.get(self.read).copied()?;
@@ -472,7 +483,11 @@ struct Gone {
 
 impl Drop for Gone {
     fn drop(&mut self) {
-        let mut keys = self.done.keys.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut keys = self
+            .done
+            .keys
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         // The group reads the queue until it is empty before it waits: only the first key after
         // that needs to wake it.
         let first = keys.is_empty();
