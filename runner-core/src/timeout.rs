@@ -73,7 +73,7 @@ pin_project! {
     /// The future of [`timeout`] and [`timeout_at`]: the inner future's output, or
     /// [`TimedOut`] once the deadline has passed.
     ///
-    /// Dropping it drops the inner future. It must not be polled again once it has resolved.
+    /// Dropping it drops the inner future; so does resolving, either way.
     ///
     /// # Examples
     ///
@@ -88,6 +88,10 @@ pin_project! {
     /// })
     /// .unwrap();
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// Polling it again after it has resolved panics.
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Timeout<F> {
         // `None` once resolved: on expiry the future is dropped before `Err` is returned.
