@@ -38,8 +38,10 @@ async fn expiry_drops_the_inner_future_before_err() {
         let _guard = guard;
         std::future::pending::<()>().await
     };
-    let result = runner::timeout(Duration::from_millis(10), never).await;
-    // Checked without waiting: the destructor ran before the `Err` came back.
+    let mut work = pin!(runner::timeout(Duration::from_millis(10), never));
+    let result = work.as_mut().await;
+    // `work` is still alive, and checked without waiting: the inner future's destructor ran
+    // before the `Err` came back.
     assert_eq!(drops.dropped(), [1]);
     assert_eq!(result, Err(TimedOut));
 }
