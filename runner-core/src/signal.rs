@@ -319,7 +319,11 @@ mod unix {
     #[cfg(any(target_os = "android", target_os = "netbsd", target_os = "openbsd"))]
     use libc::__errno as errno_location;
 
-    #[cfg(any(target_vendor = "apple", target_os = "freebsd", target_os = "dragonfly"))]
+    #[cfg(any(
+        target_vendor = "apple",
+        target_os = "freebsd",
+        target_os = "dragonfly"
+    ))]
     use libc::__error as errno_location;
 
     #[cfg(any(target_os = "solaris", target_os = "illumos"))]
