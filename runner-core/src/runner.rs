@@ -248,6 +248,7 @@ impl Runner {
             return Err(RunError::Nested);
         }
         let (sigint, sigterm) = (self.handle_ctrl_c, self.handle_sigterm);
+        // Reset first: a run that panics was not cancelled by a signal either.
         self.cancelled_by = None;
         let started = self.start()?;
         let context = context.unwrap_or(&started.context);
@@ -256,11 +257,11 @@ impl Runner {
         // the main future has (by any path, panics included).
         let interrupt = Interrupt::take(sigint, sigterm, &started.shared);
         let output = started.drive(interrupt.race(main));
-        if let Err(RunError::Interrupted) = output {
-            self.cancelled_by = Some(Signal::Interrupt);
-        } else if let Err(RunError::Terminated) = output {
-            self.cancelled_by = Some(Signal::Terminate);
-        }
+        self.cancelled_by = match output {
+            Err(RunError::Interrupted) => Some(Signal::Interrupt),
+            Err(RunError::Terminated) => Some(Signal::Terminate),
+            _ => None,
+        };
         output
     }
 
