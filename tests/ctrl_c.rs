@@ -22,10 +22,10 @@ fn main() {
 mod unix {
     /// The tests for [`harness::run`], named after their functions.
     macro_rules! tests {
-    ($($test:ident),* $(,)?) => {
-        &[$((stringify!($test), $test as fn())),*]
-    };
-}
+        ($($test:ident),* $(,)?) => {
+            &[$((stringify!($test), $test as fn())),*]
+        };
+    }
 
     use std::io::{BufRead, BufReader, Write};
     use std::os::unix::process::ExitStatusExt;
@@ -33,14 +33,17 @@ mod unix {
     use std::sync::mpsc;
     use std::time::{Duration, Instant};
 
+    use std::future::Future;
+    use std::pin::Pin;
+
     use futures_lite::future;
     use runner::{Runner, Signal};
 
     const SIGINT: i32 = 2;
     const SIGTERM: i32 = 15;
     const SCENARIO_VAR: &str = "RUNNER_CTRL_C_CHILD";
-    /// Bound on anything the parent waits for: generous, for loaded machines; the latency test below
-    /// measures the real figure.
+    /// Bound on anything the parent waits for: generous, for loaded machines; the latency test
+    /// below measures the real figure.
     const PATIENCE: Duration = Duration::from_secs(10);
     /// Bound from the last signal to the child's exit.
     const EXIT_BOUND: Duration = Duration::from_secs(5);
@@ -139,19 +142,26 @@ mod unix {
     }
 
     fn interrupted_main_dies_by_sigint() {
-        let mut child = Child::spawn("exit_interrupted");
-        child.interrupt();
-        child.expect("cleanup");
-        child.dies_by(SIGINT);
+        main_dies_by("exit_interrupted", SIGINT);
     }
 
     fn interrupted_main_gives_the_shell_status_130() {
-        // The shell does not exec the child, so that it can print `$?`; the child names its pid.
-        let mut child =
-            Child::spawn_in_shell("exit_interrupted", r#""$0" "$@"; echo "@ shell saw $?""#);
-        child.interrupt();
+        main_gives_the_shell_status("exit_interrupted", SIGINT, 130);
+    }
+
+    fn main_dies_by(scenario: &str, signal: i32) {
+        let mut child = Child::spawn(scenario);
+        child.send(signal);
         child.expect("cleanup");
-        child.expect("shell saw 130");
+        child.dies_by(signal);
+    }
+
+    fn main_gives_the_shell_status(scenario: &str, signal: i32, status: i32) {
+        // The shell does not exec the child, so that it can print `$?`; the child names its pid.
+        let mut child = Child::spawn_in_shell(scenario, r#""$0" "$@"; echo "@ shell saw $?""#);
+        child.send(signal);
+        child.expect("cleanup");
+        child.expect(&format!("shell saw {status}"));
         assert!(child.exits().success());
     }
 
@@ -171,25 +181,36 @@ mod unix {
     }
 
     fn second_ctrl_c_kills_a_hung_cleanup() {
+        second_signal_kills_a_hung_cleanup(SIGINT, SIGINT);
+    }
+
+    /// The hung cleanup's run handles SIGTERM too: each signal ends it.
+    fn second_signal_kills_a_hung_cleanup(first: i32, second: i32) {
         let mut child = Child::spawn("hung_cleanup");
-        child.interrupt();
+        child.send(first);
         child.expect("cleanup started");
-        child.interrupt();
-        child.dies_by(SIGINT);
+        child.send(second);
+        child.dies_by(second);
     }
 
     fn ignored_sigint_stays_ignored() {
+        ignored_signal_stays_ignored(SIGINT, "INT");
+    }
+
+    /// The run (which would handle SIGTERM too) waits for a line on stdin.
+    fn ignored_signal_stays_ignored(signal: i32, name: &str) {
         // As under `nohup`: the parent's disposition is SIG_IGN, inherited across exec.
-        let mut child = Child::spawn_in_shell("wait_for_stdin", r#"trap "" INT; exec "$0" "$@""#);
-        child.disposition_is(Disposition::Ignored);
+        let trap = format!(r#"trap "" {name}; exec "$0" "$@""#);
+        let mut child = Child::spawn_in_shell("wait_for_stdin", &trap);
+        child.disposition_of_is(signal, Disposition::Ignored);
         // Discarded by the kernel when sent, since the disposition is ignore.
-        child.interrupt();
+        child.send(signal);
         child.send_line("go");
         child.expect("got go");
         child.expect("run returned Ok(())");
         child.expect("idle");
-        child.disposition_is(Disposition::Ignored);
-        child.interrupt();
+        child.disposition_of_is(signal, Disposition::Ignored);
+        child.send(signal);
         child.send_line("go");
         child.expect("done");
         assert!(child.exits().success());
@@ -265,9 +286,13 @@ mod unix {
     }
 
     fn ctrl_c_future_replaces_the_cancellation() {
-        let mut child = Child::spawn("graceful");
-        child.interrupt();
-        child.expect("shutting down");
+        graceful_shutdown("graceful", SIGINT, "Interrupt");
+    }
+
+    fn graceful_shutdown(scenario: &str, signal: i32, seen: &str) {
+        let mut child = Child::spawn(scenario);
+        child.send(signal);
+        child.expect(&format!("shutting down on {seen}"));
         child.expect("run returned Ok(42)");
         assert!(child.exits().success());
     }
@@ -289,11 +314,15 @@ mod unix {
     }
 
     fn second_ctrl_c_kills_a_graceful_shutdown() {
-        let mut child = Child::spawn("graceful_hangs");
-        child.interrupt();
-        child.expect("shutting down");
-        child.interrupt();
-        child.dies_by(SIGINT);
+        second_signal_kills_a_graceful_shutdown("graceful_hangs", SIGINT, "Interrupt");
+    }
+
+    fn second_signal_kills_a_graceful_shutdown(scenario: &str, signal: i32, seen: &str) {
+        let mut child = Child::spawn(scenario);
+        child.send(signal);
+        child.expect(&format!("shutting down on {seen}"));
+        child.send(signal);
+        child.dies_by(signal);
     }
 
     fn a_new_run_starts_with_no_ctrl_c_seen() {
@@ -351,51 +380,27 @@ mod unix {
     }
 
     fn sigterm_main_dies_by_sigterm() {
-        let mut child = Child::spawn("exit_terminated");
-        child.terminate();
-        child.expect("cleanup");
-        child.dies_by(SIGTERM);
+        main_dies_by("exit_terminated", SIGTERM);
     }
 
     fn sigterm_main_gives_the_shell_status_143() {
-        let mut child =
-            Child::spawn_in_shell("exit_terminated", r#""$0" "$@"; echo "@ shell saw $?""#);
-        child.terminate();
-        child.expect("cleanup");
-        child.expect("shell saw 143");
-        assert!(child.exits().success());
+        main_gives_the_shell_status("exit_terminated", SIGTERM, 143);
     }
 
     fn second_sigterm_kills_a_hung_cleanup() {
-        let mut child = Child::spawn("hung_cleanup_sigterm");
-        child.terminate();
-        child.expect("cleanup started");
-        child.terminate();
-        child.dies_by(SIGTERM);
+        second_signal_kills_a_hung_cleanup(SIGTERM, SIGTERM);
     }
 
     fn ctrl_c_after_sigterm_kills_a_hung_cleanup() {
-        let mut child = Child::spawn("hung_cleanup_sigterm");
-        child.terminate();
-        child.expect("cleanup started");
-        child.interrupt();
-        child.dies_by(SIGINT);
+        second_signal_kills_a_hung_cleanup(SIGTERM, SIGINT);
     }
 
     fn shutdown_signal_sees_sigterm_and_drains() {
-        let mut child = Child::spawn("shutdown_signal");
-        child.terminate();
-        child.expect("shutting down on Terminate");
-        child.expect("run returned Ok(42)");
-        assert!(child.exits().success());
+        graceful_shutdown("shutdown_signal", SIGTERM, "Terminate");
     }
 
     fn shutdown_signal_sees_ctrl_c() {
-        let mut child = Child::spawn("shutdown_signal");
-        child.interrupt();
-        child.expect("shutting down on Interrupt");
-        child.expect("run returned Ok(42)");
-        assert!(child.exits().success());
+        graceful_shutdown("shutdown_signal", SIGINT, "Interrupt");
     }
 
     fn ctrl_c_future_does_not_hold_back_sigterm() {
@@ -407,26 +412,11 @@ mod unix {
     }
 
     fn second_sigterm_kills_a_graceful_shutdown() {
-        let mut child = Child::spawn("shutdown_signal_hangs");
-        child.terminate();
-        child.expect("shutting down on Terminate");
-        child.terminate();
-        child.dies_by(SIGTERM);
+        second_signal_kills_a_graceful_shutdown("shutdown_signal_hangs", SIGTERM, "Terminate");
     }
 
     fn ignored_sigterm_stays_ignored() {
-        let mut child =
-            Child::spawn_in_shell("sigterm_wait_for_stdin", r#"trap "" TERM; exec "$0" "$@""#);
-        child.disposition_of_is(SIGTERM, Disposition::Ignored);
-        child.terminate();
-        child.send_line("go");
-        child.expect("got go");
-        child.expect("run returned Ok(())");
-        child.expect("idle");
-        child.disposition_of_is(SIGTERM, Disposition::Ignored);
-        child.send_line("go");
-        child.expect("done");
-        assert!(child.exits().success());
+        ignored_signal_stays_ignored(SIGTERM, "TERM");
     }
 
     fn own_sigterm_handler_is_kept() {
@@ -442,14 +432,24 @@ mod unix {
     }
 
     fn close_says_once_that_it_waits_for_blocking_jobs_after_ctrl_c() {
-        close_says_once_that_it_waits(SIGINT, "interrupted by Ctrl-C", "another Ctrl-C");
+        close_says_once_that_it_waits(
+            SIGINT,
+            "Interrupted",
+            "interrupted by Ctrl-C",
+            "another Ctrl-C",
+        );
     }
 
     fn close_says_once_that_it_waits_for_blocking_jobs_after_sigterm() {
-        close_says_once_that_it_waits(SIGTERM, "terminated by SIGTERM", "another SIGTERM");
+        close_says_once_that_it_waits(
+            SIGTERM,
+            "Terminated",
+            "terminated by SIGTERM",
+            "another SIGTERM",
+        );
     }
 
-    fn close_says_once_that_it_waits(signal: i32, cancelled: &str, again: &str) {
+    fn close_says_once_that_it_waits(signal: i32, error: &str, cancelled: &str, again: &str) {
         let mut child = Child::spawn("blocking_after_signal");
         let first = child.next_line();
         let second = child.next_line();
@@ -459,19 +459,12 @@ mod unix {
                 .to_owned()
         });
         child.send(signal);
+        child.expect(&format!("run returned Err({error})"));
         child.expect(&format!(
-            "run returned Err({})",
-            if signal == SIGINT {
-                "Interrupted"
-            } else {
-                "Terminated"
-            }
+            "diagnostic: the run was {cancelled}; closing waits for 2 blocking jobs \
+             (spawned at {}, {}) for at most 30.000 s; {again} ends the program now",
+            jobs[0], jobs[1]
         ));
-        child.expect(&format!(
-        "diagnostic: the run was {cancelled}; closing waits for 2 blocking jobs (spawned at {}, {}) \
-         for at most 30.000 s; {again} ends the program now",
-        jobs[0], jobs[1]
-    ));
         // Say so once: the next signal ends the program with nothing more said.
         child.send(signal);
         child.dies_by(signal);
@@ -584,14 +577,16 @@ mod unix {
                         }
                     }
                 }
-                let _ = runner::run(async {
+                let mut runner = Runner::builder().handle_sigterm(true).build();
+                let _ = runner.run(async {
                     let _cleanup = HangOnDrop;
                     say_ready();
                     std::future::pending::<()>().await
                 });
             }
             "wait_for_stdin" => {
-                let result = runner::run(async {
+                let mut runner = Runner::builder().handle_sigterm(true).build();
+                let result = runner.run(async {
                     say_ready();
                     let line = runner::spawn_blocking(read_line).await;
                     say(format!("got {line}"));
@@ -695,20 +690,6 @@ mod unix {
                 say(format!("main returned {result:?}"));
                 stop.send_blocking(()).unwrap();
                 background.join().unwrap();
-            }
-            "graceful" | "graceful_hangs" => {
-                let result = runner::run(async {
-                    let ctrl_c = runner::ctrl_c();
-                    say_ready();
-                    ctrl_c.await;
-                    say("shutting down");
-                    if scenario == "graceful_hangs" {
-                        std::future::pending::<()>().await;
-                    }
-                    runner::sleep(Duration::from_millis(1)).await;
-                    42
-                });
-                say(format!("run returned {result:?}"));
             }
             "graceful_task" => {
                 let result = runner::run(async {
@@ -814,31 +795,23 @@ mod unix {
                 say(format!("run returned {result:?}"));
                 idle()
             }
-            "hung_cleanup_sigterm" => {
-                struct HangOnDrop;
-                impl Drop for HangOnDrop {
-                    fn drop(&mut self) {
-                        say("cleanup started");
-                        loop {
-                            std::thread::park();
-                        }
-                    }
-                }
-                let mut runner = Runner::builder().handle_sigterm(true).build();
-                let _ = runner.run(async {
-                    let _cleanup = HangOnDrop;
-                    say_ready();
-                    std::future::pending::<()>().await
-                });
-            }
-            "shutdown_signal" | "shutdown_signal_hangs" => {
+            "graceful" | "graceful_hangs" | "shutdown_signal" | "shutdown_signal_hangs" => {
                 let mut runner = Runner::builder().handle_sigterm(true).build();
                 let result = runner.run(async {
-                    let stop = runner::shutdown_signal();
+                    let stop: Pin<Box<dyn Future<Output = Signal>>> =
+                        if scenario.starts_with("graceful") {
+                            let ctrl_c = runner::ctrl_c();
+                            Box::pin(async {
+                                ctrl_c.await;
+                                Signal::Interrupt
+                            })
+                        } else {
+                            Box::pin(runner::shutdown_signal())
+                        };
                     say_ready();
-                    let signal: Signal = stop.await;
+                    let signal = stop.await;
                     say(format!("shutting down on {signal:?}"));
-                    if scenario == "shutdown_signal_hangs" {
+                    if scenario.ends_with("_hangs") {
                         std::future::pending::<()>().await;
                     }
                     runner::sleep(Duration::from_millis(1)).await;
@@ -857,18 +830,6 @@ mod unix {
                 });
                 say(format!("run returned {result:?}"));
             }
-            "sigterm_wait_for_stdin" => {
-                let mut runner = Runner::builder().handle_sigterm(true).build();
-                let result = runner.run(async {
-                    say_ready();
-                    let line = runner::spawn_blocking(read_line).await;
-                    say(format!("got {line}"));
-                });
-                say(format!("run returned {result:?}"));
-                say("idle");
-                read_line();
-                say("done");
-            }
             "own_sigterm_handler" => {
                 use futures_lite::StreamExt;
                 let mut signals = async_signal::Signals::new([async_signal::Signal::Term]).unwrap();
@@ -883,7 +844,8 @@ mod unix {
                 read_line();
             }
             "blocking_after_signal" => {
-                /// Spawns a job that never ends; returns where it was spawned, as the runner sees it.
+                /// Spawns a job that never ends; returns where it was spawned, as the runner sees
+                /// it.
                 #[track_caller]
                 fn endless_job() -> &'static std::panic::Location<'static> {
                     runner::spawn_blocking(|| loop {
@@ -1152,9 +1114,9 @@ mod unix {
     // ---------------------------------------------------------------------------------------------
     // The harness.
 
-    /// What this file needs of libtest: runs the tests whose names contain one of the arguments (all
-    /// without one; `--exact` for whole names), one after another (each spawns children, and the
-    /// latency test wants a quiet machine), and prints libtest's summary line.
+    /// What this file needs of libtest: runs the tests whose names contain one of the arguments
+    /// (all without one; `--exact` for whole names), one after another (each spawns children,
+    /// and the latency test wants a quiet machine), and prints libtest's summary line.
     mod harness {
         use std::panic::{catch_unwind, AssertUnwindSafe};
         use std::time::Instant;
