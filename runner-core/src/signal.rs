@@ -304,30 +304,35 @@ mod unix {
     impl Errno {
         fn save() -> Errno {
             // SAFETY: `errno_location` returns this thread's `errno`, valid for the thread's life.
-            Errno(unsafe { *errno_location() })
+            Errno(errno_location().map_or(0, |errno| unsafe { *errno }))
         }
 
         fn restore(self) {
-            // SAFETY: as in `save`; writing `errno` is what it is for.
-            unsafe { *errno_location() = self.0 };
+            if let Some(errno) = errno_location() {
+                // SAFETY: as in `save`; writing `errno` is what it is for.
+                unsafe { *errno = self.0 };
+            }
         }
     }
 
-    #[cfg(any(target_os = "linux", target_os = "emscripten", target_os = "redox"))]
-    use libc::__errno_location as errno_location;
-
-    #[cfg(any(target_os = "android", target_os = "netbsd", target_os = "openbsd"))]
-    use libc::__errno as errno_location;
-
-    #[cfg(any(
-        target_vendor = "apple",
-        target_os = "freebsd",
-        target_os = "dragonfly"
-    ))]
-    use libc::__error as errno_location;
-
-    #[cfg(any(target_os = "solaris", target_os = "illumos"))]
-    use libc::___errno as errno_location;
+    /// Where this thread's `errno` is; `None` on the few Unix systems not listed here, where
+    /// the handler cannot save it (it changes it only when the pipe is full).
+    fn errno_location() -> Option<*mut c_int> {
+        #[cfg(any(target_os = "linux", target_os = "hurd", target_os = "emscripten"))]
+        // SAFETY: takes nothing and cannot fail.
+        return Some(unsafe { libc::__errno_location() });
+        #[cfg(any(target_os = "android", target_os = "netbsd", target_os = "openbsd"))]
+        // SAFETY: takes nothing and cannot fail.
+        return Some(unsafe { libc::__errno() });
+        #[cfg(any(target_vendor = "apple", target_os = "freebsd", target_os = "dragonfly"))]
+        // SAFETY: takes nothing and cannot fail.
+        return Some(unsafe { libc::__error() });
+        #[cfg(any(target_os = "solaris", target_os = "illumos"))]
+        // SAFETY: takes nothing and cannot fail.
+        return Some(unsafe { libc::___errno() });
+        #[allow(unreachable_code)]
+        None
+    }
 
     fn handler_address() -> libc::sighandler_t {
         on_signal as extern "C" fn(c_int) as *const () as libc::sighandler_t
