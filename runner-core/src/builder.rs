@@ -45,7 +45,8 @@ pub struct Builder {
 
 impl Builder {
     /// A builder with the defaults: debug mode and threads from the environment, Ctrl-C handled,
-    /// SIGTERM not, a 300 s shutdown timeout (asyncio's), a 100 ms slow-poll threshold, diagnostics on stderr.
+    /// SIGTERM not, a 300 s shutdown timeout (asyncio's), a 100 ms slow-poll threshold,
+    /// diagnostics on stderr.
     ///
     /// # Examples
     ///
@@ -117,8 +118,8 @@ impl Builder {
     /// Whether `run` handles Ctrl-C (SIGINT) by cancelling the main future (default `true`), as
     /// asyncio's `Runner.run` does.
     ///
-    /// When on, each `run` takes SIGINT before the future is first polled and gives it back when
-    /// it returns, by any path (a panic included):
+    /// When on, each `run` on the main thread takes SIGINT before the future is first polled and
+    /// gives it back when it returns, by any path (a panic included):
     ///
     /// - The first Ctrl-C drops the main future (its destructors run: that is where cleanup
     ///   happens) and `run` returns [`RunError::Interrupted`](crate::RunError::Interrupted). The
@@ -131,9 +132,9 @@ impl Builder {
     ///
     /// `run` takes SIGINT only on the process's main thread, as asyncio does: a run on any other
     /// thread (a library's worker thread, or a plain `#[test]`, which the test harness runs on a
-    /// thread of its own) leaves Ctrl-C to the program, which by default ends the process. The main thread is recognised on Linux,
-    /// Android and Apple platforms; on other Unix systems no run takes SIGINT. A thread runs one
-    /// `run` at a time, so one run at most owns SIGINT; runs inside its blocking jobs do not.
+    /// thread of its own) leaves Ctrl-C to the program, which by default ends the process. The
+    /// main thread is recognised on Linux, Android and Apple platforms; on other Unix systems no
+    /// run takes SIGINT. A thread runs one `run` at a time, so one run at most owns SIGINT.
     ///
     /// `run` takes SIGINT only if its disposition is the default: a program that installed its
     /// own handler, or runs with SIGINT ignored (`nohup`, `trap '' INT`), is left alone. Taking
