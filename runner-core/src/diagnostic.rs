@@ -214,3 +214,25 @@ pub(crate) fn report(handler: Option<&Handler>, diagnostic: Diagnostic) {
         None => eprintln!("runner: {diagnostic}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waiting_for_one_blocking_job_reads_as_a_sentence() {
+        let spawned_at = Location::caller();
+        let notice = Diagnostic::WaitingForBlockingJobs {
+            jobs: vec![TaskInfo::new(4, spawned_at)],
+            timeout: Duration::from_millis(2500),
+            signal: Signal::Interrupt,
+        };
+        assert_eq!(
+            notice.to_string(),
+            format!(
+                "the run was interrupted by Ctrl-C; closing waits for 1 blocking job (spawned at \
+                 {spawned_at}) for at most 2.500 s; another Ctrl-C ends the program now"
+            )
+        );
+    }
+}
