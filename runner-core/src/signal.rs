@@ -333,7 +333,11 @@ mod unix {
         #[cfg(any(target_os = "android", target_os = "netbsd", target_os = "openbsd"))]
         // SAFETY: takes nothing and cannot fail.
         return Some(unsafe { libc::__errno() });
-        #[cfg(any(target_vendor = "apple", target_os = "freebsd", target_os = "dragonfly"))]
+        #[cfg(any(
+            target_vendor = "apple",
+            target_os = "freebsd",
+            target_os = "dragonfly"
+        ))]
         // SAFETY: takes nothing and cannot fail.
         return Some(unsafe { libc::__error() });
         #[cfg(any(target_os = "solaris", target_os = "illumos"))]
