@@ -88,6 +88,7 @@ mod unix {
             own_sigterm_handler_is_kept,
             close_says_once_that_it_waits_for_blocking_jobs_after_ctrl_c,
             close_says_once_that_it_waits_for_blocking_jobs_after_sigterm,
+            the_handler_keeps_errno,
             latency_from_sigint_to_exit,
         ]);
     }
@@ -447,6 +448,20 @@ mod unix {
             "terminated by SIGTERM",
             "another SIGTERM",
         );
+    }
+
+    fn the_handler_keeps_errno() {
+        if !cfg!(target_os = "linux") {
+            return; // The child finds the self-pipe in /proc.
+        }
+        // The child's main thread sets `errno` and checks it in a loop, inside a run whose handler
+        // cannot write its pipe (the program closed it): the handler's `write` fails with EBADF.
+        let mut child = Child::spawn("errno");
+        child.interrupt();
+        child.wait_until_delivered();
+        child.send_line("stop");
+        child.expect("errno kept");
+        assert!(child.exits().success());
     }
 
     fn close_says_once_that_it_waits(signal: i32, error: &str, cancelled: &str, again: &str) {
@@ -842,6 +857,55 @@ mod unix {
                 say(format!("run returned {result:?}"));
                 say("idle");
                 read_line();
+            }
+            "errno" => {
+                use std::io::Error;
+                use std::os::fd::{FromRawFd, OwnedFd};
+                use std::sync::atomic::{AtomicBool, Ordering};
+
+                // A first run makes the self-pipe, the process's only sockets; a program that
+                // closes descriptors it did not open (as daemons do) closes it.
+                runner::run(async {}).unwrap();
+                for entry in std::fs::read_dir("/proc/self/fd").unwrap() {
+                    let path = entry.unwrap().path();
+                    let is_socket = std::fs::read_link(&path)
+                        .is_ok_and(|target| target.to_string_lossy().starts_with("socket:"));
+                    if is_socket {
+                        let fd = path.file_name().unwrap().to_str().unwrap().parse().unwrap();
+                        // SAFETY: nothing else uses this descriptor any more (the runner's pipe
+                        // is broken on purpose: its handler's write now fails).
+                        drop(unsafe { OwnedFd::from_raw_fd(fd) });
+                    }
+                }
+                static STOP: AtomicBool = AtomicBool::new(false);
+                std::thread::spawn(|| {
+                    read_line();
+                    STOP.store(true, Ordering::SeqCst);
+                });
+                let not_found = || std::fs::File::open("/nonexistent/runner").unwrap_err();
+                let expected = not_found().raw_os_error();
+                let changed = runner::run(async {
+                    // Keeps the run going past the Ctrl-C (which it never learns of).
+                    let _stop = runner::ctrl_c();
+                    say_ready();
+                    let mut changed = 0;
+                    while !STOP.load(Ordering::SeqCst) {
+                        // `errno` = ENOENT, then a stretch in which the handler may run.
+                        let _ = not_found();
+                        for _ in 0..1000 {
+                            std::hint::spin_loop();
+                        }
+                        if Error::last_os_error().raw_os_error() != expected {
+                            changed += 1;
+                        }
+                    }
+                    changed
+                })
+                .unwrap();
+                match changed {
+                    0 => say("errno kept"),
+                    n => say(format!("errno changed {n} times")),
+                }
             }
             "blocking_after_signal" => {
                 /// Spawns a job that never ends; returns where it was spawned, as the runner sees
