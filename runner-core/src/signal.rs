@@ -269,8 +269,8 @@ mod unix {
     /// The handler, for SIGINT and SIGTERM. See the module docs for why each line is
     /// async-signal-safe.
     extern "C" fn on_signal(signal: c_int) {
-        // The interrupted code may be about to read `errno`: whatever a call below sets (a full
-        // pipe's EAGAIN) must not reach it.
+        // The interrupted code may be about to read `errno`: whatever a failed call below sets
+        // (EAGAIN from a full pipe, EBADF from one the program closed) must not reach it.
         let errno = Errno::save();
         handle(signal);
         errno.restore();
@@ -325,7 +325,7 @@ mod unix {
     }
 
     /// Where this thread's `errno` is; `None` on the few Unix systems not listed here, where
-    /// the handler cannot save it (it changes it only when the pipe is full).
+    /// the handler cannot save it (it changes it only when its write to the pipe fails).
     fn errno_location() -> Option<*mut c_int> {
         #[cfg(any(target_os = "linux", target_os = "hurd", target_os = "emscripten"))]
         // SAFETY: takes nothing and cannot fail.
