@@ -7,18 +7,16 @@
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_task::Runnable;
-use event_listener::{Event, Listener};
 
 use crate::context;
 use crate::current::{self, Current, Role};
 use crate::panic::TaskPanic;
 use crate::shared::Shared;
-use crate::task::{closed_check, Task};
+use crate::task::{closed_check, is_cancellation, Spawned, Task};
 
 /// Runs a blocking closure on a thread pool and returns a task for its result.
 ///
@@ -54,15 +52,26 @@ where
     let spawned_at = Location::caller();
     let runner = current::with(|c| {
         c.map(|c| {
-            closed_check(c, "spawn_blocking", spawned_at);
-            (c.shared.clone(), c.executor.clone())
+            let executor = match &c.role {
+                Role::Driving { executor, .. } => Some(Arc::downgrade(executor)),
+                Role::Blocking(executor) => {
+                    closed_check(c, "spawn_blocking", spawned_at);
+                    Some(executor.clone())
+                }
+                Role::Closing => None,
+            };
+            (c.shared.clone(), executor)
         })
     });
     let Some((shared, executor)) = runner else {
         current::no_runner("spawn_blocking")
     };
-    let info = shared.new_job(spawned_at);
-    shared.blocking.running.fetch_add(1, Ordering::SeqCst);
+    let info = shared.new_task(spawned_at);
+    let Some(executor) = executor else {
+        // Spawned inside `close`: cancelled before it starts.
+        return Spawned::stillborn(async move { Some(f()) }, info).start();
+    };
+    shared.job_started();
     let mut context = context::copy_current();
     let job = {
         let shared = shared.clone();
@@ -70,12 +79,12 @@ where
             let _context = context::Entered::new(&mut context);
             let _enter = current::enter(Current {
                 shared: shared.clone(),
-                executor,
-                local: None,
-                role: Role::Blocking,
+                role: Role::Blocking(executor),
             });
             match catch_unwind(AssertUnwindSafe(f)) {
-                Ok(value) => value,
+                Ok(value) => Some(value),
+                // It awaited a task that was cancelled: it is cancelled too.
+                Err(payload) if is_cancellation(&*payload) => None,
                 Err(payload) => resume_unwind(TaskPanic::wrap(payload, info, shared)),
             }
         }
@@ -85,44 +94,7 @@ where
         move |runnable| pool().schedule(runnable, shared.clone()),
     );
     runnable.schedule();
-    task
-}
-
-/// The runner's count of its blocking jobs not yet done.
-#[derive(Default)]
-pub(crate) struct BlockingJobs {
-    running: AtomicUsize,
-    finished: Event,
-}
-
-impl BlockingJobs {
-    fn job_done(&self) {
-        if self.running.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.finished.notify(usize::MAX);
-        }
-    }
-
-    /// Waits until no job runs, or until `timeout`; returns how many still run.
-    pub(crate) fn wait_idle(&self, timeout: Duration) -> usize {
-        let deadline = Instant::now().checked_add(timeout);
-        loop {
-            if self.running.load(Ordering::SeqCst) == 0 {
-                return 0;
-            }
-            let listener = self.finished.listen();
-            if self.running.load(Ordering::SeqCst) == 0 {
-                return 0;
-            }
-            match deadline {
-                Some(deadline) => {
-                    if listener.wait_deadline(deadline).is_none() {
-                        return self.running.load(Ordering::SeqCst);
-                    }
-                }
-                None => listener.wait(),
-            }
-        }
-    }
+    Task::new(task, info)
 }
 
 const MAX_THREADS: usize = 500;
@@ -180,7 +152,7 @@ impl Pool {
                 // `run` polls the job once (it finishes in that poll) and, for a detached job,
                 // drops its output, panic included, so the count drops after any report.
                 runnable.run();
-                shared.blocking.job_done();
+                shared.job_done();
                 state = self.lock();
                 continue;
             }

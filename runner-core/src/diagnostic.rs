@@ -135,6 +135,13 @@ pub enum Diagnostic {
         /// The shutdown timeout that expired.
         timeout: Duration,
     },
+    /// The runner closed inside another runner's `run` while blocking jobs of its own were still
+    /// running (always reported). It did not wait for them, which would have blocked the outer
+    /// runner; they run to their end on their own.
+    BlockingJobsLeftRunning {
+        /// How many jobs were still running.
+        pending: usize,
+    },
 }
 
 impl fmt::Display for Diagnostic {
@@ -160,6 +167,13 @@ impl fmt::Display for Diagnostic {
                  expired; the runner closed without waiting for {}",
                 if *pending == 1 { " was" } else { "s were" },
                 timeout.as_secs_f64(),
+                if *pending == 1 { "it" } else { "them" },
+            ),
+            Diagnostic::BlockingJobsLeftRunning { pending } => write!(
+                f,
+                "{pending} blocking job{} still running when the runner closed inside another \
+                 runner's run; it did not wait for {}, so as not to block the outer runner",
+                if *pending == 1 { " was" } else { "s were" },
                 if *pending == 1 { "it" } else { "them" },
             ),
         }

@@ -16,10 +16,11 @@ use crate::current::{self, Current, Role};
 use crate::diagnostic::{Diagnostic, Handler};
 use crate::env;
 use crate::error::RunError;
+use crate::instrument::MainFuture;
 use crate::local::LocalTasks;
 use crate::panic;
+use crate::registry::TaskRegistry;
 use crate::shared::Shared;
-use crate::task::Instrumented;
 use crate::workers::Workers;
 
 /// Runs a future to completion on a fresh runner, then closes the runner: `asyncio.run`.
@@ -109,7 +110,11 @@ struct Unstarted {
 
 struct Started {
     shared: Arc<Shared>,
+    /// Where `spawn` puts tasks: the runner's own, unless `executor_factory` made it (then the
+    /// shared state keeps a registry of the tasks).
     executor: Arc<Executor<'static>>,
+    /// What `Runner::executor` handed out, for an executor of the runner's own.
+    handed_out: Option<Arc<Executor<'static>>>,
     local: LocalTasks,
     workers: Option<Workers>,
     /// The context every `run` executes its future in: a copy of the starter's context.
@@ -242,7 +247,7 @@ impl Runner {
         let handle_ctrl_c = self.handle_ctrl_c;
         let started = self.start()?;
         let context = context.unwrap_or(&started.context);
-        let main = Instrumented::main(future.into_future(), &started.shared, run_at, context);
+        let main = MainFuture::new(future.into_future(), &started.shared, run_at, context);
         // SIGINT is this run's from before the first poll until `interrupt` drops, after the
         // main future has (by any path, panics included).
         let interrupt = Interrupt::take(handle_ctrl_c);
@@ -330,7 +335,7 @@ impl Runner {
     ///
     /// [`RunError::Closed`] after [`close`](Runner::close).
     pub fn executor(&mut self) -> Result<Arc<Executor<'static>>, RunError> {
-        Ok(self.start()?.executor.clone())
+        Ok(self.start()?.hand_out_executor())
     }
 
     /// The runner's own [`Context`], starting the runner if needed: the one every
@@ -363,7 +368,7 @@ impl Runner {
     }
 
     /// Starts the runner on first use: executor, worker threads, context.
-    fn start(&mut self) -> Result<&Started, RunError> {
+    fn start(&mut self) -> Result<&mut Started, RunError> {
         if let State::Idle(_) = self.state {
             // Closed while the factory runs: a factory that panics leaves a closed runner.
             let State::Idle(unstarted) = std::mem::replace(&mut self.state, State::Closed) else {
@@ -374,21 +379,28 @@ impl Runner {
                 executor_factory,
                 on_diagnostic,
             } = unstarted;
-            let executor = match executor_factory {
-                Some(factory) => factory(),
-                None => Arc::new(Executor::new()),
+            // A factory's executor may be shared: then the runner lists its tasks to cancel them.
+            let (executor, registry) = match executor_factory {
+                Some(factory) => (factory(), Some(TaskRegistry::default())),
+                None => (Arc::new(Executor::new()), None),
             };
-            let shared = Arc::new(Shared::new(self.debug, slow_poll_threshold, on_diagnostic));
+            let shared = Arc::new(Shared::new(
+                self.debug,
+                slow_poll_threshold,
+                on_diagnostic,
+                registry,
+            ));
             let workers = Workers::start(self.threads.get() - 1, &shared, &executor);
             self.state = State::Started(Started {
                 shared,
                 executor,
+                handed_out: None,
                 local: LocalTasks::new(),
                 workers,
                 context: Context::current(),
             });
         }
-        match &self.state {
+        match &mut self.state {
             State::Started(started) => Ok(started),
             _ => Err(RunError::Closed),
         }
@@ -400,9 +412,10 @@ impl Started {
     fn drive<F: Future>(&self, future: F) -> F::Output {
         let _enter = current::enter(Current {
             shared: self.shared.clone(),
-            executor: self.executor.clone(),
-            local: Some(self.local.clone()),
-            role: Role::Driving,
+            role: Role::Driving {
+                executor: self.executor.clone(),
+                local: self.local.clone(),
+            },
         });
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             async_io::block_on(self.executor.run(self.local.drive(future)))
@@ -411,14 +424,40 @@ impl Started {
         outcome.unwrap_or_else(|payload| resume_unwind(panic::unwrap(payload)))
     }
 
-    fn shut_down(self, shutdown_timeout: Duration) {
-        if self.shared.tasks.begin_close() {
-            self.drive(self.shared.tasks.all_gone());
+    /// The executor `Runner::executor` returns. A factory's executor is handed out as it is; the
+    /// runner's own stays private (so that `close` can drop it), and the user gets a second
+    /// executor that a task of the runner's runs.
+    fn hand_out_executor(&mut self) -> Arc<Executor<'static>> {
+        if self.shared.registry.is_some() {
+            return self.executor.clone();
         }
-        self.shared.mark_closed();
+        let executor = &self.executor;
+        self.handed_out
+            .get_or_insert_with(|| {
+                let handed_out = Arc::new(Executor::new());
+                let driven = handed_out.clone();
+                executor
+                    .spawn(async move { driven.run(std::future::pending::<()>()).await })
+                    .detach();
+                handed_out
+            })
+            .clone()
+    }
+
+    fn shut_down(self, shutdown_timeout: Duration) {
+        // Inside another runner's `run` (or on its worker): waiting here would stall it.
+        let nested = current::is_driving();
+        self.shared.begin_closing();
+        if let Some(registry) = &self.shared.registry {
+            // The executor may be shared: each task of this runner completes there as cancelled.
+            if registry.begin_close() {
+                self.drive(registry.all_gone());
+            }
+        }
         let Started {
             shared,
             executor,
+            handed_out,
             local,
             workers,
             context: _,
@@ -426,16 +465,34 @@ impl Started {
         if let Some(workers) = workers {
             workers.stop_and_join();
         }
-        let pending = shared.blocking.wait_idle(shutdown_timeout);
+        shared.mark_closed();
+        {
+            // Destructors run here; what they spawn is cancelled at once.
+            let _closing = current::enter(Current {
+                shared: shared.clone(),
+                role: Role::Closing,
+            });
+            local.cancel_all();
+            drop(local);
+            drop(handed_out);
+            // The last handle of the runner's own executor: dropping it cancels every task left
+            // in it (each awaiter wakes), and frees them.
+            drop(executor);
+        }
+        if nested {
+            let pending = shared.jobs_running();
+            if pending > 0 {
+                shared.report(Diagnostic::BlockingJobsLeftRunning { pending });
+            }
+            return;
+        }
+        let pending = shared.wait_jobs_idle(shutdown_timeout);
         if pending > 0 {
             shared.report(Diagnostic::BlockingShutdownTimedOut {
                 pending,
                 timeout: shutdown_timeout,
             });
         }
-        // Last: dropping the executor frees the shells of cancelled tasks.
-        drop(local);
-        drop(executor);
     }
 }
 
