@@ -24,12 +24,15 @@ use crate::task::{closed_check, is_cancellation, Spawned, Task};
 /// synchronous libraries. The pool grows with demand (up to 500 threads, named
 /// `runner-blocking`) and its idle threads exit after a second. The runner counts its own jobs,
 /// and [`close`](crate::Runner::close) waits for them up to the
-/// [shutdown timeout](crate::Builder::shutdown_timeout). Inside the job, `spawn` and
+/// [shutdown timeout](crate::Builder::shutdown_timeout) (not inside another runner's `run`,
+/// where it must not block). A job does not keep its runner's executor alive, so a job that
+/// awaits a task of its runner wakes when `close` cancels the task. Inside the job, `spawn` and
 /// `spawn_blocking` work as they do in the runner's tasks, and the closure runs in a copy of the
 /// spawner's current [`Context`](crate::Context), as a task would.
 ///
 /// Dropping the task before the job starts cancels it; a job that has started runs to the end
-/// (threads cannot be cancelled) and its result is discarded.
+/// (threads cannot be cancelled) and its result is discarded. A job spawned while its runner
+/// closes (by a destructor) is cancelled before it starts.
 ///
 /// # Examples
 ///

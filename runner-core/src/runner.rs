@@ -62,8 +62,9 @@ pub fn run<F: IntoFuture>(future: F) -> Result<F::Output, RunError> {
 ///
 /// A runner starts lazily (building one allocates nothing heavy), keeps its executor and the
 /// tasks spawned in one `run` alive into the next, and [`close`](Runner::close)s when dropped.
-/// Closing cancels the tasks still pending (their destructors run before `close` returns), waits
-/// for blocking jobs up to the shutdown timeout, and stops the worker threads.
+/// Closing cancels the tasks still pending (their destructors run before `close` returns, and
+/// whoever awaits them wakes), waits for blocking jobs up to the shutdown timeout, and stops the
+/// worker threads.
 ///
 /// A runner is not `Send`: tasks spawned with [`spawn_local`](crate::spawn_local) live on the
 /// thread that calls `run`.
@@ -254,11 +255,19 @@ impl Runner {
         started.drive(interrupt.race(main))
     }
 
-    /// Closes the runner: cancels its pending tasks, waits for its blocking jobs (up to the
-    /// shutdown timeout), stops its worker threads. Calling it again does nothing.
+    /// Closes the runner: stops its worker threads, cancels its pending tasks, waits for its
+    /// blocking jobs (up to the shutdown timeout). Calling it again does nothing.
     ///
-    /// In debug mode each cancelled task is reported with the line that spawned it; blocking
-    /// jobs still running after the timeout are always reported.
+    /// A cancelled task completes as cancelled: its destructors run before `close` returns, and
+    /// whoever awaits its [`Task`](crate::Task) wakes (see there). What a destructor spawns
+    /// meanwhile is cancelled at once. In debug mode each cancelled task is reported with the
+    /// line that spawned it; blocking jobs still running after the timeout are always reported.
+    ///
+    /// Closing inside another runner's `run` (say, a runner moved into the main future and
+    /// dropped there) never blocks the outer runner: the tasks are cancelled at once as usual,
+    /// but blocking jobs are not waited for; they run to their end on their own, and are
+    /// reported as [`Diagnostic::BlockingJobsLeftRunning`]. (asyncio refuses to close a loop
+    /// inside a running loop.)
     ///
     /// # Examples
     ///
@@ -318,9 +327,15 @@ impl Runner {
 
     /// The runner's executor, starting the runner if needed: asyncio's `get_loop()`.
     ///
-    /// Tasks spawned on it directly are not counted by the runner: `close` cancels them only if
-    /// it drops the last handle to the executor. Nor do they carry a [`Context`]: they see
-    /// whichever context their thread has. Prefer [`spawn`](crate::spawn).
+    /// The runner runs the tasks spawned on it while it runs, but does not count them: `close`
+    /// cancels them only if it drops the last handle to the executor. Nor do they carry a
+    /// [`Context`]: they see whichever context their thread has. Prefer
+    /// [`spawn`](crate::spawn).
+    ///
+    /// Made by [`executor_factory`](crate::Builder::executor_factory), it is the executor the
+    /// runner spawns its tasks on. Otherwise the runner keeps that one to itself (so that
+    /// `close` cancels its tasks by dropping it), and this is a second executor that a task of
+    /// the runner's runs: tasks spawned with [`spawn`](crate::spawn) never live in it.
     ///
     /// # Examples
     ///
