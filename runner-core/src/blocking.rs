@@ -7,21 +7,16 @@
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
 
 use async_task::Runnable;
-use event_listener::{Event, Listener};
-use slab::Slab;
 
 use crate::context;
-use crate::ctrl_c::Signal;
 use crate::current::{self, Current, Role};
-use crate::diagnostic::{Diagnostic, TaskInfo};
 use crate::panic::TaskPanic;
 use crate::shared::Shared;
-use crate::task::{closed_check, Task};
+use crate::task::{closed_check, is_cancellation, Spawned, Task};
 
 /// Runs a blocking closure on a thread pool and returns a task for its result.
 ///
@@ -29,12 +24,15 @@ use crate::task::{closed_check, Task};
 /// synchronous libraries. The pool grows with demand (up to 500 threads, named
 /// `runner-blocking`) and its idle threads exit after a second. The runner counts its own jobs,
 /// and [`close`](crate::Runner::close) waits for them up to the
-/// [shutdown timeout](crate::Builder::shutdown_timeout). Inside the job, `spawn` and
+/// [shutdown timeout](crate::Builder::shutdown_timeout) (not inside another runner's `run`,
+/// where it must not block). A job does not keep its runner's executor alive, so a job that
+/// awaits a task of its runner wakes when `close` cancels the task. Inside the job, `spawn` and
 /// `spawn_blocking` work as they do in the runner's tasks, and the closure runs in a copy of the
 /// spawner's current [`Context`](crate::Context), as a task would.
 ///
 /// Dropping the task before the job starts cancels it; a job that has started runs to the end
-/// (threads cannot be cancelled) and its result is discarded.
+/// (threads cannot be cancelled) and its result is discarded. A job spawned while its runner
+/// closes (by a destructor) is cancelled before it starts.
 ///
 /// # Examples
 ///
@@ -57,14 +55,25 @@ where
     let spawned_at = Location::caller();
     let runner = current::with(|c| {
         c.map(|c| {
-            closed_check(c, "spawn_blocking", spawned_at);
-            (c.shared.clone(), c.executor.clone())
+            let executor = match &c.role {
+                Role::Driving { executor, .. } => Some(Arc::downgrade(executor)),
+                Role::Blocking(executor) => {
+                    closed_check(c, "spawn_blocking", spawned_at);
+                    Some(executor.clone())
+                }
+                Role::Closing => None,
+            };
+            (c.shared.clone(), executor)
         })
     });
     let Some((shared, executor)) = runner else {
         current::no_runner("spawn_blocking")
     };
-    let info = shared.new_job(spawned_at);
+    let info = shared.new_task(spawned_at);
+    let Some(executor) = executor else {
+        // Spawned inside `close`: cancelled before it starts.
+        return Spawned::stillborn(async move { Some(f()) }, info).start();
+    };
     let key = shared.blocking.job_started(info);
     let mut context = context::copy_current();
     let job = {
@@ -73,12 +82,12 @@ where
             let _context = context::Entered::new(&mut context);
             let _enter = current::enter(Current {
                 shared: shared.clone(),
-                executor,
-                local: None,
-                role: Role::Blocking,
+                role: Role::Blocking(executor),
             });
             match catch_unwind(AssertUnwindSafe(f)) {
-                Ok(value) => value,
+                Ok(value) => Some(value),
+                // It awaited a task that was cancelled: it is cancelled too.
+                Err(payload) if is_cancellation(&*payload) => None,
                 Err(payload) => resume_unwind(TaskPanic::wrap(payload, info, shared)),
             }
         }
@@ -88,65 +97,7 @@ where
         move |runnable| pool().schedule(runnable, shared.clone(), key),
     );
     runnable.schedule();
-    task
-}
-
-/// The runner's count of its blocking jobs not yet done, and where each was spawned.
-#[derive(Default)]
-pub(crate) struct BlockingJobs {
-    running: AtomicUsize,
-    finished: Event,
-    /// The jobs not yet done, for the notice after an interrupt.
-    listed: Mutex<Slab<TaskInfo>>,
-}
-
-impl BlockingJobs {
-    /// Counts a new job; returns its key for `job_done`.
-    fn job_started(&self, info: TaskInfo) -> usize {
-        self.running.fetch_add(1, Ordering::SeqCst);
-        lock(&self.listed).insert(info)
-    }
-
-    fn job_done(&self, key: usize) {
-        lock(&self.listed).remove(key);
-        if self.running.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.finished.notify(usize::MAX);
-        }
-    }
-
-    /// What `close` says before it waits for jobs after `signal` cancelled the run: `None` when
-    /// there is nothing to wait for.
-    pub(crate) fn waiting_notice(&self, signal: Signal, timeout: Duration) -> Option<Diagnostic> {
-        let mut jobs: Vec<TaskInfo> = lock(&self.listed).iter().map(|(_, info)| *info).collect();
-        jobs.sort_by_key(|job| job.id);
-        (!jobs.is_empty()).then_some(Diagnostic::WaitingForBlockingJobs {
-            jobs,
-            timeout,
-            signal,
-        })
-    }
-
-    /// Waits until no job runs, or until `timeout`; returns how many still run.
-    pub(crate) fn wait_idle(&self, timeout: Duration) -> usize {
-        let deadline = Instant::now().checked_add(timeout);
-        loop {
-            if self.running.load(Ordering::SeqCst) == 0 {
-                return 0;
-            }
-            let listener = self.finished.listen();
-            if self.running.load(Ordering::SeqCst) == 0 {
-                return 0;
-            }
-            match deadline {
-                Some(deadline) => {
-                    if listener.wait_deadline(deadline).is_none() {
-                        return self.running.load(Ordering::SeqCst);
-                    }
-                }
-                None => listener.wait(),
-            }
-        }
-    }
+    Task::new(task, info)
 }
 
 const MAX_THREADS: usize = 500;
@@ -175,8 +126,8 @@ fn pool() -> &'static Pool {
 }
 
 impl Pool {
-    fn lock(&self) -> MutexGuard<'_, PoolState> {
-        lock(&self.state)
+    fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn schedule(&'static self, runnable: Runnable, shared: Arc<Shared>, key: usize) {
@@ -221,8 +172,4 @@ impl Pool {
             }
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
