@@ -7,18 +7,16 @@
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_task::Runnable;
-use event_listener::{Event, Listener};
 
 use crate::context;
 use crate::current::{self, Current, Role};
 use crate::panic::TaskPanic;
 use crate::shared::Shared;
-use crate::task::{closed_check, Task};
+use crate::task::{closed_check, is_cancellation, Spawned, Task};
 
 /// Runs a blocking closure on a thread pool and returns a task for its result.
 ///
@@ -26,12 +24,15 @@ use crate::task::{closed_check, Task};
 /// synchronous libraries. The pool grows with demand (up to 500 threads, named
 /// `runner-blocking`) and its idle threads exit after a second. The runner counts its own jobs,
 /// and [`close`](crate::Runner::close) waits for them up to the
-/// [shutdown timeout](crate::Builder::shutdown_timeout). Inside the job, `spawn` and
+/// [shutdown timeout](crate::Builder::shutdown_timeout) (not inside another runner's `run`,
+/// where it must not block). A job does not keep its runner's executor alive, so a job that
+/// awaits a task of its runner wakes when `close` cancels the task. Inside the job, `spawn` and
 /// `spawn_blocking` work as they do in the runner's tasks, and the closure runs in a copy of the
 /// spawner's current [`Context`](crate::Context), as a task would.
 ///
 /// Dropping the task before the job starts cancels it; a job that has started runs to the end
-/// (threads cannot be cancelled) and its result is discarded.
+/// (threads cannot be cancelled) and its result is discarded. A job spawned while its runner
+/// closes (by a destructor) is cancelled before it starts.
 ///
 /// # Examples
 ///
@@ -54,15 +55,26 @@ where
     let spawned_at = Location::caller();
     let runner = current::with(|c| {
         c.map(|c| {
-            closed_check(c, "spawn_blocking", spawned_at);
-            (c.shared.clone(), c.executor.clone())
+            let executor = match &c.role {
+                Role::Driving { executor, .. } => Some(Arc::downgrade(executor)),
+                Role::Blocking(executor) => {
+                    closed_check(c, "spawn_blocking", spawned_at);
+                    Some(executor.clone())
+                }
+                Role::Closing => None,
+            };
+            (c.shared.clone(), executor)
         })
     });
     let Some((shared, executor)) = runner else {
         current::no_runner("spawn_blocking")
     };
-    let info = shared.new_job(spawned_at);
-    shared.blocking.running.fetch_add(1, Ordering::SeqCst);
+    let info = shared.new_task(spawned_at);
+    let Some(executor) = executor else {
+        // Spawned inside `close`: cancelled before it starts.
+        return Spawned::stillborn(async move { Some(f()) }, info).start();
+    };
+    let key = shared.blocking.job_started(info);
     let mut context = context::copy_current();
     let job = {
         let shared = shared.clone();
@@ -70,59 +82,22 @@ where
             let _context = context::Entered::new(&mut context);
             let _enter = current::enter(Current {
                 shared: shared.clone(),
-                executor,
-                local: None,
-                role: Role::Blocking,
+                role: Role::Blocking(executor),
             });
             match catch_unwind(AssertUnwindSafe(f)) {
-                Ok(value) => value,
+                Ok(value) => Some(value),
+                // It awaited a task that was cancelled: it is cancelled too.
+                Err(payload) if is_cancellation(&*payload) => None,
                 Err(payload) => resume_unwind(TaskPanic::wrap(payload, info, shared)),
             }
         }
     };
     let (runnable, task) = async_task::Builder::new().propagate_panic(true).spawn(
         |()| job,
-        move |runnable| pool().schedule(runnable, shared.clone()),
+        move |runnable| pool().schedule(runnable, shared.clone(), key),
     );
     runnable.schedule();
-    task
-}
-
-/// The runner's count of its blocking jobs not yet done.
-#[derive(Default)]
-pub(crate) struct BlockingJobs {
-    running: AtomicUsize,
-    finished: Event,
-}
-
-impl BlockingJobs {
-    fn job_done(&self) {
-        if self.running.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.finished.notify(usize::MAX);
-        }
-    }
-
-    /// Waits until no job runs, or until `timeout`; returns how many still run.
-    pub(crate) fn wait_idle(&self, timeout: Duration) -> usize {
-        let deadline = Instant::now().checked_add(timeout);
-        loop {
-            if self.running.load(Ordering::SeqCst) == 0 {
-                return 0;
-            }
-            let listener = self.finished.listen();
-            if self.running.load(Ordering::SeqCst) == 0 {
-                return 0;
-            }
-            match deadline {
-                Some(deadline) => {
-                    if listener.wait_deadline(deadline).is_none() {
-                        return self.running.load(Ordering::SeqCst);
-                    }
-                }
-                None => listener.wait(),
-            }
-        }
-    }
+    Task::new(task, info)
 }
 
 const MAX_THREADS: usize = 500;
@@ -136,8 +111,8 @@ struct Pool {
 
 #[derive(Default)]
 struct PoolState {
-    // Each job's runnable with the runner that counts it.
-    queue: VecDeque<(Runnable, Arc<Shared>)>,
+    // Each job's runnable with the runner that counts it, and its key there.
+    queue: VecDeque<(Runnable, Arc<Shared>, usize)>,
     threads: usize,
     idle: usize,
 }
@@ -155,9 +130,9 @@ impl Pool {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn schedule(&'static self, runnable: Runnable, shared: Arc<Shared>) {
+    fn schedule(&'static self, runnable: Runnable, shared: Arc<Shared>, key: usize) {
         let mut state = self.lock();
-        state.queue.push_back((runnable, shared));
+        state.queue.push_back((runnable, shared, key));
         if state.idle > state.queue.len() - 1 {
             self.job_ready.notify_one();
         } else if state.threads < MAX_THREADS {
@@ -175,12 +150,12 @@ impl Pool {
     fn work(&self) {
         let mut state = self.lock();
         loop {
-            if let Some((runnable, shared)) = state.queue.pop_front() {
+            if let Some((runnable, shared, key)) = state.queue.pop_front() {
                 drop(state);
                 // `run` polls the job once (it finishes in that poll) and, for a detached job,
                 // drops its output, panic included, so the count drops after any report.
                 runnable.run();
-                shared.blocking.job_done();
+                shared.blocking.job_done(key);
                 state = self.lock();
                 continue;
             }

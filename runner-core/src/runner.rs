@@ -11,23 +11,25 @@ use async_executor::Executor;
 
 use crate::builder::{Builder, ExecutorFactory};
 use crate::context::Context;
-use crate::ctrl_c::Interrupt;
+use crate::ctrl_c::{Interrupt, Signal};
 use crate::current::{self, Current, Role};
 use crate::diagnostic::{Diagnostic, Handler};
 use crate::env;
 use crate::error::RunError;
+use crate::instrument::MainFuture;
 use crate::local::LocalTasks;
 use crate::panic;
+use crate::registry::TaskRegistry;
 use crate::shared::Shared;
-use crate::task::Instrumented;
 use crate::workers::Workers;
 
 /// Runs a future to completion on a fresh runner, then closes the runner: `asyncio.run`.
 ///
 /// The future runs on the calling thread, so it need not be `Send`. Tasks it spawned and left
 /// running are cancelled when the runner closes, and blocking jobs are waited for (up to the
-/// 300 s default shutdown timeout). Ctrl-C cancels the future and returns
-/// [`RunError::Interrupted`].
+/// 300 s default shutdown timeout). On the main thread, Ctrl-C cancels the future and returns
+/// [`RunError::Interrupted`]; on other threads Ctrl-C is left to the program (see
+/// [`Builder::handle_ctrl_c`]).
 ///
 /// # Examples
 ///
@@ -61,8 +63,9 @@ pub fn run<F: IntoFuture>(future: F) -> Result<F::Output, RunError> {
 ///
 /// A runner starts lazily (building one allocates nothing heavy), keeps its executor and the
 /// tasks spawned in one `run` alive into the next, and [`close`](Runner::close)s when dropped.
-/// Closing cancels the tasks still pending (their destructors run before `close` returns), waits
-/// for blocking jobs up to the shutdown timeout, and stops the worker threads.
+/// Closing cancels the tasks still pending (their destructors run before `close` returns, and
+/// whoever awaits them wakes), waits for blocking jobs up to the shutdown timeout, and stops the
+/// worker threads.
 ///
 /// A runner is not `Send`: tasks spawned with [`spawn_local`](crate::spawn_local) live on the
 /// thread that calls `run`.
@@ -91,7 +94,10 @@ pub struct Runner {
     debug: bool,
     threads: NonZeroUsize,
     handle_ctrl_c: bool,
+    handle_sigterm: bool,
     shutdown_timeout: Duration,
+    /// The signal that cancelled the last run, if one did: `close` then says when it waits.
+    cancelled_by: Option<Signal>,
 }
 
 enum State {
@@ -109,7 +115,11 @@ struct Unstarted {
 
 struct Started {
     shared: Arc<Shared>,
+    /// Where `spawn` puts tasks: the runner's own, unless `executor_factory` made it (then the
+    /// shared state keeps a registry of the tasks).
     executor: Arc<Executor<'static>>,
+    /// What `Runner::executor` handed out, for an executor of the runner's own.
+    handed_out: Option<Arc<Executor<'static>>>,
     local: LocalTasks,
     workers: Option<Workers>,
     /// The context every `run` executes its future in: a copy of the starter's context.
@@ -146,7 +156,9 @@ impl Runner {
             debug: env::resolve_debug(builder.debug),
             threads: env::resolve_threads(builder.threads),
             handle_ctrl_c: builder.handle_ctrl_c,
+            handle_sigterm: builder.handle_sigterm,
             shutdown_timeout: builder.shutdown_timeout,
+            cancelled_by: None,
             state: State::Idle(Unstarted {
                 slow_poll_threshold: builder.slow_poll_threshold,
                 executor_factory: builder.executor_factory,
@@ -165,9 +177,10 @@ impl Runner {
     /// are seen by the next `run`, not by the caller.
     ///
     /// While the future is pending, the first Ctrl-C drops it and `run` returns
-    /// [`RunError::Interrupted`]; a second one ends the process. See
-    /// [`Builder::handle_ctrl_c`] for the details, and [`ctrl_c`](crate::ctrl_c) to handle
-    /// Ctrl-C in the future instead.
+    /// [`RunError::Interrupted`]; a second one ends the process. This holds on the process's
+    /// main thread only: a run on another thread leaves Ctrl-C to the program. See
+    /// [`Builder::handle_ctrl_c`] for the details, [`Builder::handle_sigterm`] for SIGTERM, and
+    /// [`ctrl_c`](crate::ctrl_c) to handle Ctrl-C in the future instead.
     ///
     /// # Examples
     ///
@@ -184,8 +197,9 @@ impl Runner {
     /// # Errors
     ///
     /// [`RunError::Nested`] when this thread is already inside a runner's `run` (the outer run is
-    /// unaffected), [`RunError::Closed`] after [`close`](Runner::close), and
-    /// [`RunError::Interrupted`] when Ctrl-C cancelled the future.
+    /// unaffected), [`RunError::Closed`] after [`close`](Runner::close),
+    /// [`RunError::Interrupted`] when Ctrl-C cancelled the future, and [`RunError::Terminated`]
+    /// when SIGTERM did (if handled).
     ///
     /// # Panics
     ///
@@ -239,21 +253,40 @@ impl Runner {
         if current::is_driving() {
             return Err(RunError::Nested);
         }
-        let handle_ctrl_c = self.handle_ctrl_c;
+        let (sigint, sigterm) = (self.handle_ctrl_c, self.handle_sigterm);
+        // Reset first: a run that panics was not cancelled by a signal either.
+        self.cancelled_by = None;
         let started = self.start()?;
         let context = context.unwrap_or(&started.context);
-        let main = Instrumented::main(future.into_future(), &started.shared, run_at, context);
-        // SIGINT is this run's from before the first poll until `interrupt` drops, after the
-        // main future has (by any path, panics included).
-        let interrupt = Interrupt::take(handle_ctrl_c);
-        started.drive(interrupt.race(main))
+        let main = MainFuture::new(future.into_future(), &started.shared, run_at, context);
+        // The signals are this run's from before the first poll until `interrupt` drops, after
+        // the main future has (by any path, panics included).
+        let interrupt = Interrupt::take(sigint, sigterm, &started.shared);
+        let output = started.drive(interrupt.race(main));
+        self.cancelled_by = match output {
+            Err(RunError::Interrupted) => Some(Signal::Interrupt),
+            Err(RunError::Terminated) => Some(Signal::Terminate),
+            _ => None,
+        };
+        output
     }
 
-    /// Closes the runner: cancels its pending tasks, waits for its blocking jobs (up to the
-    /// shutdown timeout), stops its worker threads. Calling it again does nothing.
+    /// Closes the runner: stops its worker threads, cancels its pending tasks, waits for its
+    /// blocking jobs (up to the shutdown timeout). Calling it again does nothing.
     ///
-    /// In debug mode each cancelled task is reported with the line that spawned it; blocking
-    /// jobs still running after the timeout are always reported.
+    /// A cancelled task completes as cancelled: its destructors run before `close` returns, and
+    /// whoever awaits its [`Task`](crate::Task) wakes (see there). What a destructor spawns
+    /// meanwhile is cancelled at once. In debug mode each cancelled task is reported with the
+    /// line that spawned it; blocking jobs still running after the timeout are always reported.
+    ///
+    /// Closing inside another runner's `run` (say, a runner moved into the main future and
+    /// dropped there) never blocks the outer runner: the tasks are cancelled at once as usual,
+    /// but blocking jobs are not waited for; they run to their end on their own, and are
+    /// reported as [`Diagnostic::BlockingJobsLeftRunning`]. (asyncio refuses to close a loop
+    /// inside a running loop.)
+    ///
+    /// After a run that Ctrl-C or SIGTERM cancelled, a wait for blocking jobs is reported before it
+    /// starts ([`Diagnostic::WaitingForBlockingJobs`]): the program is no longer stuck silently.
     ///
     /// # Examples
     ///
@@ -282,7 +315,7 @@ impl Runner {
     /// ```
     pub fn close(&mut self) {
         if let State::Started(started) = std::mem::replace(&mut self.state, State::Closed) {
-            started.shut_down(self.shutdown_timeout);
+            started.shut_down(self.shutdown_timeout, self.cancelled_by);
         }
     }
 
@@ -313,9 +346,15 @@ impl Runner {
 
     /// The runner's executor, starting the runner if needed: asyncio's `get_loop()`.
     ///
-    /// Tasks spawned on it directly are not counted by the runner: `close` cancels them only if
-    /// it drops the last handle to the executor. Nor do they carry a [`Context`]: they see
-    /// whichever context their thread has. Prefer [`spawn`](crate::spawn).
+    /// The runner runs the tasks spawned on it while it runs, but does not count them: `close`
+    /// cancels them only if it drops the last handle to the executor. Nor do they carry a
+    /// [`Context`]: they see whichever context their thread has. Prefer
+    /// [`spawn`](crate::spawn).
+    ///
+    /// Made by [`executor_factory`](crate::Builder::executor_factory), it is the executor the
+    /// runner spawns its tasks on. Otherwise the runner keeps that one to itself (so that
+    /// `close` cancels its tasks by dropping it), and this is a second executor that a task of
+    /// the runner's runs: tasks spawned with [`spawn`](crate::spawn) never live in it.
     ///
     /// # Examples
     ///
@@ -330,7 +369,7 @@ impl Runner {
     ///
     /// [`RunError::Closed`] after [`close`](Runner::close).
     pub fn executor(&mut self) -> Result<Arc<Executor<'static>>, RunError> {
-        Ok(self.start()?.executor.clone())
+        Ok(self.start()?.hand_out_executor())
     }
 
     /// The runner's own [`Context`], starting the runner if needed: the one every
@@ -363,7 +402,7 @@ impl Runner {
     }
 
     /// Starts the runner on first use: executor, worker threads, context.
-    fn start(&mut self) -> Result<&Started, RunError> {
+    fn start(&mut self) -> Result<&mut Started, RunError> {
         if let State::Idle(_) = self.state {
             // Closed while the factory runs: a factory that panics leaves a closed runner.
             let State::Idle(unstarted) = std::mem::replace(&mut self.state, State::Closed) else {
@@ -374,21 +413,28 @@ impl Runner {
                 executor_factory,
                 on_diagnostic,
             } = unstarted;
-            let executor = match executor_factory {
-                Some(factory) => factory(),
-                None => Arc::new(Executor::new()),
+            // A factory's executor may be shared: then the runner lists its tasks to cancel them.
+            let (executor, registry) = match executor_factory {
+                Some(factory) => (factory(), Some(TaskRegistry::default())),
+                None => (Arc::new(Executor::new()), None),
             };
-            let shared = Arc::new(Shared::new(self.debug, slow_poll_threshold, on_diagnostic));
+            let shared = Arc::new(Shared::new(
+                self.debug,
+                slow_poll_threshold,
+                on_diagnostic,
+                registry,
+            ));
             let workers = Workers::start(self.threads.get() - 1, &shared, &executor);
             self.state = State::Started(Started {
                 shared,
                 executor,
+                handed_out: None,
                 local: LocalTasks::new(),
                 workers,
                 context: Context::current(),
             });
         }
-        match &self.state {
+        match &mut self.state {
             State::Started(started) => Ok(started),
             _ => Err(RunError::Closed),
         }
@@ -400,9 +446,10 @@ impl Started {
     fn drive<F: Future>(&self, future: F) -> F::Output {
         let _enter = current::enter(Current {
             shared: self.shared.clone(),
-            executor: self.executor.clone(),
-            local: Some(self.local.clone()),
-            role: Role::Driving,
+            role: Role::Driving {
+                executor: self.executor.clone(),
+                local: self.local.clone(),
+            },
         });
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             async_io::block_on(self.executor.run(self.local.drive(future)))
@@ -411,20 +458,71 @@ impl Started {
         outcome.unwrap_or_else(|payload| resume_unwind(panic::unwrap(payload)))
     }
 
-    fn shut_down(self, shutdown_timeout: Duration) {
-        if self.shared.tasks.begin_close() {
-            self.drive(self.shared.tasks.all_gone());
+    /// The executor `Runner::executor` returns. A factory's executor is handed out as it is; the
+    /// runner's own stays private (so that `close` can drop it), and the user gets a second
+    /// executor that a task of the runner's runs.
+    fn hand_out_executor(&mut self) -> Arc<Executor<'static>> {
+        if self.shared.registry.is_some() {
+            return self.executor.clone();
         }
-        self.shared.mark_closed();
+        let executor = &self.executor;
+        self.handed_out
+            .get_or_insert_with(|| {
+                let handed_out = Arc::new(Executor::new());
+                let driven = handed_out.clone();
+                executor
+                    .spawn(async move { driven.run(std::future::pending::<()>()).await })
+                    .detach();
+                handed_out
+            })
+            .clone()
+    }
+
+    fn shut_down(self, shutdown_timeout: Duration, cancelled_by: Option<Signal>) {
+        // Inside another runner's `run` (or on its worker): waiting here would stall it.
+        let nested = current::is_driving();
+        self.shared.begin_closing();
+        if let Some(registry) = &self.shared.registry {
+            // The executor may be shared: each task of this runner completes there as cancelled.
+            if registry.begin_close() {
+                self.drive(registry.all_gone());
+            }
+        }
         let Started {
             shared,
             executor,
+            handed_out,
             local,
             workers,
             context: _,
         } = self;
         if let Some(workers) = workers {
             workers.stop_and_join();
+        }
+        shared.mark_closed();
+        {
+            // Destructors run here; what they spawn is cancelled at once.
+            let _closing = current::enter(Current {
+                shared: shared.clone(),
+                role: Role::Closing,
+            });
+            local.cancel_all();
+            drop(local);
+            drop(handed_out);
+            // The last handle of the runner's own executor: dropping it cancels every task left
+            // in it (each awaiter wakes), and frees them.
+            drop(executor);
+        }
+        if nested {
+            let pending = shared.blocking.running();
+            if pending > 0 {
+                shared.report(Diagnostic::BlockingJobsLeftRunning { pending });
+            }
+            return;
+        }
+        let notice = cancelled_by.and_then(|s| shared.blocking.waiting_notice(s, shutdown_timeout));
+        if let Some(notice) = notice {
+            shared.report(notice);
         }
         let pending = shared.blocking.wait_idle(shutdown_timeout);
         if pending > 0 {
@@ -433,9 +531,6 @@ impl Started {
                 timeout: shutdown_timeout,
             });
         }
-        // Last: dropping the executor frees the shells of cancelled tasks.
-        drop(local);
-        drop(executor);
     }
 }
 
@@ -463,6 +558,7 @@ impl fmt::Debug for Runner {
             .field("debug", &self.debug)
             .field("threads", &self.threads)
             .field("handle_ctrl_c", &self.handle_ctrl_c)
+            .field("handle_sigterm", &self.handle_sigterm)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .finish()
     }
