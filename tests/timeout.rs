@@ -62,7 +62,9 @@ async fn expiry_drops_the_inner_future_in_a_threaded_runner_test() {
 }
 
 /// Ready at once, and holds its drop guard until it is dropped.
-struct Holding(groups::DropGuard);
+struct Holding {
+    _guard: groups::DropGuard,
+}
 
 impl Future for Holding {
     type Output = &'static str;
@@ -76,7 +78,12 @@ impl Future for Holding {
 fn a_future_that_finishes_is_dropped_when_the_timeout_resolves() {
     on_every_runner(|| async {
         let drops = Drops::new();
-        let mut work = pin!(runner::timeout(LONG, Holding(drops.guard(2))));
+        let mut work = pin!(runner::timeout(
+            LONG,
+            Holding {
+                _guard: drops.guard(2)
+            }
+        ));
         assert_eq!(work.as_mut().await, Ok("done"));
         // `work` is still alive; the future it held is not.
         assert_eq!(drops.dropped(), [2]);
