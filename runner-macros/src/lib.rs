@@ -66,12 +66,12 @@ use crate::args::Kind;
 /// }
 /// ```
 ///
-/// [`Runner`]: https://docs.rs/runner/latest/runner/struct.Runner.html
-/// [`RunError::Nested`]: https://docs.rs/runner/latest/runner/enum.RunError.html
-/// [`Builder::debug`]: https://docs.rs/runner/latest/runner/struct.Builder.html#method.debug
-/// [`Builder::threads`]: https://docs.rs/runner/latest/runner/struct.Builder.html#method.threads
+/// [`Runner`]: https://docs.rs/async-runner/latest/runner/struct.Runner.html
+/// [`RunError::Nested`]: https://docs.rs/async-runner/latest/runner/enum.RunError.html
+/// [`Builder::debug`]: https://docs.rs/async-runner/latest/runner/struct.Builder.html#method.debug
+/// [`Builder::threads`]: https://docs.rs/async-runner/latest/runner/struct.Builder.html#method.threads
 /// [`Builder::handle_ctrl_c`]:
-///     https://docs.rs/runner/latest/runner/struct.Builder.html#method.handle_ctrl_c
+///     https://docs.rs/async-runner/latest/runner/struct.Builder.html#method.handle_ctrl_c
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::entry(Kind::Main, args.into(), item.into()).into()
@@ -131,8 +131,8 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// # fn main() {}
 /// ```
 ///
-/// [`Builder::debug`]: https://docs.rs/runner/latest/runner/struct.Builder.html#method.debug
-/// [`Builder::threads`]: https://docs.rs/runner/latest/runner/struct.Builder.html#method.threads
+/// [`Builder::debug`]: https://docs.rs/async-runner/latest/runner/struct.Builder.html#method.debug
+/// [`Builder::threads`]: https://docs.rs/async-runner/latest/runner/struct.Builder.html#method.threads
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::entry(Kind::Test, args.into(), item.into()).into()
