@@ -37,6 +37,10 @@ use crate::args::Kind;
 /// | `ctrl_c = false` | `true` | [`Builder::handle_ctrl_c`]: cancel the body on Ctrl-C |
 /// | `crate = "path"` | `"runner"` | where the `runner` crate is, for re-exports and renames |
 ///
+/// Under a renamed dependency, `rt = { package = "async-runner", .. }`, write
+/// `#[rt::main(crate = "rt")]`: without it the error is "cannot find `runner` in the crate root",
+/// on the attribute.
+///
 /// # Examples
 ///
 /// ```

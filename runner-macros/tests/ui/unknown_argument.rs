@@ -1,2 +1,2 @@
-#[runner::main(flavor = "multi_thread")]
+#[runner::main(retries = 3)]
 async fn main() {}

@@ -1,4 +1,4 @@
-#[runner::test(start_paused = true)]
+#[runner::test(retries = 3)]
 async fn works() {}
 
 fn main() {}

@@ -1,0 +1,2 @@
+#[runner::main(flavor = "multi_thread")]
+async fn main() {}

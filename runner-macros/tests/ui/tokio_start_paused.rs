@@ -1,0 +1,4 @@
+#[runner::test(start_paused = true)]
+async fn works() {}
+
+fn main() {}
