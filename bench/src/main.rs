@@ -4,7 +4,8 @@
 //! cargo run --release --manifest-path bench/Cargo.toml            # everything, one table
 //! cargo run --release --manifest-path bench/Cargo.toml -- yield   # workloads whose name matches
 //! cargo run --release --manifest-path bench/Cargo.toml -- --rounds 31 pingpong
-//! # one row only, e.g. under a profiler:
+//! # one row only, e.g. under a profiler (valgrind needs runner's `valgrind` feature):
+//! cargo build --release --manifest-path bench/Cargo.toml --features runner/valgrind
 //! valgrind --tool=callgrind bench/target/release/runner-bench --rounds 1 --row "raw smol" yield
 //! ```
 //!
