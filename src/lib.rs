@@ -46,8 +46,3 @@ pub use runner_macros::{main, test};
 // What the macros' expansions call; not a public API.
 #[doc(hidden)]
 pub use runner_core::__private;
-
-/// The README's examples, run as doctests so that they stay true.
-#[cfg(doctest)]
-#[doc = include_str!("../README.md")]
-pub struct ReadmeDoctests;
