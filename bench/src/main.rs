@@ -12,7 +12,7 @@
 //! Each workload runs its implementations in interleaved rounds; the table shows the median
 //! nanoseconds per operation, the fastest and slowest round, the cores the process used during
 //! the row (CPU time over wall time), and runner's reference row (the workload's first) divided
-//! by each row (below 1: runner is faster). The targets of issue 8 are checked at the end, on the
+//! by each row (below 1: runner is faster). The project's targets are checked at the end, on the
 //! medians and on the fastest rounds. `--row LABEL` keeps only the rows with that label.
 
 #![warn(rust_2018_idioms)]
@@ -70,7 +70,7 @@ fn main() {
 
     let load_before = load_average();
     let start = Instant::now();
-    println!("runner benchmark suite (issue 8)");
+    println!("runner benchmark suite");
     println!("date:    {}", date());
     println!("machine: {} CPUs, {}", cpus(), cpu_model());
     println!("load:    {load_before} (1, 5, 15 min) at start");
@@ -281,7 +281,7 @@ fn blocking() -> Group {
     }
 }
 
-/// Yield with and without a context variable set (issue 6: having the feature costs nothing
+/// Yield with and without a context variable set (the promise: having the feature costs nothing
 /// when no variable is set; setting one costs little).
 fn context_yield() -> Group {
     const N: usize = 1_000_000;
@@ -369,7 +369,7 @@ fn row(label: &'static str, sample: workloads::Sampler) -> Row {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The targets of issue 8, checked on this run's medians.
+// The project's targets, checked on this run's medians.
 
 fn print_targets(results: &[Measured]) {
     let find = |name: &str| results.iter().find(|m| m.name == name);
@@ -477,7 +477,7 @@ fn print_targets(results: &[Measured]) {
         println!();
         println!(
             "{:<58} {:>8} {:>8}   target (verdict on the median)",
-            "target (issue 8)", "median", "fastest"
+            "target", "median", "fastest"
         );
         for line in lines {
             println!("{line}");
