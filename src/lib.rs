@@ -1,6 +1,9 @@
 //! One obvious, correct way to enter async Rust: Python's `asyncio.run` and `asyncio.Runner`, on
 //! the smol family of crates.
 //!
+//! The package is `async-runner` on crates.io; the library is `runner`, so code says
+//! `runner::spawn` and `#[runner::main]`.
+//!
 //! # Examples
 //!
 //! An `async fn main`, and `async` tests that each get their own runner:
