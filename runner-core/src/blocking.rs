@@ -8,14 +8,17 @@
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use async_task::Runnable;
 use event_listener::{Event, Listener};
+use slab::Slab;
 
 use crate::context;
+use crate::ctrl_c::Signal;
 use crate::current::{self, Current, Role};
+use crate::diagnostic::{Diagnostic, TaskInfo};
 use crate::panic::TaskPanic;
 use crate::shared::Shared;
 use crate::task::{closed_check, Task};
@@ -62,7 +65,7 @@ where
         current::no_runner("spawn_blocking")
     };
     let info = shared.new_job(spawned_at);
-    shared.blocking.running.fetch_add(1, Ordering::SeqCst);
+    let key = shared.blocking.job_started(info);
     let mut context = context::copy_current();
     let job = {
         let shared = shared.clone();
@@ -82,24 +85,45 @@ where
     };
     let (runnable, task) = async_task::Builder::new().propagate_panic(true).spawn(
         |()| job,
-        move |runnable| pool().schedule(runnable, shared.clone()),
+        move |runnable| pool().schedule(runnable, shared.clone(), key),
     );
     runnable.schedule();
     task
 }
 
-/// The runner's count of its blocking jobs not yet done.
+/// The runner's count of its blocking jobs not yet done, and where each was spawned.
 #[derive(Default)]
 pub(crate) struct BlockingJobs {
     running: AtomicUsize,
     finished: Event,
+    /// The jobs not yet done, for the notice after an interrupt.
+    listed: Mutex<Slab<TaskInfo>>,
 }
 
 impl BlockingJobs {
-    fn job_done(&self) {
+    /// Counts a new job; returns its key for `job_done`.
+    fn job_started(&self, info: TaskInfo) -> usize {
+        self.running.fetch_add(1, Ordering::SeqCst);
+        lock(&self.listed).insert(info)
+    }
+
+    fn job_done(&self, key: usize) {
+        lock(&self.listed).remove(key);
         if self.running.fetch_sub(1, Ordering::SeqCst) == 1 {
             self.finished.notify(usize::MAX);
         }
+    }
+
+    /// What `close` says before it waits for jobs after `signal` cancelled the run: `None` when
+    /// there is nothing to wait for.
+    pub(crate) fn waiting_notice(&self, signal: Signal, timeout: Duration) -> Option<Diagnostic> {
+        let mut jobs: Vec<TaskInfo> = lock(&self.listed).iter().map(|(_, info)| *info).collect();
+        jobs.sort_by_key(|job| job.id);
+        (!jobs.is_empty()).then_some(Diagnostic::WaitingForBlockingJobs {
+            jobs,
+            timeout,
+            signal,
+        })
     }
 
     /// Waits until no job runs, or until `timeout`; returns how many still run.
@@ -136,8 +160,8 @@ struct Pool {
 
 #[derive(Default)]
 struct PoolState {
-    // Each job's runnable with the runner that counts it.
-    queue: VecDeque<(Runnable, Arc<Shared>)>,
+    // Each job's runnable with the runner that counts it, and its key there.
+    queue: VecDeque<(Runnable, Arc<Shared>, usize)>,
     threads: usize,
     idle: usize,
 }
@@ -151,13 +175,13 @@ fn pool() -> &'static Pool {
 }
 
 impl Pool {
-    fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, PoolState> {
+        lock(&self.state)
     }
 
-    fn schedule(&'static self, runnable: Runnable, shared: Arc<Shared>) {
+    fn schedule(&'static self, runnable: Runnable, shared: Arc<Shared>, key: usize) {
         let mut state = self.lock();
-        state.queue.push_back((runnable, shared));
+        state.queue.push_back((runnable, shared, key));
         if state.idle > state.queue.len() - 1 {
             self.job_ready.notify_one();
         } else if state.threads < MAX_THREADS {
@@ -175,12 +199,12 @@ impl Pool {
     fn work(&self) {
         let mut state = self.lock();
         loop {
-            if let Some((runnable, shared)) = state.queue.pop_front() {
+            if let Some((runnable, shared, key)) = state.queue.pop_front() {
                 drop(state);
                 // `run` polls the job once (it finishes in that poll) and, for a detached job,
                 // drops its output, panic included, so the count drops after any report.
                 runnable.run();
-                shared.blocking.job_done();
+                shared.blocking.job_done(key);
                 state = self.lock();
                 continue;
             }
@@ -197,4 +221,8 @@ impl Pool {
             }
         }
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
