@@ -2,7 +2,8 @@
 //! the smol family of crates.
 //!
 //! The package is `async-runner` on crates.io; the library is `runner`, so code says
-//! `runner::spawn` and `#[runner::main]`.
+//! `runner::spawn` and `#[runner::main]`. Its one feature, `valgrind`, is for programs run under
+//! valgrind: it puts rustix on its libc backend, whose clock valgrind understands.
 //!
 //! # Examples
 //!
