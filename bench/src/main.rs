@@ -4,16 +4,16 @@
 //! cargo run --release --manifest-path bench/Cargo.toml            # everything, one table
 //! cargo run --release --manifest-path bench/Cargo.toml -- yield   # workloads whose name matches
 //! cargo run --release --manifest-path bench/Cargo.toml -- --rounds 31 pingpong
-//! # one row only, e.g. under a profiler:
+//! # one row only, e.g. under a profiler (valgrind needs runner's `valgrind` feature):
+//! cargo build --release --manifest-path bench/Cargo.toml --features runner/valgrind
 //! valgrind --tool=callgrind bench/target/release/runner-bench --rounds 1 --row "raw smol" yield
 //! ```
 //!
 //! Each workload runs its implementations in interleaved rounds; the table shows the median
 //! nanoseconds per operation, the fastest and slowest round, the cores the process used during
 //! the row (CPU time over wall time), and runner's reference row (the workload's first) divided
-//! by each row (below 1: runner is faster). The targets of issues 8 and 14 are checked at the
-//! end, on the medians and on the fastest rounds. `--row LABEL` keeps only the rows with that
-//! label.
+//! by each row (below 1: runner is faster). The project's targets are checked at the end, on the
+//! medians and on the fastest rounds. `--row LABEL` keeps only the rows with that label.
 
 #![warn(rust_2018_idioms)]
 
@@ -79,7 +79,7 @@ fn main() {
 
     let load_before = load_average();
     let start = Instant::now();
-    println!("runner benchmark suite (issue 8)");
+    println!("runner benchmark suite");
     println!("date:    {}", date());
     println!("machine: {} CPUs, {}", cpus(), cpu_model());
     println!("load:    {load_before} (1, 5, 15 min) at start");
@@ -326,7 +326,7 @@ fn blocking() -> Group {
     }
 }
 
-/// Yield with and without a context variable set (issue 6: having the feature costs nothing
+/// Yield with and without a context variable set (the promise: having the feature costs nothing
 /// when no variable is set; setting one costs little).
 fn context_yield() -> Group {
     const N: usize = 1_000_000;
@@ -409,7 +409,7 @@ fn test_overhead() -> Group {
     }
 }
 
-/// A `TaskGroup` against spawning and awaiting the same tasks by hand (issue 14: at most 1.10x).
+/// A `TaskGroup` against spawning and awaiting the same tasks by hand (target: at most 1.10x).
 fn task_group() -> Group {
     const N: usize = 100_000;
     Group {
@@ -429,7 +429,7 @@ fn task_group() -> Group {
     }
 }
 
-/// `timeout` around a ready future against the bare future (issue 14: at most 100 ns added).
+/// `timeout` around a ready future against the bare future (target: at most 100 ns added).
 fn timeout() -> Group {
     const N: usize = 1_000_000;
     let work = |timeout| ReadyAwait { n: N, timeout };
@@ -452,7 +452,7 @@ fn row(label: &'static str, sample: workloads::Sampler) -> Row {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The targets of issues 8 and 14, checked on this run's medians.
+// The project's targets, checked on this run's medians.
 
 fn print_targets(results: &[Measured]) {
     let find = |name: &str| results.iter().find(|m| m.name == name);
@@ -564,14 +564,14 @@ fn print_targets(results: &[Measured]) {
     }
     if let Some(m) = find("task_group") {
         if let (Some(group), Some(by_hand)) = (m.get(RUNNER_GROUP), m.get(RUNNER_BY_HAND)) {
-            let what = "task_group: TaskGroup / by hand (issue 14)".into();
+            let what = "task_group: TaskGroup / by hand".into();
             check(what, group, by_hand, div, 1.10);
         }
     }
     if let Some(m) = find("timeout") {
         if let (Some(timeout), Some(bare)) = (m.get(RUNNER_TIMEOUT), m.get(RUNNER_BARE)) {
             let sub: fn(f64, f64) -> f64 = |a, b| a - b;
-            let what = "timeout: ns added around a ready future (issue 14)".into();
+            let what = "timeout: ns added around a ready future".into();
             check(what, timeout, bare, sub, 100.0);
         }
     }
@@ -579,7 +579,7 @@ fn print_targets(results: &[Measured]) {
         println!();
         println!(
             "{:<58} {:>8} {:>8}   target (verdict on the median)",
-            "target (issues 8, 14)", "median", "fastest"
+            "target", "median", "fastest"
         );
         for line in lines {
             println!("{line}");

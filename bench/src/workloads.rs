@@ -1,4 +1,4 @@
-//! The workloads of issue 8, each written once against the `Spawner` interface so that every
+//! The workloads, each written once against the `Spawner` interface so that every
 //! implementation runs exactly the same code.
 
 use std::future::Future;

@@ -1,4 +1,4 @@
-//! The runtime behind [`runner`](https://docs.rs/runner): Python's `asyncio.run` and
+//! The runtime behind [`runner`](https://docs.rs/async-runner): Python's `asyncio.run` and
 //! `asyncio.Runner` for Rust, on the smol family of crates.
 //!
 //! Most programs use the `runner` facade and its `#[runner::main]` / `#[runner::test]`
