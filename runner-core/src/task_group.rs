@@ -6,14 +6,17 @@
 //! leaves the group only when its key has been read, so keys are never reused while one is queued.
 
 use std::any::Any;
+use std::collections::VecDeque;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use atomic_waker::AtomicWaker;
+use concurrent_queue::ConcurrentQueue;
 use pin_project_lite::pin_project;
 use slab::Slab;
 
@@ -57,14 +60,12 @@ pub struct TaskGroup<T> {
     slots: Slab<Slot<T>>,
     /// How many slots are `Running`: the members whose output has not been taken.
     running: usize,
+    /// How many members were made (wrapped), counted like `Shared::state`'s gone count.
+    made: usize,
     /// Numbers the members in spawn order, for `join_all`.
     spawned: u64,
-    /// Where the members' keys land when their futures are gone.
-    done: Arc<Done>,
-    /// Keys taken out of `done` (swapped with its vector, so both keep their capacity), and
-    /// how many of them have been looked at.
-    batch: Vec<usize>,
-    read: usize,
+    /// What the members tell the group.
+    shared: Arc<Shared>,
     /// Members whose key was read before their task counted as finished (its output is stored
     /// just after its future is dropped, maybe on another thread): polled until they are.
     finishing: Vec<usize>,
@@ -79,14 +80,27 @@ enum Slot<T> {
     Gone,
 }
 
-struct Done {
-    keys: Mutex<Vec<usize>>,
+/// `Shared::state`: `join_all` runs, so keys are no longer read (not queued).
+const JOINING: usize = 1;
+/// `Shared::state`: `cancel_all` waits, so every member that is gone wakes the group.
+const WATCHING: usize = 2;
+/// `Shared::state`: one member gone (its future dropped), counted above the two flags.
+const ONE_GONE: usize = 4;
+
+struct Shared {
+    /// Keys of the members whose futures are gone, for `next`.
+    keys: ConcurrentQueue<usize>,
     waker: AtomicWaker,
+    /// `JOINING | WATCHING` and how many members are gone (in units of `ONE_GONE`).
+    state: AtomicUsize,
+    /// One more than the spawn number of a member whose poll panicked (0: none), so that
+    /// `join_all`, which awaits the members in spawn order, hears of it at once.
+    panicked: AtomicU64,
 }
 
 /// What `poll_finished` found.
 enum Finished<T> {
-    Output(u64, T),
+    Output(T),
     Panicked(Box<dyn Any + Send>),
 }
 
@@ -103,13 +117,14 @@ impl<T> TaskGroup<T> {
         TaskGroup {
             slots: Slab::new(),
             running: 0,
+            made: 0,
             spawned: 0,
-            done: Arc::new(Done {
-                keys: Mutex::new(Vec::new()),
+            shared: Arc::new(Shared {
+                keys: ConcurrentQueue::unbounded(),
                 waker: AtomicWaker::new(),
+                state: AtomicUsize::new(0),
+                panicked: AtomicU64::new(0),
             }),
-            batch: Vec::new(),
-            read: 0,
             finishing: Vec::new(),
         }
     }
@@ -253,7 +268,7 @@ impl<T> TaskGroup<T> {
     /// resumes here, as awaiting its [`Task`] would resume it.
     pub async fn next(&mut self) -> Option<T> {
         match poll_fn(|cx| self.poll_finished(cx)).await? {
-            Finished::Output(_, output) => Some(output),
+            Finished::Output(output) => Some(output),
             Finished::Panicked(payload) => {
                 self.cancel_all().await;
                 resume_unwind(payload)
@@ -283,27 +298,53 @@ impl<T> TaskGroup<T> {
     /// When a member panics: the other members are cancelled and waited for, then the panic
     /// resumes here (asyncio cancels the siblings and raises).
     pub async fn join_all(mut self) -> Vec<T> {
-        let mut outputs = Vec::with_capacity(self.running);
-        // Room for every key up front: the members do not grow the queue while they finish.
-        let more = self.running;
-        self.batch.reserve(more);
-        self.done
-            .keys
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .reserve(more);
-        while let Some(finished) = poll_fn(|cx| self.poll_finished(cx)).await {
-            match finished {
-                Finished::Output(seq, output) => outputs.push((seq, output)),
-                Finished::Panicked(payload) => {
-                    self.cancel_all().await;
-                    resume_unwind(payload)
+        // From now on no key is read: members that finish need not queue theirs.
+        self.shared.state.fetch_or(JOINING, Ordering::Relaxed);
+        let mut members: VecDeque<(u64, Task<T>)> = self
+            .slots
+            .drain()
+            .filter_map(|slot| match slot {
+                Slot::Running { task, seq } => Some((seq, task)),
+                Slot::Gone => None,
+            })
+            .collect();
+        self.finishing.clear();
+        self.running = 0;
+        // Slab order is spawn order unless `next` freed slots that were reused; a sorted run is
+        // found in one pass.
+        members
+            .make_contiguous()
+            .sort_unstable_by_key(|&(seq, _)| seq);
+        let mut outputs = Vec::with_capacity(members.len());
+        let joined = poll_fn(|cx| {
+            // Await the members in spawn order, as by hand ...
+            while let Some((_, task)) = members.front_mut() {
+                match catch_unwind(AssertUnwindSafe(|| Pin::new(task).poll(cx))) {
+                    Ok(Poll::Ready(output)) => {
+                        outputs.push(output);
+                        members.pop_front();
+                    }
+                    Ok(Poll::Pending) => break,
+                    Err(payload) => return Poll::Ready(Err(payload)),
                 }
             }
+            if members.is_empty() {
+                return Poll::Ready(Ok(()));
+            }
+            // ... but hear at once of a later member's panic. Register first, then look.
+            self.shared.waker.register(cx.waker());
+            match self.poll_panicked(&mut members, cx) {
+                Some(payload) => Poll::Ready(Err(payload)),
+                None => Poll::Pending,
+            }
+        })
+        .await;
+        if let Err(payload) = joined {
+            drop(members);
+            self.cancel_all().await;
+            resume_unwind(payload)
         }
-        // Members mostly finish in spawn order: the stable sort then sees a single run.
-        outputs.sort_by_key(|&(seq, _)| seq);
-        outputs.into_iter().map(|(_, output)| output).collect()
+        outputs
     }
 
     /// Cancels every member and waits until they are gone (their destructors have run); the
@@ -327,33 +368,41 @@ impl<T> TaskGroup<T> {
             self.slots.remove(key);
         }
         for (_, slot) in self.slots.iter_mut() {
-            // Dropping a task's handle cancels it.
+            // Dropping a task's handle cancels it. The slot stays until its key is read, so
+            // that no key is reused while it is queued, should this future be dropped.
             *slot = Slot::Gone;
         }
         self.running = 0;
+        let shared = &*self.shared;
+        let made = self.made & (usize::MAX / ONE_GONE);
         poll_fn(|cx| {
-            self.done.waker.register(cx.waker());
-            while let Some(key) = self.next_key() {
-                self.slots.remove(key);
-            }
-            if self.slots.is_empty() {
+            shared.state.fetch_or(WATCHING, Ordering::Relaxed);
+            shared.waker.register(cx.waker());
+            if shared.state.load(Ordering::Acquire) / ONE_GONE == made {
                 Poll::Ready(())
             } else {
                 Poll::Pending
             }
         })
         .await;
+        // Every member is gone, so every key that will ever be queued is queued.
+        shared.state.fetch_and(!WATCHING, Ordering::Relaxed);
+        while shared.keys.pop().is_ok() {}
+        self.slots.clear();
+        shared.panicked.store(0, Ordering::Relaxed);
     }
 
     /// Wraps `future` for a new slot; the slot is `Gone` until `started` gives it its task, so
     /// that the key is still read if spawning fails.
     fn member<F>(&mut self, future: F) -> (Member<F>, usize) {
         let key = self.slots.insert(Slot::Gone);
+        self.made = self.made.wrapping_add(1);
         let member = Member {
             future,
-            _gone: Gone {
+            gone: Gone {
                 key,
-                done: self.done.clone(),
+                seq: self.spawned,
+                shared: self.shared.clone(),
             },
         };
         (member, key)
@@ -368,21 +417,26 @@ impl<T> TaskGroup<T> {
         self.running += 1;
     }
 
-    /// The next key whose member is gone, if any.
-    fn next_key(&mut self) -> Option<usize> {
-        if self.read == self.batch.len() {
-            self.batch.clear();
-            self.read = 0;
-            let mut keys = self
-                .done
-                .keys
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            std::mem::swap(&mut *keys, &mut self.batch);
+    /// The panic of a member that panicked out of spawn order, if it has reached its task.
+    fn poll_panicked(
+        &self,
+        members: &mut VecDeque<(u64, Task<T>)>,
+        cx: &mut Context<'_>,
+    ) -> Option<Box<dyn Any + Send>> {
+        let seq = self
+            .shared
+            .panicked
+            .load(Ordering::Acquire)
+            .checked_sub(1)?;
+        // Not found: a member of an earlier round, cancelled since.
+        let at = members.binary_search_by_key(&seq, |&(seq, _)| seq).ok()?;
+        let task = &mut members[at].1;
+        match catch_unwind(AssertUnwindSafe(|| Pin::new(task).poll(cx))) {
+            Err(payload) => Some(payload),
+            // Stored just after the panic unwound out of its poll, maybe on another thread.
+            Ok(Poll::Pending) => None,
+            Ok(Poll::Ready(_)) => unreachable!("task group: a member panicked and finished"),
         }
-        let key = self.batch.get(self.read).copied()?;
-        self.read += 1;
-        Some(key)
     }
 
     /// The output (or panic) of a member that has finished; `None` when the group is empty.
@@ -394,7 +448,7 @@ impl<T> TaskGroup<T> {
             return Poll::Ready(Some(finished));
         }
         // Nothing yet: register, then look once more, so that a key queued in between wakes us.
-        self.done.waker.register(cx.waker());
+        self.shared.waker.register(cx.waker());
         match self.take_finished(cx) {
             Some(finished) => Poll::Ready(Some(finished)),
             None => Poll::Pending,
@@ -410,7 +464,7 @@ impl<T> TaskGroup<T> {
                 return finished;
             }
         }
-        while let Some(key) = self.next_key() {
+        while let Ok(key) = self.shared.keys.pop() {
             match self.poll_member(key, cx) {
                 Poll::Ready(Some(finished)) => return Some(finished),
                 Poll::Ready(None) => {}
@@ -424,11 +478,10 @@ impl<T> TaskGroup<T> {
     /// finished (`Some`), or at once if it was `Gone` (`None`).
     fn poll_member(&mut self, key: usize, cx: &mut Context<'_>) -> Poll<Option<Finished<T>>> {
         let finished = match self.slots.get_mut(key) {
-            Some(Slot::Running { task, seq }) => {
-                let seq = *seq;
+            Some(Slot::Running { task, .. }) => {
                 match catch_unwind(AssertUnwindSafe(|| Pin::new(task).poll(cx))) {
                     Ok(Poll::Pending) => return Poll::Pending,
-                    Ok(Poll::Ready(output)) => Some(Finished::Output(seq, output)),
+                    Ok(Poll::Ready(output)) => Some(Finished::Output(output)),
                     Err(payload) => Some(Finished::Panicked(payload)),
                 }
             }
@@ -458,13 +511,13 @@ impl<T> fmt::Debug for TaskGroup<T> {
 }
 
 pin_project! {
-    /// A member's future as its task runs it: queues the member's key once it is dropped.
+    /// A member's future as its task runs it: tells the group when it panics and when it is gone.
     struct Member<F> {
         #[pin]
         future: F,
-        // Declared after `future`, so dropped after it: the key is queued once the member's
+        // Declared after `future`, so dropped after it: the member counts as gone once its
         // destructors have run.
-        _gone: Gone,
+        gone: Gone,
     }
 }
 
@@ -472,29 +525,47 @@ impl<F: Future> Future for Member<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        self.project().future.poll(cx)
+        let this = self.project();
+        let unwinding = Unwinding(this.gone);
+        let polled = this.future.poll(cx);
+        std::mem::forget(unwinding);
+        polled
+    }
+}
+
+/// Dropped only when a member's poll unwinds: tells the group that the member panicked.
+struct Unwinding<'a>(&'a Gone);
+
+impl Drop for Unwinding<'_> {
+    fn drop(&mut self) {
+        let shared = &*self.0.shared;
+        // The first panic is the one `join_all` resumes; the others' tasks are cancelled.
+        let _ = shared.panicked.compare_exchange(
+            0,
+            self.0.seq + 1,
+            Ordering::Release,
+            Ordering::Relaxed,
+        );
+        shared.waker.wake();
     }
 }
 
 struct Gone {
     key: usize,
-    done: Arc<Done>,
+    seq: u64,
+    shared: Arc<Shared>,
 }
 
 impl Drop for Gone {
     fn drop(&mut self) {
-        let mut keys = self
-            .done
-            .keys
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        // The group reads the queue until it is empty before it waits: only the first key after
-        // that needs to wake it.
-        let first = keys.is_empty();
-        keys.push(self.key);
-        drop(keys);
-        if first {
-            self.done.waker.wake();
+        let shared = &*self.shared;
+        if shared.state.load(Ordering::Relaxed) & JOINING == 0 {
+            // Before counting as gone: once all are, `cancel_all` empties the queue for good.
+            let _ = shared.keys.push(self.key);
+            shared.waker.wake();
+        }
+        if shared.state.fetch_add(ONE_GONE, Ordering::Release) & WATCHING != 0 {
+            shared.waker.wake();
         }
     }
 }
