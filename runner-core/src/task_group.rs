@@ -18,7 +18,6 @@ use std::task::{Context, Poll};
 use atomic_waker::AtomicWaker;
 use concurrent_queue::ConcurrentQueue;
 use pin_project_lite::pin_project;
-use slab::Slab;
 
 use crate::task::{spawn, spawn_local, Task};
 
@@ -56,31 +55,21 @@ use crate::task::{spawn, spawn_local, Task};
 /// .unwrap();
 /// ```
 pub struct TaskGroup<T> {
-    /// The members whose key has not been read yet.
-    slots: Slab<Slot<T>>,
-    /// How many slots are `Running`: the members whose output has not been taken.
+    /// The members by spawn number, in spawn order; a task is taken out once its output (or
+    /// panic) is, and such holes are dropped from the front, or all at once when they are many.
+    members: VecDeque<(u64, Option<Task<T>>)>,
+    /// How many members still have their task: those whose output has not been taken.
     running: usize,
-    /// How many members were made (wrapped), counted like `Shared::state`'s gone count.
-    made: usize,
-    /// Numbers the members in spawn order, for `join_all`.
+    /// The next spawn number. Numbers are never reused, so a stale one finds no member.
     spawned: u64,
     /// What the members tell the group.
     shared: Arc<Shared>,
-    /// Members whose key was read before their task counted as finished (its output is stored
-    /// just after its future is dropped, maybe on another thread): polled until they are.
-    finishing: Vec<usize>,
+    /// Members whose number was read before their task counted as finished (its output is
+    /// stored just after its future is dropped, maybe on another thread): polled until they are.
+    finishing: Vec<u64>,
 }
 
-enum Slot<T> {
-    Running {
-        task: Task<T>,
-        seq: u64,
-    },
-    /// Cancelled, or never started: its key is still to come, and then the slot goes.
-    Gone,
-}
-
-/// `Shared::state`: `join_all` runs, so keys are no longer read (not queued).
+/// `Shared::state`: `join_all` runs, so no spawn number is read any more (none is queued).
 const JOINING: usize = 1;
 /// `Shared::state`: `cancel_all` waits, so every member that is gone wakes the group.
 const WATCHING: usize = 2;
@@ -88,8 +77,8 @@ const WATCHING: usize = 2;
 const ONE_GONE: usize = 4;
 
 struct Shared {
-    /// Keys of the members whose futures are gone, for `next`.
-    keys: ConcurrentQueue<usize>,
+    /// The spawn numbers of the members whose futures are gone, for `next`.
+    keys: ConcurrentQueue<u64>,
     waker: AtomicWaker,
     /// `JOINING | WATCHING` and how many members are gone (in units of `ONE_GONE`).
     state: AtomicUsize,
@@ -115,9 +104,8 @@ impl<T> TaskGroup<T> {
     /// ```
     pub fn new() -> TaskGroup<T> {
         TaskGroup {
-            slots: Slab::new(),
+            members: VecDeque::new(),
             running: 0,
-            made: 0,
             spawned: 0,
             shared: Arc::new(Shared {
                 keys: ConcurrentQueue::unbounded(),
@@ -154,9 +142,9 @@ impl<T> TaskGroup<T> {
         F: Future<Output = T> + Send + 'static,
         T: Send + 'static,
     {
-        let (member, key) = self.member(future);
+        let (member, seq) = self.member(future);
         let task = spawn(member);
-        self.started(key, task);
+        self.started(seq, task);
     }
 
     /// Spawns `future` as a member that stays on the current thread, so it need not be `Send`,
@@ -189,9 +177,9 @@ impl<T> TaskGroup<T> {
         F: Future<Output = T> + 'static,
         T: 'static,
     {
-        let (member, key) = self.member(future);
+        let (member, seq) = self.member(future);
         let task = spawn_local(member);
-        self.started(key, task);
+        self.started(seq, task);
     }
 
     /// How many members have not had their output taken yet, finished ones included.
@@ -298,49 +286,37 @@ impl<T> TaskGroup<T> {
     /// When a member panics: the other members are cancelled and waited for, then the panic
     /// resumes here (asyncio cancels the siblings and raises).
     pub async fn join_all(mut self) -> Vec<T> {
-        // From now on no key is read: members that finish need not queue theirs.
+        // From now on no spawn number is read: members that finish need not queue theirs.
         self.shared.state.fetch_or(JOINING, Ordering::Relaxed);
-        let mut members: VecDeque<(u64, Task<T>)> = self
-            .slots
-            .drain()
-            .filter_map(|slot| match slot {
-                Slot::Running { task, seq } => Some((seq, task)),
-                Slot::Gone => None,
-            })
-            .collect();
-        self.finishing.clear();
-        self.running = 0;
-        // Slab order is spawn order unless `next` freed slots that were reused; a sorted run is
-        // found in one pass.
-        members
-            .make_contiguous()
-            .sort_unstable_by_key(|&(seq, _)| seq);
-        let mut outputs = Vec::with_capacity(members.len());
+        let mut outputs = Vec::with_capacity(self.running);
         let joined = poll_fn(|cx| {
             // Await the members in spawn order, as by hand ...
-            while let Some((_, task)) = members.front_mut() {
+            while let Some((_, slot)) = self.members.front_mut() {
+                let Some(task) = slot else {
+                    self.members.pop_front();
+                    continue;
+                };
                 match catch_unwind(AssertUnwindSafe(|| Pin::new(task).poll(cx))) {
                     Ok(Poll::Ready(output)) => {
                         outputs.push(output);
-                        members.pop_front();
+                        self.members.pop_front();
                     }
                     Ok(Poll::Pending) => break,
                     Err(payload) => return Poll::Ready(Err(payload)),
                 }
             }
-            if members.is_empty() {
+            if self.members.is_empty() {
                 return Poll::Ready(Ok(()));
             }
             // ... but hear at once of a later member's panic. Register first, then look.
             self.shared.waker.register(cx.waker());
-            match self.poll_panicked(&mut members, cx) {
+            match self.poll_panicked(cx) {
                 Some(payload) => Poll::Ready(Err(payload)),
                 None => Poll::Pending,
             }
         })
         .await;
         if let Err(payload) = joined {
-            drop(members);
             self.cancel_all().await;
             resume_unwind(payload)
         }
@@ -363,74 +339,64 @@ impl<T> TaskGroup<T> {
     /// .unwrap();
     /// ```
     pub async fn cancel_all(&mut self) {
-        // These members' keys were read already: their futures are gone.
-        for key in self.finishing.drain(..) {
-            self.slots.remove(key);
-        }
-        for (_, slot) in self.slots.iter_mut() {
-            // Dropping a task's handle cancels it. The slot stays until its key is read, so
-            // that no key is reused while it is queued, should this future be dropped.
-            *slot = Slot::Gone;
-        }
+        // Dropping a task's handle cancels it.
+        self.members.clear();
+        self.finishing.clear();
         self.running = 0;
         let shared = &*self.shared;
-        let made = self.made & (usize::MAX / ONE_GONE);
+        let made = self.spawned & (usize::MAX / ONE_GONE) as u64;
         poll_fn(|cx| {
             shared.state.fetch_or(WATCHING, Ordering::Relaxed);
             shared.waker.register(cx.waker());
-            if shared.state.load(Ordering::Acquire) / ONE_GONE == made {
+            if (shared.state.load(Ordering::Acquire) / ONE_GONE) as u64 == made {
                 Poll::Ready(())
             } else {
                 Poll::Pending
             }
         })
         .await;
-        // Every member is gone, so every key that will ever be queued is queued.
+        // Every member is gone, so every number that will ever be queued is queued.
         shared.state.fetch_and(!WATCHING, Ordering::Relaxed);
         while shared.keys.pop().is_ok() {}
-        self.slots.clear();
         shared.panicked.store(0, Ordering::Relaxed);
     }
 
-    /// Wraps `future` for a new slot; the slot is `Gone` until `started` gives it its task, so
-    /// that the key is still read if spawning fails.
-    fn member<F>(&mut self, future: F) -> (Member<F>, usize) {
-        let key = self.slots.insert(Slot::Gone);
-        self.made = self.made.wrapping_add(1);
+    /// Wraps `future` with the next spawn number, which is used up even if spawning fails.
+    fn member<F>(&mut self, future: F) -> (Member<F>, u64) {
+        let seq = self.spawned;
+        self.spawned += 1;
         let member = Member {
             future,
             gone: Gone {
-                key,
-                seq: self.spawned,
+                seq,
                 shared: self.shared.clone(),
             },
         };
-        (member, key)
+        (member, seq)
     }
 
-    fn started(&mut self, key: usize, task: Task<T>) {
-        self.slots[key] = Slot::Running {
-            task,
-            seq: self.spawned,
-        };
-        self.spawned += 1;
+    fn started(&mut self, seq: u64, task: Task<T>) {
+        self.members.push_back((seq, Some(task)));
         self.running += 1;
     }
 
-    /// The panic of a member that panicked out of spawn order, if it has reached its task.
-    fn poll_panicked(
-        &self,
-        members: &mut VecDeque<(u64, Task<T>)>,
-        cx: &mut Context<'_>,
-    ) -> Option<Box<dyn Any + Send>> {
+    /// Where member `seq` is, if it is still in the group.
+    fn find(&self, seq: u64) -> Option<usize> {
+        self.members
+            .binary_search_by_key(&seq, |&(seq, _)| seq)
+            .ok()
+    }
+
+    /// The panic of a member that panicked out of spawn order, once it has reached its task.
+    fn poll_panicked(&mut self, cx: &mut Context<'_>) -> Option<Box<dyn Any + Send>> {
         let seq = self
             .shared
             .panicked
             .load(Ordering::Acquire)
             .checked_sub(1)?;
         // Not found: a member of an earlier round, cancelled since.
-        let at = members.binary_search_by_key(&seq, |&(seq, _)| seq).ok()?;
-        let task = &mut members[at].1;
+        let at = self.find(seq)?;
+        let task = self.members[at].1.as_mut()?;
         match catch_unwind(AssertUnwindSafe(|| Pin::new(task).poll(cx))) {
             Err(payload) => Some(payload),
             // Stored just after the panic unwound out of its poll, maybe on another thread.
@@ -447,7 +413,8 @@ impl<T> TaskGroup<T> {
         if let Some(finished) = self.take_finished(cx) {
             return Poll::Ready(Some(finished));
         }
-        // Nothing yet: register, then look once more, so that a key queued in between wakes us.
+        // Nothing yet: register, then look once more, so that a number queued in between wakes
+        // us.
         self.shared.waker.register(cx.waker());
         match self.take_finished(cx) {
             Some(finished) => Poll::Ready(Some(finished)),
@@ -456,43 +423,52 @@ impl<T> TaskGroup<T> {
     }
 
     fn take_finished(&mut self, cx: &mut Context<'_>) -> Option<Finished<T>> {
-        // Only `Running` slots are kept here.
         for i in 0..self.finishing.len() {
-            let key = self.finishing[i];
-            if let Poll::Ready(finished) = self.poll_member(key, cx) {
+            if let Poll::Ready(finished) = self.poll_member(self.finishing[i], cx) {
                 self.finishing.swap_remove(i);
                 return finished;
             }
         }
-        while let Ok(key) = self.shared.keys.pop() {
-            match self.poll_member(key, cx) {
+        while let Ok(seq) = self.shared.keys.pop() {
+            match self.poll_member(seq, cx) {
                 Poll::Ready(Some(finished)) => return Some(finished),
                 Poll::Ready(None) => {}
-                Poll::Pending => self.finishing.push(key),
+                Poll::Pending => self.finishing.push(seq),
             }
         }
         None
     }
 
-    /// Polls the member of slot `key`, whose key was just read: the slot goes once its task has
-    /// finished (`Some`), or at once if it was `Gone` (`None`).
-    fn poll_member(&mut self, key: usize, cx: &mut Context<'_>) -> Poll<Option<Finished<T>>> {
-        let finished = match self.slots.get_mut(key) {
-            Some(Slot::Running { task, .. }) => {
-                match catch_unwind(AssertUnwindSafe(|| Pin::new(task).poll(cx))) {
-                    Ok(Poll::Pending) => return Poll::Pending,
-                    Ok(Poll::Ready(output)) => Some(Finished::Output(output)),
-                    Err(payload) => Some(Finished::Panicked(payload)),
-                }
-            }
-            Some(Slot::Gone) => None,
-            None => unreachable!("task group: key {key} read twice"),
+    /// Polls member `seq`, whose future is gone: its task is taken out once it has finished
+    /// (`Some`); `None` if the member is no longer in the group (cancelled, or never started).
+    fn poll_member(&mut self, seq: u64, cx: &mut Context<'_>) -> Poll<Option<Finished<T>>> {
+        let Some(at) = self.find(seq) else {
+            return Poll::Ready(None);
         };
-        self.slots.remove(key);
-        if finished.is_some() {
-            self.running -= 1;
+        let slot = &mut self.members[at].1;
+        let Some(task) = slot else {
+            return Poll::Ready(None);
+        };
+        let finished = match catch_unwind(AssertUnwindSafe(|| Pin::new(task).poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(output)) => Finished::Output(output),
+            Err(payload) => Finished::Panicked(payload),
+        };
+        *slot = None;
+        self.running -= 1;
+        self.drop_holes();
+        Poll::Ready(Some(finished))
+    }
+
+    /// Drops the holes left by taken members: from the front, and all of them once they are
+    /// most of the queue, so that it stays in proportion to the members still running.
+    fn drop_holes(&mut self) {
+        while let Some((_, None)) = self.members.front() {
+            self.members.pop_front();
         }
-        Poll::Ready(finished)
+        if self.members.len() > 2 * self.running + 16 {
+            self.members.retain(|(_, task)| task.is_some());
+        }
     }
 }
 
@@ -551,7 +527,6 @@ impl Drop for Unwinding<'_> {
 }
 
 struct Gone {
-    key: usize,
     seq: u64,
     shared: Arc<Shared>,
 }
@@ -561,7 +536,7 @@ impl Drop for Gone {
         let shared = &*self.shared;
         if shared.state.load(Ordering::Relaxed) & JOINING == 0 {
             // Before counting as gone: once all are, `cancel_all` empties the queue for good.
-            let _ = shared.keys.push(self.key);
+            let _ = shared.keys.push(self.seq);
             shared.waker.wake();
         }
         if shared.state.fetch_add(ONE_GONE, Ordering::Release) & WATCHING != 0 {
