@@ -11,7 +11,7 @@ use std::fmt;
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -69,19 +69,12 @@ pub struct TaskGroup<T> {
     finishing: Vec<u64>,
 }
 
-/// `Shared::state`: `join_all` runs, so no spawn number is read any more (none is queued).
-const JOINING: usize = 1;
-/// `Shared::state`: `cancel_all` waits, so every member that is gone wakes the group.
-const WATCHING: usize = 2;
-/// `Shared::state`: one member gone (its future dropped), counted above the two flags.
-const ONE_GONE: usize = 4;
-
 struct Shared {
     /// The spawn numbers of the members whose futures are gone, for `next`.
     keys: ConcurrentQueue<u64>,
     waker: AtomicWaker,
-    /// `JOINING | WATCHING` and how many members are gone (in units of `ONE_GONE`).
-    state: AtomicUsize,
+    /// `join_all` runs, so no spawn number is read any more: members need not queue theirs.
+    joining: AtomicBool,
     /// One more than the spawn number of a member whose poll panicked (0: none), so that
     /// `join_all`, which awaits the members in spawn order, hears of it at once.
     panicked: AtomicU64,
@@ -110,7 +103,7 @@ impl<T> TaskGroup<T> {
             shared: Arc::new(Shared {
                 keys: ConcurrentQueue::unbounded(),
                 waker: AtomicWaker::new(),
-                state: AtomicUsize::new(0),
+                joining: AtomicBool::new(false),
                 panicked: AtomicU64::new(0),
             }),
             finishing: Vec::new(),
@@ -287,7 +280,7 @@ impl<T> TaskGroup<T> {
     /// resumes here (asyncio cancels the siblings and raises).
     pub async fn join_all(mut self) -> Vec<T> {
         // From now on no spawn number is read: members that finish need not queue theirs.
-        self.shared.state.fetch_or(JOINING, Ordering::Relaxed);
+        self.shared.joining.store(true, Ordering::Relaxed);
         let mut outputs = Vec::with_capacity(self.running);
         let joined = poll_fn(|cx| {
             // Await the members in spawn order, as by hand ...
@@ -339,26 +332,33 @@ impl<T> TaskGroup<T> {
     /// .unwrap();
     /// ```
     pub async fn cancel_all(&mut self) {
-        // Dropping a task's handle cancels it.
-        self.members.clear();
         self.finishing.clear();
         self.running = 0;
-        let shared = &*self.shared;
-        let made = self.spawned & (usize::MAX / ONE_GONE) as u64;
+        // A task's `cancel` cancels it when first polled, then waits until its future is gone.
+        let mut cancels: Vec<_> = self
+            .members
+            .drain(..)
+            .filter_map(|(_, task)| Some(Box::pin(task?.cancel())))
+            .collect();
+        let mut started = false;
         poll_fn(|cx| {
-            shared.state.fetch_or(WATCHING, Ordering::Relaxed);
-            shared.waker.register(cx.waker());
-            if (shared.state.load(Ordering::Acquire) / ONE_GONE) as u64 == made {
-                Poll::Ready(())
-            } else {
-                Poll::Pending
+            if !started {
+                started = true;
+                cancels.retain_mut(|cancel| poll_cancel(cancel.as_mut(), cx).is_pending());
             }
+            // All are cancelled: wait for each in turn.
+            while let Some(cancel) = cancels.last_mut() {
+                if poll_cancel(cancel.as_mut(), cx).is_pending() {
+                    return Poll::Pending;
+                }
+                cancels.pop();
+            }
+            Poll::Ready(())
         })
         .await;
         // Every member is gone, so every number that will ever be queued is queued.
-        shared.state.fetch_and(!WATCHING, Ordering::Relaxed);
-        while shared.keys.pop().is_ok() {}
-        shared.panicked.store(0, Ordering::Relaxed);
+        while self.shared.keys.pop().is_ok() {}
+        self.shared.panicked.store(0, Ordering::Relaxed);
     }
 
     /// Wraps `future` with the next spawn number, which is used up even if spawning fails.
@@ -472,6 +472,14 @@ impl<T> TaskGroup<T> {
     }
 }
 
+/// Polls a member's `cancel`: ready once its future is gone. Its output, or its panic, is dropped.
+fn poll_cancel<F: Future>(cancel: Pin<&mut F>, cx: &mut Context<'_>) -> Poll<()> {
+    match catch_unwind(AssertUnwindSafe(|| cancel.poll(cx))) {
+        Ok(Poll::Pending) => Poll::Pending,
+        Ok(Poll::Ready(_)) | Err(_) => Poll::Ready(()),
+    }
+}
+
 impl<T> Default for TaskGroup<T> {
     fn default() -> TaskGroup<T> {
         TaskGroup::new()
@@ -534,12 +542,8 @@ struct Gone {
 impl Drop for Gone {
     fn drop(&mut self) {
         let shared = &*self.shared;
-        if shared.state.load(Ordering::Relaxed) & JOINING == 0 {
-            // Before counting as gone: once all are, `cancel_all` empties the queue for good.
+        if !shared.joining.load(Ordering::Relaxed) {
             let _ = shared.keys.push(self.seq);
-            shared.waker.wake();
-        }
-        if shared.state.fetch_add(ONE_GONE, Ordering::Release) & WATCHING != 0 {
             shared.waker.wake();
         }
     }
