@@ -1,9 +1,11 @@
 //! `TaskGroup`: asyncio's `TaskGroup` (tokio's `JoinSet`), on `spawn`, `spawn_local` and `Task`.
 //!
-//! Each member's future is wrapped so that, once it is gone (finished, panicked or cancelled),
-//! its slot key lands in a queue the group reads: `next` polls only the members that are done,
-//! never all of them. A member's key is queued exactly once, when its future is dropped; a slot
-//! leaves the group only when its key has been read, so keys are never reused while one is queued.
+//! The members are kept in spawn order, each under its spawn number (never reused). `join_all`
+//! awaits them in that order, as one would by hand; each member's future is wrapped so that a
+//! panic in it tells the group at once (a shared flag and waker), and the others are cancelled
+//! without waiting for the members spawned before it. For `next`, a member's number lands in a
+//! lock-free queue once its future is gone (finished, panicked or cancelled), so `next` polls
+//! only the members that are done, never all of them; once `join_all` runs, nothing is queued.
 
 use std::any::Any;
 use std::collections::VecDeque;
@@ -499,7 +501,7 @@ pin_project! {
     struct Member<F> {
         #[pin]
         future: F,
-        // Declared after `future`, so dropped after it: the member counts as gone once its
+        // Declared after `future`, so dropped after it: the number is queued once the member's
         // destructors have run.
         gone: Gone,
     }
@@ -523,7 +525,7 @@ struct Unwinding<'a>(&'a Gone);
 impl Drop for Unwinding<'_> {
     fn drop(&mut self) {
         let shared = &*self.0.shared;
-        // The first panic is the one `join_all` resumes; the others' tasks are cancelled.
+        // One panic is enough for `join_all` to cancel the others: only the first is noted.
         let _ = shared.panicked.compare_exchange(
             0,
             self.0.seq + 1,
@@ -534,6 +536,7 @@ impl Drop for Unwinding<'_> {
     }
 }
 
+/// Queues the member's spawn number for `next` when its future is dropped.
 struct Gone {
     seq: u64,
     shared: Arc<Shared>,
