@@ -172,7 +172,11 @@ fn a_destructor_that_panics_during_close_does_not_hang_close() {
     let reports = Arc::new(std::sync::Mutex::new(Vec::new()));
     let sink = reports.clone();
     let mut runner = Runner::builder()
-        .on_diagnostic(move |d| sink.lock().unwrap().push(d.to_string()))
+        .on_diagnostic(move |d| {
+            if let runner::Diagnostic::TaskPanicked { .. } = d {
+                sink.lock().unwrap().push(d.to_string());
+            }
+        })
         .build();
     let counter = DropCounter(drops.clone());
     runner
