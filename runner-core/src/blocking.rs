@@ -73,7 +73,7 @@ where
         // Spawned inside `close`: cancelled before it starts.
         return Spawned::stillborn(async move { Some(f()) }, info).start();
     };
-    shared.job_started();
+    let key = shared.blocking.job_started(info);
     let mut context = context::copy_current();
     let job = {
         let shared = shared.clone();
@@ -90,7 +90,7 @@ where
     };
     let (runnable, task) = async_task::Builder::new().propagate_panic(true).spawn(
         |()| job,
-        move |runnable| pool().schedule(runnable, shared.clone()),
+        move |runnable| pool().schedule(runnable, shared.clone(), key),
     );
     runnable.schedule();
     Task::new(task, info)
@@ -107,8 +107,8 @@ struct Pool {
 
 #[derive(Default)]
 struct PoolState {
-    // Each job's runnable with the runner that counts it.
-    queue: VecDeque<(Runnable, Arc<Shared>)>,
+    // Each job's runnable with the runner that counts it, and its key there.
+    queue: VecDeque<(Runnable, Arc<Shared>, usize)>,
     threads: usize,
     idle: usize,
 }
@@ -126,9 +126,9 @@ impl Pool {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn schedule(&'static self, runnable: Runnable, shared: Arc<Shared>) {
+    fn schedule(&'static self, runnable: Runnable, shared: Arc<Shared>, key: usize) {
         let mut state = self.lock();
-        state.queue.push_back((runnable, shared));
+        state.queue.push_back((runnable, shared, key));
         if state.idle > state.queue.len() - 1 {
             self.job_ready.notify_one();
         } else if state.threads < MAX_THREADS {
@@ -146,12 +146,12 @@ impl Pool {
     fn work(&self) {
         let mut state = self.lock();
         loop {
-            if let Some((runnable, shared)) = state.queue.pop_front() {
+            if let Some((runnable, shared, key)) = state.queue.pop_front() {
                 drop(state);
                 // `run` polls the job once (it finishes in that poll) and, for a detached job,
                 // drops its output, panic included, so the count drops after any report.
                 runnable.run();
-                shared.job_done();
+                shared.blocking.job_done(key);
                 state = self.lock();
                 continue;
             }

@@ -3,13 +3,12 @@
 //! It deliberately holds no executor: tasks point at it, and an executor that owned its own
 //! tasks' state would keep itself alive forever.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard};
-use std::time::{Duration, Instant};
-
-use event_listener::{Event, Listener};
+use std::time::Duration;
 
 use crate::diagnostic::{self, Diagnostic, Handler};
+use crate::jobs::BlockingJobs;
 use crate::registry::TaskRegistry;
 
 pub(crate) struct Shared {
@@ -27,8 +26,7 @@ pub(crate) struct Shared {
     /// Only when the executor may outlive the runner (`executor_factory`): the runner's own
     /// list of its tasks, so that `close` can cancel them without dropping the executor.
     pub(crate) registry: Option<TaskRegistry>,
-    jobs_running: AtomicUsize,
-    jobs_finished: Event,
+    pub(crate) blocking: BlockingJobs,
 }
 
 impl Shared {
@@ -47,8 +45,7 @@ impl Shared {
             gate: RwLock::new(()),
             last_id: AtomicU64::new(0),
             registry,
-            jobs_running: AtomicUsize::new(0),
-            jobs_finished: Event::new(),
+            blocking: BlockingJobs::default(),
         }
     }
 
@@ -90,42 +87,5 @@ impl Shared {
 
     pub(crate) fn report(&self, diagnostic: Diagnostic) {
         diagnostic::report(self.handler.as_ref(), diagnostic);
-    }
-
-    pub(crate) fn job_started(&self) {
-        self.jobs_running.fetch_add(1, Ordering::SeqCst);
-    }
-
-    pub(crate) fn job_done(&self) {
-        if self.jobs_running.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.jobs_finished.notify(usize::MAX);
-        }
-    }
-
-    /// How many blocking jobs are not yet done.
-    pub(crate) fn jobs_running(&self) -> usize {
-        self.jobs_running.load(Ordering::SeqCst)
-    }
-
-    /// Waits until no blocking job runs, or until `timeout`; returns how many still run.
-    pub(crate) fn wait_jobs_idle(&self, timeout: Duration) -> usize {
-        let deadline = Instant::now().checked_add(timeout);
-        loop {
-            if self.jobs_running() == 0 {
-                return 0;
-            }
-            let listener = self.jobs_finished.listen();
-            if self.jobs_running() == 0 {
-                return 0;
-            }
-            match deadline {
-                Some(deadline) => {
-                    if listener.wait_deadline(deadline).is_none() {
-                        return self.jobs_running();
-                    }
-                }
-                None => listener.wait(),
-            }
-        }
     }
 }
