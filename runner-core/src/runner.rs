@@ -499,6 +499,13 @@ impl Started {
         if let Some(workers) = workers {
             workers.stop_and_join();
         }
+        if shared.spawned_nothing() && handed_out.is_none() && shared.registry.is_none() {
+            // Nothing to cancel, no job to wait for, no destructor to run: the common `run`
+            // of a trivial future closes without the phases below.
+            shared.mark_closed();
+            drop((local, executor));
+            return;
+        }
         shared.mark_closed();
         {
             // Destructors run here; what they spawn is cancelled at once.

@@ -56,6 +56,11 @@ impl Shared {
         (last + 1, last + 1 + BLOCK)
     }
 
+    /// Whether no task, local task or blocking job was ever spawned (each takes a number).
+    pub(crate) fn spawned_nothing(&self) -> bool {
+        self.last_id.load(Ordering::SeqCst) == 0
+    }
+
     /// Whether tasks need the runner's state on every poll: to time it (debug mode), or to be
     /// cancelled through the registry.
     pub(crate) fn instruments_tasks(&self) -> bool {
