@@ -428,7 +428,8 @@ fn raise_cancelled(info: TaskInfo) -> ! {
         "runner: {info} was cancelled because its runner closed (await `task.fallible()` to get \
          `None` instead of this panic)"
     );
-    RAISED.with(|raised| *raised.borrow_mut() = Some(message.clone()));
+    // `try_with`: awaited while the thread's locals are torn down, it still panics as it should.
+    let _ = RAISED.try_with(|raised| *raised.borrow_mut() = Some(message.clone()));
     std::panic::panic_any(message)
 }
 
@@ -437,12 +438,14 @@ pub(crate) fn is_cancellation(payload: &(dyn Any + Send)) -> bool {
     let Some(text) = payload.downcast_ref::<String>() else {
         return false;
     };
-    RAISED.with(|raised| {
-        let mut raised = raised.borrow_mut();
-        let matches = raised.as_deref() == Some(text.as_str());
-        if matches {
-            *raised = None;
-        }
-        matches
-    })
+    RAISED
+        .try_with(|raised| {
+            let mut raised = raised.borrow_mut();
+            let matches = raised.as_deref() == Some(text.as_str());
+            if matches {
+                *raised = None;
+            }
+            matches
+        })
+        .unwrap_or(false)
 }
