@@ -52,7 +52,7 @@ where
         let c = c?;
         Some(match &c.role {
             Role::Driving { executor, .. } => {
-                let future = TaskFuture::new(future, &c.shared, spawned_at);
+                let future = TaskFuture::new(future, c, spawned_at);
                 let info = future.info();
                 Spawned::Task(Task::new(executor.spawn(future), info))
             }
@@ -62,7 +62,7 @@ where
                 let executor = executor.upgrade().unwrap_or_else(|| {
                     unreachable!("the executor lives until its runner is marked closed")
                 });
-                let future = TaskFuture::new(future, &c.shared, spawned_at);
+                let future = TaskFuture::new(future, c, spawned_at);
                 let info = future.info();
                 let task = Task::new(executor.spawn(future), info);
                 // Before the gate opens: `close` must hold the last handle when it drops it.
@@ -70,7 +70,7 @@ where
                 Spawned::Task(task)
             }
             Role::Closing => {
-                let future = TaskFuture::new(future, &c.shared, spawned_at);
+                let future = TaskFuture::new(future, c, spawned_at);
                 let info = future.info();
                 Spawned::stillborn(future, info)
             }
@@ -115,7 +115,7 @@ where
         let c = c?;
         Some(match &c.role {
             Role::Driving { local, .. } => {
-                let future = TaskFuture::new(future, &c.shared, spawned_at);
+                let future = TaskFuture::new(future, c, spawned_at);
                 let info = future.info();
                 Spawned::Task(Task::new(local.spawn(future), info))
             }
@@ -124,7 +124,7 @@ where
                  that drives the runner, and blocking-pool threads do not; use runner::spawn"
             ),
             Role::Closing => {
-                let future = TaskFuture::new(future, &c.shared, spawned_at);
+                let future = TaskFuture::new(future, c, spawned_at);
                 let info = future.info();
                 Spawned::stillborn(future, info)
             }
@@ -428,7 +428,8 @@ fn raise_cancelled(info: TaskInfo) -> ! {
         "runner: {info} was cancelled because its runner closed (await `task.fallible()` to get \
          `None` instead of this panic)"
     );
-    RAISED.with(|raised| *raised.borrow_mut() = Some(message.clone()));
+    // `try_with`: awaited while the thread's locals are torn down, it still panics as it should.
+    let _ = RAISED.try_with(|raised| *raised.borrow_mut() = Some(message.clone()));
     std::panic::panic_any(message)
 }
 
@@ -437,12 +438,14 @@ pub(crate) fn is_cancellation(payload: &(dyn Any + Send)) -> bool {
     let Some(text) = payload.downcast_ref::<String>() else {
         return false;
     };
-    RAISED.with(|raised| {
-        let mut raised = raised.borrow_mut();
-        let matches = raised.as_deref() == Some(text.as_str());
-        if matches {
-            *raised = None;
-        }
-        matches
-    })
+    RAISED
+        .try_with(|raised| {
+            let mut raised = raised.borrow_mut();
+            let matches = raised.as_deref() == Some(text.as_str());
+            if matches {
+                *raised = None;
+            }
+            matches
+        })
+        .unwrap_or(false)
 }
