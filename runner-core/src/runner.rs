@@ -1,5 +1,6 @@
 //! `Runner` and `run`: asyncio's `Runner` and `asyncio.run`.
 
+use std::cell::Cell;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::num::NonZeroUsize;
@@ -10,7 +11,7 @@ use std::time::Duration;
 use async_executor::Executor;
 
 use crate::builder::{Builder, ExecutorFactory};
-use crate::context::Context;
+use crate::context::{self, Context};
 use crate::ctrl_c::{Interrupt, Signal};
 use crate::current::{self, Current, Role};
 use crate::diagnostic::{Diagnostic, Handler};
@@ -122,8 +123,9 @@ struct Started {
     handed_out: Option<Arc<Executor<'static>>>,
     local: LocalTasks,
     workers: Option<Workers>,
-    /// The context every `run` executes its future in: a copy of the starter's context.
-    context: Context,
+    /// The context every `run` executes its future in: a copy of the starter's context. `None`
+    /// while empty: a `set` in a run makes it real, and it comes back here.
+    context: Cell<Option<Context>>,
 }
 
 impl Runner {
@@ -257,7 +259,8 @@ impl Runner {
         // Reset first: a run that panics was not cancelled by a signal either.
         self.cancelled_by = None;
         let started = self.start()?;
-        let context = context.unwrap_or(&started.context);
+        let given = Cell::new(context.cloned());
+        let context = if context.is_some() { &given } else { &started.context };
         let main = MainFuture::new(future.into_future(), &started.shared, run_at, context);
         // The signals are this run's from before the first poll until `interrupt` drops, after
         // the main future has (by any path, panics included).
@@ -398,7 +401,8 @@ impl Runner {
     ///
     /// [`RunError::Closed`] after [`close`](Runner::close).
     pub fn context(&mut self) -> Result<Context, RunError> {
-        Ok(self.start()?.context.clone())
+        let context = self.start()?.context.get_mut();
+        Ok(context.get_or_insert_with(Context::new).clone())
     }
 
     /// Starts the runner on first use: executor, worker threads, context.
@@ -431,7 +435,7 @@ impl Runner {
                 handed_out: None,
                 local: LocalTasks::new(),
                 workers,
-                context: Context::current(),
+                context: Cell::new(context::copy_current()),
             });
         }
         match &mut self.state {
