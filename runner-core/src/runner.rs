@@ -265,7 +265,12 @@ impl Runner {
         // The signals are this run's from before the first poll until `interrupt` drops, after
         // the main future has (by any path, panics included).
         let interrupt = Interrupt::take(sigint, sigterm, &started.shared);
-        let output = started.drive(interrupt.race(main));
+        let output = if interrupt.took_any() {
+            started.drive(interrupt.race(main))
+        } else {
+            // Without a signal to race, a smaller future to move into the executor.
+            Ok(started.drive(main))
+        };
         self.cancelled_by = match output {
             Err(RunError::Interrupted) => Some(Signal::Interrupt),
             Err(RunError::Terminated) => Some(Signal::Terminate),
