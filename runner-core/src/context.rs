@@ -576,6 +576,7 @@ pub(crate) struct EnteredCell<'a> {
 }
 
 impl<'a> EnteredCell<'a> {
+    #[inline]
     pub(crate) fn new(slot: &'a Cell<Option<Context>>) -> EnteredCell<'a> {
         swap_cell(slot);
         EnteredCell { slot }
@@ -583,11 +584,13 @@ impl<'a> EnteredCell<'a> {
 }
 
 impl Drop for EnteredCell<'_> {
+    #[inline]
     fn drop(&mut self) {
         swap_cell(self.slot);
     }
 }
 
+#[inline]
 fn swap_cell(slot: &Cell<Option<Context>>) {
     let mut context = slot.take();
     swap(&mut context);
