@@ -259,8 +259,14 @@ impl Runner {
         // Reset first: a run that panics was not cancelled by a signal either.
         self.cancelled_by = None;
         let started = self.start()?;
-        let given = Cell::new(context.cloned());
-        let context = if context.is_some() { &given } else { &started.context };
+        let given;
+        let context = match context {
+            Some(context) => {
+                given = Cell::new(Some(context.clone()));
+                &given
+            }
+            None => &started.context,
+        };
         let main = MainFuture::new(future.into_future(), &started.shared, run_at, context);
         // The signals are this run's from before the first poll until `interrupt` drops, after
         // the main future has (by any path, panics included).
@@ -383,7 +389,8 @@ impl Runner {
     /// The runner's own [`Context`], starting the runner if needed: the one every
     /// [`run`](Runner::run) executes its future in.
     ///
-    /// The runner makes it when it starts, as a copy of the starting thread's current context.
+    /// The runner takes it when it starts, as a copy of the starting thread's current context
+    /// (an empty one costs nothing until a variable is set in it or this handle is asked for).
     /// The handle shares the runner's values: what a `run` sets is seen here, and what is set
     /// through it (with [`Context::run`]) is seen by the next `run`.
     ///
