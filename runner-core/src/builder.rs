@@ -193,7 +193,11 @@ impl Builder {
     /// Sends every [`Diagnostic`] to `handler` instead of printing it on stderr.
     ///
     /// The handler runs on whichever thread noticed the problem, so it must be quick and must
-    /// not block.
+    /// not block. A report never brings the program down: if the handler panics, that report is
+    /// printed on stderr instead, with a note that the handler panicked, and the program goes on.
+    /// While the thread is already unwinding from a panic (a runner dropped by it), reports go to
+    /// stderr without calling the handler, since a second panic there would abort the process.
+    /// A stderr that cannot be written (closed, or a pipe nobody reads) is ignored.
     ///
     /// # Examples
     ///

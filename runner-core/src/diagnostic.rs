@@ -1,9 +1,12 @@
 //! What the runner reports about misbehaving async code, and where it sends the reports.
 
 use std::fmt;
-use std::panic::Location;
+use std::io::Write;
+use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::sync::Arc;
 use std::time::Duration;
+
+use crate::panic;
 
 /// Where a task came from: its number and the line that spawned it.
 ///
@@ -169,10 +172,37 @@ impl fmt::Display for Diagnostic {
 /// The function diagnostics go to.
 pub(crate) type Handler = Arc<dyn Fn(&Diagnostic) + Send + Sync>;
 
-/// Sends a diagnostic to the handler, or prints it on stderr when there is none.
+/// Sends a diagnostic to the handler, or prints it on stderr when there is none. Never panics:
+/// reports are made from destructors that async-task runs under an abort-on-panic guard.
+///
+/// A handler that panics has its report printed on stderr instead, with a note. While the
+/// thread unwinds from another panic the handler is not called at all (a second panic there
+/// would abort the process, caught or not): the report goes to stderr.
 pub(crate) fn report(handler: Option<&Handler>, diagnostic: Diagnostic) {
-    match handler {
-        Some(handler) => handler(&diagnostic),
-        None => eprintln!("runner: {diagnostic}"),
+    let Some(handler) = handler else {
+        return print(&diagnostic);
+    };
+    if std::thread::panicking() {
+        return print(&diagnostic);
     }
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| handler(&diagnostic))) {
+        let note = format!(
+            "(on stderr because the on_diagnostic handler panicked on it: {})",
+            panic::message_of(&*payload)
+        );
+        // The payload's destructor is the user's code too.
+        let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+        write_line(format_args!("runner: {diagnostic} {note}"));
+    }
+}
+
+/// Prints a diagnostic on stderr the way the runner does without a handler: `runner: ` and its
+/// text, one line. A stderr that cannot be written (closed, or a pipe nobody reads) is ignored.
+pub(crate) fn print(diagnostic: &Diagnostic) {
+    write_line(format_args!("runner: {diagnostic}"));
+}
+
+pub(crate) fn write_line(line: fmt::Arguments<'_>) {
+    // `eprintln!` panics when the write fails; a report must not.
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }

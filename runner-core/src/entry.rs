@@ -13,6 +13,7 @@ use std::time::Duration;
 use async_io::Timer;
 use futures_lite::future;
 
+use crate::diagnostic;
 use crate::{signal, Builder, Diagnostic, RunError};
 
 /// Names `!` on stable Rust: `<fn() -> ! as FnOutput>::Output` is the never type, which lets the
@@ -153,7 +154,7 @@ pub fn test<F: Future>(test: Test, future: F) -> F::Output {
         .debug(test.debug)
         .handle_ctrl_c(false)
         .on_diagnostic(move |diagnostic| {
-            eprintln!("runner: {diagnostic}");
+            diagnostic::print(diagnostic);
             if let Diagnostic::TaskPanicked { .. } = diagnostic {
                 lock(&sink).push(diagnostic.to_string());
             }
