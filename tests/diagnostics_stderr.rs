@@ -51,9 +51,16 @@ fn diagnostics_go_to_stderr_one_line_each() {
              it was cancelled"
         )
     );
+    let (named, ran) = lines[3]
+        .rsplit_once(" (running for ")
+        .expect("the stuck job's running time");
     assert_eq!(
-        lines[3],
-        "runner: 1 blocking job was still running when the shutdown timeout of 0.050 s expired; \
-         the runner closed without waiting for it"
+        named,
+        format!(
+            "runner: 1 blocking job was still running when the shutdown timeout of 0.050 s \
+             expired; the runner closed without waiting for it: task #4 spawned at {file}:23:13"
+        )
     );
+    let ran: f64 = ran.trim_end_matches(" s)").parse().unwrap();
+    assert!(ran >= 0.040, "{}", lines[3]); // it started before `close` waited 50 ms
 }

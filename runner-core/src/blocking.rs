@@ -1,21 +1,23 @@
-//! Blocking jobs: closures on a thread pool, counted so that `close` can wait for them.
+//! Blocking jobs: closures on a thread pool, listed so that `close` can wait for them and name
+//! the ones it gave up on.
 //!
-//! The pool is our own (a few lines on `async-task`, like smol's `blocking`) because the count
-//! must drop only after the job's task is completely done: a detached job's panic is reported
+//! The pool is our own (a few lines on `async-task`, like smol's `blocking`) because a job must
+//! leave the list only after the job's task is completely done: a detached job's panic is reported
 //! when async-task drops its output, inside `Runnable::run`, and `close` must not return before
 //! that report.
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use async_task::Runnable;
 use event_listener::{Event, Listener};
+use slab::Slab;
 
 use crate::context;
 use crate::current::{self, Current, Role};
+use crate::diagnostic::{StuckJob, TaskInfo};
 use crate::panic::TaskPanic;
 use crate::shared::Shared;
 use crate::task::{closed_check, Task};
@@ -62,11 +64,12 @@ where
         current::no_runner("spawn_blocking")
     };
     let info = shared.new_job(spawned_at);
-    shared.blocking.running.fetch_add(1, Ordering::SeqCst);
+    let key = shared.blocking.job_spawned(info);
     let mut context = context::copy_current();
     let job = {
         let shared = shared.clone();
         async move {
+            shared.blocking.job_started(key);
             let _context = context::Entered::new(&mut context);
             let _enter = current::enter(Current {
                 shared: shared.clone(),
@@ -82,46 +85,88 @@ where
     };
     let (runnable, task) = async_task::Builder::new().propagate_panic(true).spawn(
         |()| job,
-        move |runnable| pool().schedule(runnable, shared.clone()),
+        move |runnable| pool().schedule(runnable, shared.clone(), key),
     );
     runnable.schedule();
     task
 }
 
-/// The runner's count of its blocking jobs not yet done.
+/// The runner's blocking jobs not yet done, each with its name and the time it started, so that
+/// a shutdown that times out can say which jobs it left behind.
 #[derive(Default)]
 pub(crate) struct BlockingJobs {
-    running: AtomicUsize,
+    jobs: Mutex<Slab<Job>>,
     finished: Event,
 }
 
+struct Job {
+    info: TaskInfo,
+    // `None` while the job waits in the pool's queue.
+    started: Option<Instant>,
+}
+
 impl BlockingJobs {
-    fn job_done(&self) {
-        if self.running.fetch_sub(1, Ordering::SeqCst) == 1 {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Slab<Job>> {
+        self.jobs.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn job_spawned(&self, info: TaskInfo) -> usize {
+        self.lock().insert(Job {
+            info,
+            started: None,
+        })
+    }
+
+    fn job_started(&self, key: usize) {
+        if let Some(job) = self.lock().get_mut(key) {
+            job.started = Some(Instant::now());
+        }
+    }
+
+    fn job_done(&self, key: usize) {
+        let mut jobs = self.lock();
+        jobs.try_remove(key);
+        if jobs.is_empty() {
+            drop(jobs);
             self.finished.notify(usize::MAX);
         }
     }
 
-    /// Waits until no job runs, or until `timeout`; returns how many still run.
-    pub(crate) fn wait_idle(&self, timeout: Duration) -> usize {
+    /// Waits until no job runs, or until `timeout`; returns the jobs still running, oldest
+    /// spawn first.
+    pub(crate) fn wait_idle(&self, timeout: Duration) -> Vec<StuckJob> {
         let deadline = Instant::now().checked_add(timeout);
         loop {
-            if self.running.load(Ordering::SeqCst) == 0 {
-                return 0;
+            if self.lock().is_empty() {
+                return Vec::new();
             }
             let listener = self.finished.listen();
-            if self.running.load(Ordering::SeqCst) == 0 {
-                return 0;
+            if self.lock().is_empty() {
+                return Vec::new();
             }
             match deadline {
                 Some(deadline) => {
                     if listener.wait_deadline(deadline).is_none() {
-                        return self.running.load(Ordering::SeqCst);
+                        return self.stuck();
                     }
                 }
                 None => listener.wait(),
             }
         }
+    }
+
+    fn stuck(&self) -> Vec<StuckJob> {
+        let now = Instant::now();
+        let mut stuck: Vec<StuckJob> = self
+            .lock()
+            .iter()
+            .map(|(_, job)| StuckJob {
+                job: job.info,
+                running_for: job.started.map(|started| now.saturating_duration_since(started)),
+            })
+            .collect();
+        stuck.sort_by_key(|s| s.job.id);
+        stuck
     }
 }
 
@@ -136,8 +181,8 @@ struct Pool {
 
 #[derive(Default)]
 struct PoolState {
-    // Each job's runnable with the runner that counts it.
-    queue: VecDeque<(Runnable, Arc<Shared>)>,
+    // Each job's runnable with the runner that counts it, and its key in the runner's jobs.
+    queue: VecDeque<(Runnable, Arc<Shared>, usize)>,
     threads: usize,
     idle: usize,
 }
@@ -155,9 +200,9 @@ impl Pool {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn schedule(&'static self, runnable: Runnable, shared: Arc<Shared>) {
+    fn schedule(&'static self, runnable: Runnable, shared: Arc<Shared>, key: usize) {
         let mut state = self.lock();
-        state.queue.push_back((runnable, shared));
+        state.queue.push_back((runnable, shared, key));
         if state.idle > state.queue.len() - 1 {
             self.job_ready.notify_one();
         } else if state.threads < MAX_THREADS {
@@ -175,12 +220,12 @@ impl Pool {
     fn work(&self) {
         let mut state = self.lock();
         loop {
-            if let Some((runnable, shared)) = state.queue.pop_front() {
+            if let Some((runnable, shared, key)) = state.queue.pop_front() {
                 drop(state);
                 // `run` polls the job once (it finishes in that poll) and, for a detached job,
                 // drops its output, panic included, so the count drops after any report.
                 runnable.run();
-                shared.blocking.job_done();
+                shared.blocking.job_done(key);
                 state = self.lock();
                 continue;
             }

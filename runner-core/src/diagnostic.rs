@@ -133,11 +133,66 @@ pub enum Diagnostic {
     /// Blocking jobs were still running when the shutdown timeout expired (always reported); the
     /// runner closed without waiting for them.
     BlockingShutdownTimedOut {
-        /// How many jobs were still running.
-        pending: usize,
+        /// The jobs still running (or still queued), in the order they were spawned.
+        jobs: Vec<StuckJob>,
         /// The shutdown timeout that expired.
         timeout: Duration,
     },
+}
+
+/// A blocking job that was still running when the runner's shutdown timeout expired, as
+/// [`Diagnostic::BlockingShutdownTimedOut`] lists it.
+///
+/// # Examples
+///
+/// ```
+/// use runner_core::{Builder, Diagnostic};
+/// use std::sync::{Arc, Mutex};
+/// use std::time::Duration;
+///
+/// let seen = Arc::new(Mutex::new(Vec::new()));
+/// let sink = seen.clone();
+/// let mut runner = Builder::new()
+///     .shutdown_timeout(Duration::from_millis(10))
+///     .on_diagnostic(move |d| {
+///         if let Diagnostic::BlockingShutdownTimedOut { jobs, .. } = d {
+///             sink.lock().unwrap().extend(jobs.iter().map(|j| j.job.spawned_at.line()));
+///         }
+///     })
+///     .build();
+/// let line = runner.run(async {
+///     let line = line!() + 1;
+///     runner_core::spawn_blocking(|| std::thread::sleep(Duration::from_millis(200))).detach();
+///     line
+/// });
+/// runner.close();
+/// assert_eq!(*seen.lock().unwrap(), [line.unwrap()]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StuckJob {
+    /// The job: its number and the line that called `spawn_blocking`.
+    pub job: TaskInfo,
+    /// How long it had been running when the timeout expired (`None`: it was still waiting for a
+    /// thread of the pool).
+    pub running_for: Option<Duration>,
+}
+
+/// How many stuck jobs the stderr line names; the rest are counted.
+const JOBS_NAMED: usize = 3;
+
+impl fmt::Display for StuckJob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.running_for {
+            Some(running_for) => write!(
+                f,
+                "{} (running for {:.3} s)",
+                self.job,
+                running_for.as_secs_f64()
+            ),
+            None => write!(f, "{} (not started)", self.job),
+        }
+    }
 }
 
 impl fmt::Display for Diagnostic {
@@ -157,14 +212,26 @@ impl fmt::Display for Diagnostic {
                     "{task} was still pending when the runner closed; it was cancelled"
                 )
             }
-            Diagnostic::BlockingShutdownTimedOut { pending, timeout } => write!(
-                f,
-                "{pending} blocking job{} still running when the shutdown timeout of {:.3} s \
-                 expired; the runner closed without waiting for {}",
-                if *pending == 1 { " was" } else { "s were" },
-                timeout.as_secs_f64(),
-                if *pending == 1 { "it" } else { "them" },
-            ),
+            Diagnostic::BlockingShutdownTimedOut { jobs, timeout } => {
+                let one = jobs.len() == 1;
+                write!(
+                    f,
+                    "{} blocking job{} still running when the shutdown timeout of {:.3} s \
+                     expired; the runner closed without waiting for {}",
+                    jobs.len(),
+                    if one { " was" } else { "s were" },
+                    timeout.as_secs_f64(),
+                    if one { "it" } else { "them" },
+                )?;
+                for (i, job) in jobs.iter().take(JOBS_NAMED).enumerate() {
+                    f.write_str(if i == 0 { ": " } else { ", " })?;
+                    write!(f, "{job}")?;
+                }
+                if jobs.len() > JOBS_NAMED {
+                    write!(f, " and {} more", jobs.len() - JOBS_NAMED)?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -205,4 +272,65 @@ pub(crate) fn print(diagnostic: &Diagnostic) {
 pub(crate) fn write_line(line: fmt::Arguments<'_>) {
     // `eprintln!` panics when the write fails; a report must not.
     let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One fixed location for every job of a test.
+    fn at() -> &'static Location<'static> {
+        Location::caller()
+    }
+
+    fn job(id: u64, running_for: Option<u64>) -> StuckJob {
+        StuckJob {
+            job: TaskInfo::new(id, at()),
+            running_for: running_for.map(Duration::from_millis),
+        }
+    }
+
+    #[test]
+    fn a_timed_out_shutdown_names_the_first_jobs_and_counts_the_rest() {
+        let at = at();
+        let jobs = vec![
+            job(2, Some(1250)),
+            job(3, Some(40)),
+            job(5, None),
+            job(8, Some(7)),
+            job(9, Some(7)),
+        ];
+        let text = Diagnostic::BlockingShutdownTimedOut {
+            jobs,
+            timeout: Duration::from_millis(500),
+        }
+        .to_string();
+        assert_eq!(
+            text,
+            format!(
+                "5 blocking jobs were still running when the shutdown timeout of 0.500 s \
+                 expired; the runner closed without waiting for them: task #2 spawned at {at} \
+                 (running for 1.250 s), task #3 spawned at {at} (running for 0.040 s), task #5 \
+                 spawned at {at} (not started) and 2 more"
+            )
+        );
+    }
+
+    #[test]
+    fn a_timed_out_shutdown_with_one_job() {
+        let text = Diagnostic::BlockingShutdownTimedOut {
+            jobs: vec![job(1, Some(60))],
+            timeout: Duration::from_millis(50),
+        }
+        .to_string();
+        assert_eq!(
+            text,
+            format!(
+                "1 blocking job was still running when the shutdown timeout of 0.050 s expired; \
+                 the runner closed without waiting for it: task #1 spawned at {} (running for \
+                 0.060 s)",
+                at()
+            )
+        );
+    }
 }

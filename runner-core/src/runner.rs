@@ -426,10 +426,10 @@ impl Started {
         if let Some(workers) = workers {
             workers.stop_and_join();
         }
-        let pending = shared.blocking.wait_idle(shutdown_timeout);
-        if pending > 0 {
+        let jobs = shared.blocking.wait_idle(shutdown_timeout);
+        if !jobs.is_empty() {
             shared.report(Diagnostic::BlockingShutdownTimedOut {
-                pending,
+                jobs,
                 timeout: shutdown_timeout,
             });
         }
