@@ -51,16 +51,18 @@ fn diagnostics_go_to_stderr_one_line_each() {
              it was cancelled"
         )
     );
-    let (named, ran) = lines[3]
-        .rsplit_once(" (running for ")
-        .expect("the stuck job's running time");
-    assert_eq!(
-        named,
-        format!(
-            "runner: 1 blocking job was still running when the shutdown timeout of 0.050 s \
-             expired; the runner closed without waiting for it: task #4 spawned at {file}:23:13"
-        )
+    let named = format!(
+        "runner: 1 blocking job was still running when the shutdown timeout of 0.050 s expired; \
+         the runner closed without waiting for it: task #4 spawned at {file}:23:13 "
     );
-    let ran: f64 = ran.trim_end_matches(" s)").parse().unwrap();
-    assert!(ran >= 0.040, "{}", lines[3]); // it started before `close` waited 50 ms
+    let how_long = lines[3].strip_prefix(&named).expect(&lines[3]);
+    // On a loaded machine the pool's thread may not have started the job yet.
+    if how_long != "(not started)" {
+        let ran = how_long
+            .strip_prefix("(running for ")
+            .and_then(|s| s.strip_suffix(" s)"))
+            .and_then(|s| s.parse::<f64>().ok())
+            .expect(&lines[3]);
+        assert!((0.0..10.0).contains(&ran), "{}", lines[3]);
+    }
 }
