@@ -93,7 +93,10 @@ fn close_gives_up_after_the_shutdown_timeout_and_names_each_stuck_job() {
         file!(),
     );
     assert!(text.starts_with(&expected), "{text}");
-    assert!(text.contains(&format!(", task #{} spawned at ", jobs[1].job.id)), "{text}");
+    assert!(
+        text.contains(&format!(", task #{} spawned at ", jobs[1].job.id)),
+        "{text}"
+    );
 }
 
 #[test]

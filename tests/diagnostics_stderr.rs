@@ -30,9 +30,21 @@ fn child_misbehaves() {
 #[test]
 fn diagnostics_go_to_stderr_one_line_each() {
     let output = run_child_test("child_misbehaves", &[]);
-    let lines = runner_lines(&output);
-    assert_eq!(lines.len(), 4, "{lines:#?}");
+    let mut lines = runner_lines(&output);
     let file = file!();
+    // The watchdog reports the 60 ms poll while it runs, unless a loaded machine kept the
+    // watchdog's thread from running until the poll was over.
+    if lines.len() == 5 {
+        let stuck = lines.remove(0);
+        let prefix =
+            format!("runner: task #1 spawned at {file}:20:13 has blocked the executor for 0.0");
+        assert!(
+            stuck.starts_with(&prefix)
+                && stuck.ends_with(" s so far, in a poll that has not returned"),
+            "{stuck}"
+        );
+    }
+    assert_eq!(lines.len(), 4, "{lines:#?}");
     assert!(
         lines[0].starts_with(&format!(
             "runner: task #1 spawned at {file}:20:13 blocked the executor for 0.0"

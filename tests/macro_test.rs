@@ -158,8 +158,10 @@ fn ignore_stays_on_the_test() {
 }
 
 #[runner::test(timeout = "100ms")]
-#[should_panic(expected = "the slowest poll: task #1 spawned at tests/macro_test.rs:164:5 blocked \
-                           the executor for 0.")]
+#[should_panic(
+    expected = "the slowest poll: task #1 spawned at tests/macro_test.rs:164:5 blocked \
+                           the executor for 0."
+)]
 async fn a_task_that_blocks_past_the_timeout_fails_the_test() {
     runner::spawn(async { std::thread::sleep(Duration::from_millis(300)) }).await;
 }
@@ -228,4 +230,39 @@ fn a_test_that_finished_late_with_debug_off_says_by_how_much() {
          s, {over:.3} s more than 100ms (the thread was blocked, so the timeout could not fire)"
     );
     assert_eq!(message, expected);
+}
+
+#[runner::test(timeout = "50ms")]
+#[ignore = "fails on purpose: run as a child process by `a_timed_out_test_lists_its_pending_tasks`"]
+async fn hangs_with_a_pending_task() {
+    let _task = runner::spawn(std::future::pending::<()>());
+    std::future::pending::<()>().await;
+}
+
+#[test]
+fn a_timed_out_test_lists_its_pending_tasks() {
+    let message = failure_message("hangs_with_a_pending_task");
+    let (head, pending) = message
+        .split_once("; still pending: ")
+        .unwrap_or_else(|| panic!("no pending tasks in {message}"));
+    assert_eq!(
+        head,
+        "test `hangs_with_a_pending_task` timed out after 50ms: its future was still pending, so \
+         it was cancelled"
+    );
+    let tasks: Vec<&str> = pending.split("; ").collect();
+    assert_eq!(tasks.len(), 2, "{message}");
+    let main = format!("the main future run at {}:235:10 (age ", file!());
+    let task = format!("task #1 spawned at {}:236:17 (age ", file!());
+    assert!(tasks[0].starts_with(&main), "{message}");
+    assert!(tasks[1].starts_with(&task), "{message}");
+    for (task, prefix) in tasks.iter().zip([main, task]) {
+        let age = seconds(task, &prefix, " s, ");
+        assert!((0.046..60.0).contains(&age), "{message}");
+    }
+    assert!(tasks[0].ends_with(", running)"), "{message}");
+    assert!(
+        tasks[1].ends_with(" 1 poll taking 0.000 s, waiting)"),
+        "{message}"
+    );
 }

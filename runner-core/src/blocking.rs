@@ -162,7 +162,9 @@ impl BlockingJobs {
             .iter()
             .map(|(_, job)| StuckJob {
                 job: job.info,
-                running_for: job.started.map(|started| now.saturating_duration_since(started)),
+                running_for: job
+                    .started
+                    .map(|started| now.saturating_duration_since(started)),
             })
             .collect();
         stuck.sort_by_key(|s| s.job.id);

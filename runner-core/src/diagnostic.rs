@@ -118,6 +118,21 @@ pub enum Diagnostic {
         /// How long that one poll took.
         elapsed: Duration,
     },
+    /// A poll has been running for longer than the slow-poll threshold and has not returned
+    /// (debug mode only): found while it is stuck by debug mode's watchdog thread, so a poll that
+    /// never returns is reported too. When it does return, it is also reported as
+    /// [`SlowPoll`](Diagnostic::SlowPoll), with its whole duration.
+    ///
+    /// The report names the task, not the line that blocks: that would take the stuck thread's
+    /// stack, which another thread can only get by interrupting it with a signal and walking the
+    /// stack inside the signal handler (not async-signal-safe with `std`'s backtraces), and a
+    /// backtrace taken at the start of every poll costs far more than the poll.
+    StuckPoll {
+        /// The task whose poll is stuck.
+        task: TaskInfo,
+        /// How long the poll had been running when the watchdog looked.
+        running_for: Duration,
+    },
     /// A task panicked and nobody retrieved the panic by awaiting its handle (always reported).
     TaskPanicked {
         /// The task that panicked.
@@ -202,6 +217,12 @@ impl fmt::Display for Diagnostic {
                 f,
                 "{task} blocked the executor for {:.3} s in one poll",
                 elapsed.as_secs_f64()
+            ),
+            Diagnostic::StuckPoll { task, running_for } => write!(
+                f,
+                "{task} has blocked the executor for {:.3} s so far, in a poll that has not \
+                 returned",
+                running_for.as_secs_f64()
             ),
             Diagnostic::TaskPanicked { task, message } => {
                 write!(f, "{task} panicked and nobody awaited it: {message}")

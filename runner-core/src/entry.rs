@@ -14,7 +14,7 @@ use async_io::Timer;
 use futures_lite::future;
 
 use crate::diagnostic;
-use crate::{signal, Builder, Diagnostic, RunError};
+use crate::{signal, Builder, Diagnostic, RunError, TaskSnapshot};
 
 /// Names `!` on stable Rust: `<fn() -> ! as FnOutput>::Output` is the never type, which lets the
 /// expansion of `async fn main() -> !` check that the body diverges.
@@ -145,7 +145,9 @@ impl Test {
 ///
 /// # Panics
 ///
-/// When the body panics (with the body's panic), when the timeout expires first, when a task
+/// When the body panics (with the body's panic), when the timeout expires first (in debug mode
+/// the message lists every task still pending, main future included, with its spawn line and
+/// age), when a task
 /// the test spawned panicked and nobody awaited it (the message names the test and the line that
 /// spawned the task), and when the body finished after its timeout because something blocked
 /// the thread so that the timeout could not fire (the message says by how much, and where the
@@ -170,10 +172,10 @@ pub fn test<F: Future>(test: Test, future: F) -> F::Output {
     let mut runner = builder.build();
     let started = Instant::now();
     let output = match test.timeout {
-        None => runner.run(async { Some(future.await) }),
-        Some(timeout) => runner.run(future::or(async { Some(future.await) }, async {
+        None => runner.run(async { Ok(future.await) }),
+        Some(timeout) => runner.run(future::or(async { Ok(future.await) }, async {
             Timer::after(timeout).await;
-            None
+            Err(crate::tasks())
         })),
     };
     let took = started.elapsed();
@@ -183,17 +185,18 @@ pub fn test<F: Future>(test: Test, future: F) -> F::Output {
     let timeout = test.timeout.unwrap_or(Duration::MAX);
     match output {
         Err(error) => panic!("test `{}` could not run: {error}", test.name),
-        Ok(None) => panic!(
-            "test `{}` timed out after {}: its future was still pending, so it was cancelled",
+        Ok(Err(pending)) => panic!(
+            "test `{}` timed out after {}: its future was still pending, so it was cancelled{}",
             test.name,
             HumanDuration(timeout),
+            PendingTasks(&pending),
         ),
-        Ok(Some(_)) if !panicked.is_empty() => panic!(
+        Ok(Ok(_)) if !panicked.is_empty() => panic!(
             "test `{}` failed: a task it spawned panicked and nobody awaited it ({})",
             test.name,
             panicked.join("; "),
         ),
-        Ok(Some(_)) if took > timeout => panic!(
+        Ok(Ok(_)) if took > timeout => panic!(
             "test `{}` finished after its timeout: it took {:.3} s, {:.3} s more than {} \
              (the thread was blocked, so the timeout could not fire){}",
             test.name,
@@ -205,7 +208,7 @@ pub fn test<F: Future>(test: Test, future: F) -> F::Output {
                 None => String::new(),
             },
         ),
-        Ok(Some(output)) => output,
+        Ok(Ok(output)) => output,
     }
 }
 
@@ -224,7 +227,9 @@ impl Seen {
             Diagnostic::TaskPanicked { .. } => self.panicked.push(diagnostic.to_string()),
             Diagnostic::SlowPoll { elapsed, .. } => {
                 let longer = match &self.slowest {
-                    Some(Diagnostic::SlowPoll { elapsed: slowest, .. }) => elapsed > slowest,
+                    Some(Diagnostic::SlowPoll {
+                        elapsed: slowest, ..
+                    }) => elapsed > slowest,
                     _ => true,
                 };
                 if longer {
@@ -238,6 +243,20 @@ impl Seen {
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The tasks a timed-out test left pending, as its failure message lists them (nothing with
+/// debug mode off, which keeps no record of them).
+struct PendingTasks<'a>(&'a [TaskSnapshot]);
+
+impl fmt::Display for PendingTasks<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, task) in self.0.iter().enumerate() {
+            f.write_str(if i == 0 { "; still pending: " } else { "; " })?;
+            write!(f, "{task}")?;
+        }
+        Ok(())
+    }
 }
 
 /// A duration in the units `timeout = ".."` takes: `250ms`, `5s`, `1m`.

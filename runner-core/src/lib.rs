@@ -47,7 +47,9 @@ mod runner;
 mod shared;
 #[doc(hidden)]
 pub mod signal;
+mod snapshot;
 mod task;
+mod watchdog;
 mod workers;
 
 use std::time::Duration;
@@ -61,6 +63,7 @@ pub use crate::env::{DEBUG_VAR, THREADS_VAR};
 pub use crate::error::RunError;
 pub use crate::panic::TaskPanic;
 pub use crate::runner::{run, Runner};
+pub use crate::snapshot::{tasks, TaskSnapshot, TaskState};
 pub use crate::task::{spawn, spawn_local, Task};
 pub use async_io::Timer;
 

@@ -19,7 +19,9 @@ use crate::error::RunError;
 use crate::local::LocalTasks;
 use crate::panic;
 use crate::shared::Shared;
+use crate::snapshot::{TaskSnapshot, Tracked};
 use crate::task::Instrumented;
+use crate::watchdog;
 use crate::workers::Workers;
 
 /// Runs a future to completion on a fresh runner, then closes the runner: `asyncio.run`.
@@ -242,11 +244,17 @@ impl Runner {
         let handle_ctrl_c = self.handle_ctrl_c;
         let started = self.start()?;
         let context = context.unwrap_or(&started.context);
-        let main = Instrumented::main(future.into_future(), &started.shared, run_at, context);
+        let (future, shared) = (future.into_future(), &started.shared);
         // SIGINT is this run's from before the first poll until `interrupt` drops, after the
         // main future has (by any path, panics included).
-        let interrupt = Interrupt::take(handle_ctrl_c);
-        started.drive(interrupt.race(main))
+        if shared.debug {
+            let main = Tracked::main(future, shared, run_at);
+            let main = Instrumented::main(main, shared, run_at, context);
+            started.drive(Interrupt::take(handle_ctrl_c).race(main))
+        } else {
+            let main = Instrumented::main(future, shared, run_at, context);
+            started.drive(Interrupt::take(handle_ctrl_c).race(main))
+        }
     }
 
     /// Closes the runner: cancels its pending tasks, waits for its blocking jobs (up to the
@@ -362,6 +370,35 @@ impl Runner {
         Ok(self.start()?.context.clone())
     }
 
+    /// The runner's live tasks in debug mode: each with its spawn site, age, number of polls,
+    /// total poll time, and whether it is running, scheduled or waiting; asyncio's
+    /// `all_tasks()`. Empty before the runner starts, after it closes, and with debug mode off
+    /// (which keeps no record). Inside the runner, [`tasks`](crate::tasks) also lists the main
+    /// future of the `run` in progress.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let mut runner = runner_core::Builder::new().debug(true).build();
+    /// runner.run(async {
+    ///     runner_core::spawn(runner_core::sleep(Duration::from_secs(60))).detach();
+    ///     runner_core::spawn(async { 1 }).detach();
+    ///     runner_core::sleep(Duration::from_millis(5)).await;
+    /// }).unwrap();
+    /// let tasks = runner.tasks();
+    /// assert_eq!(tasks.len(), 1, "the finished task is gone: {tasks:?}");
+    /// assert_eq!(tasks[0].task.id, 1);
+    /// println!("{}", tasks[0]); // task #1 spawned at src/main.rs:7:5 (age 0.005 s, 1 poll taking 0.000 s, waiting)
+    /// ```
+    pub fn tasks(&self) -> Vec<TaskSnapshot> {
+        match &self.state {
+            State::Started(started) => started.shared.live.snapshot(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Starts the runner on first use: executor, worker threads, context.
     fn start(&mut self) -> Result<&Started, RunError> {
         if let State::Idle(_) = self.state {
@@ -379,6 +416,9 @@ impl Runner {
                 None => Arc::new(Executor::new()),
             };
             let shared = Arc::new(Shared::new(self.debug, slow_poll_threshold, on_diagnostic));
+            if self.debug {
+                watchdog::watch(&shared);
+            }
             let workers = Workers::start(self.threads.get() - 1, &shared, &executor);
             self.state = State::Started(Started {
                 shared,

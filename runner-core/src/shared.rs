@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::blocking::BlockingJobs;
 use crate::diagnostic::{self, Diagnostic, Handler, TaskInfo};
 use crate::registry::TaskRegistry;
+use crate::snapshot::LiveTasks;
 
 pub(crate) struct Shared {
     pub(crate) debug: bool,
@@ -18,6 +19,8 @@ pub(crate) struct Shared {
     closed: AtomicBool,
     pub(crate) tasks: TaskRegistry,
     pub(crate) blocking: BlockingJobs,
+    /// The live tasks' records, in debug mode only.
+    pub(crate) live: LiveTasks,
 }
 
 impl Shared {
@@ -33,6 +36,7 @@ impl Shared {
             closed: AtomicBool::new(false),
             tasks: TaskRegistry::default(),
             blocking: BlockingJobs::default(),
+            live: LiveTasks::default(),
         }
     }
 

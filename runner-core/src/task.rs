@@ -8,13 +8,13 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use crate::clock::Stamp;
 use crate::context;
 use crate::current;
 use crate::diagnostic::{Diagnostic, TaskInfo};
 use crate::panic::TaskPanic;
 use crate::registry::RegistryKey;
 use crate::shared::Shared;
+use crate::snapshot::Tracked;
 
 pub use async_executor::Task;
 
@@ -56,8 +56,13 @@ where
     let spawned = current::with(|c| {
         c.map(|c| {
             closed_check(c, "spawn", spawned_at);
-            c.executor
-                .spawn(Instrumented::task(future, &c.shared, spawned_at))
+            let (shared, info) = (&c.shared, c.shared.new_task(spawned_at));
+            if shared.debug {
+                let future = Tracked::new(future, shared, info);
+                c.executor.spawn(Instrumented::task(future, shared, info))
+            } else {
+                c.executor.spawn(Instrumented::task(future, shared, info))
+            }
         })
     });
     match spawned {
@@ -98,9 +103,14 @@ where
     let spawned = current::with(|c| {
         c.map(|c| {
             closed_check(c, "spawn_local", spawned_at);
-            c.local
-                .as_ref()
-                .map(|local| local.spawn(Instrumented::task(future, &c.shared, spawned_at)))
+            let local = c.local.as_ref()?;
+            let (shared, info) = (&c.shared, c.shared.new_task(spawned_at));
+            Some(if shared.debug {
+                let future = Tracked::new(future, shared, info);
+                local.spawn(Instrumented::task(future, shared, info))
+            } else {
+                local.spawn(Instrumented::task(future, shared, info))
+            })
         })
     });
     match spawned {
@@ -124,8 +134,8 @@ pub(crate) fn closed_check(c: &current::Current, function: &str, at: &Location<'
 
 pin_project! {
     /// A task's future as the runner runs it: it runs in its own context, catches and tags
-    /// panics, counts itself in the registry so `close` can cancel it, and in debug mode times
-    /// every poll.
+    /// panics, and counts itself in the registry so `close` can cancel it. In debug mode the
+    /// future inside is [`Tracked`], which times every poll.
     pub(crate) struct Instrumented<F> {
         #[pin]
         future: Option<F>,
@@ -158,15 +168,12 @@ pin_project! {
 }
 
 impl<F: Future> Instrumented<F> {
-    pub(crate) fn task(
-        future: F,
-        shared: &Arc<Shared>,
-        spawned_at: &'static Location<'static>,
-    ) -> Self {
+    /// Wraps a spawned task, counted alive as `info` (`Shared::new_task`).
+    pub(crate) fn task(future: F, shared: &Arc<Shared>, info: TaskInfo) -> Self {
         Instrumented {
             future: Some(future),
             context: context::copy_current(),
-            info: shared.new_task(spawned_at),
+            info,
             shared: shared.clone(),
             spawned: true,
             key: None,
@@ -211,23 +218,12 @@ impl<F: Future> Future for Instrumented<F> {
             return Poll::Pending;
         }
 
-        let started = shared.debug.then(Stamp::now);
         let polled = if *this.spawned {
             catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
         } else {
             // The main future's panic leaves `run` by itself, after `run` has cleaned up.
             Ok(future.poll(cx))
         };
-        // A panicking poll is reported as a panic; its time went mostly to the panic hook.
-        if let (Some(started), Ok(_)) = (started, &polled) {
-            let elapsed = started.elapsed();
-            if elapsed > shared.slow_poll_threshold {
-                shared.report(Diagnostic::SlowPoll {
-                    task: *this.info,
-                    elapsed,
-                });
-            }
-        }
 
         match polled {
             Ok(Poll::Pending) => {

@@ -1,0 +1,112 @@
+//! Debug mode's watchdog: one thread for the whole process that finds polls stuck while they
+//! are stuck, so that a poll that never returns is still reported.
+//!
+//! Each debug-mode runner is listed here when it starts. The thread looks at the polls in
+//! progress of every listed runner (a [`TaskRecord`](crate::snapshot) says when its current poll
+//! started) and sleeps until the earliest of them reaches its runner's slow-poll threshold, or
+//! for one threshold when no poll is in progress, since a poll starting later cannot be due
+//! sooner. A poll past the threshold is reported once as [`Diagnostic::StuckPoll`], from this
+//! thread; the polling threads pay nothing for it beyond the stamp they store for the snapshot.
+//!
+//! The thread (`runner-watchdog`) starts with the first debug-mode runner and exits after a
+//! while with none.
+//!
+//! [`Diagnostic::StuckPoll`]: crate::Diagnostic::StuckPoll
+
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::Duration;
+
+use crate::clock::Stamp;
+use crate::shared::Shared;
+
+/// How long the thread waits without a runner to watch before it exits.
+const IDLE_EXIT: Duration = Duration::from_secs(1);
+
+struct Watchdog {
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+struct State {
+    runners: Vec<Weak<Shared>>,
+    running: bool,
+}
+
+static WATCHDOG: Watchdog = Watchdog {
+    state: Mutex::new(State {
+        runners: Vec::new(),
+        running: false,
+    }),
+    changed: Condvar::new(),
+};
+
+impl Watchdog {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Watches the polls of a debug-mode runner until it closes (or is dropped).
+pub(crate) fn watch(shared: &Arc<Shared>) {
+    let mut state = WATCHDOG.lock();
+    state.runners.push(Arc::downgrade(shared));
+    if !state.running {
+        let started = std::thread::Builder::new()
+            .name("runner-watchdog".into())
+            .spawn(work);
+        // Without a thread, stuck polls are still reported when they return, as slow polls.
+        state.running = started.is_ok();
+    }
+    drop(state);
+    WATCHDOG.changed.notify_one();
+}
+
+fn work() {
+    let mut state = WATCHDOG.lock();
+    loop {
+        let runners: Vec<Arc<Shared>> = {
+            state
+                .runners
+                .retain(|r| r.upgrade().is_some_and(|r| !r.is_closed()));
+            state.runners.iter().filter_map(Weak::upgrade).collect()
+        };
+        if runners.is_empty() {
+            let (next, wait) = WATCHDOG
+                .changed
+                .wait_timeout(state, IDLE_EXIT)
+                .unwrap_or_else(PoisonError::into_inner);
+            state = next;
+            if wait.timed_out() && state.runners.is_empty() {
+                state.running = false;
+                return;
+            }
+            continue;
+        }
+        drop(state);
+
+        let now = Stamp::now();
+        let mut wake_at: Option<Stamp> = None;
+        for shared in &runners {
+            let threshold = shared.slow_poll_threshold;
+            let (stuck, next) = shared.live.stuck_polls(now, threshold);
+            // Reported outside the lock: the handler may take a snapshot.
+            for diagnostic in stuck {
+                shared.report(diagnostic);
+            }
+            let next = next.unwrap_or(now.after(threshold));
+            wake_at = Some(wake_at.map_or(next, |w| w.min(next)));
+        }
+        // The last handle to a runner may be this one: drop it before sleeping.
+        drop(runners);
+        let sleep = wake_at.map_or(Duration::ZERO, |w| w.since(Stamp::now()));
+
+        state = WATCHDOG.lock();
+        // At least a millisecond: the coarse clock moves by ticks.
+        let sleep = sleep.max(Duration::from_millis(1));
+        state = WATCHDOG
+            .changed
+            .wait_timeout(state, sleep)
+            .unwrap_or_else(PoisonError::into_inner)
+            .0;
+    }
+}
