@@ -127,6 +127,10 @@ fn run_error_messages_are_sentences() {
         RunError::Interrupted.to_string(),
         "the run was interrupted by Ctrl-C (SIGINT)"
     );
+    assert_eq!(
+        RunError::Terminated.to_string(),
+        "the run was terminated by SIGTERM"
+    );
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! `examples/echo_server.rs`, run as built, driven with real connections and real SIGINTs.
+//! `examples/echo_server.rs`, run as built, driven with real connections and real SIGINTs and
+//! SIGTERMs.
 //!
 //! `cargo test` builds the examples before it runs any test; the example's binary is found next
 //! to this test's (`target/<profile>/examples/`). Run alone (`cargo test --test echo_server`),
@@ -14,6 +15,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 const SIGINT: i32 = 2;
+const SIGTERM: i32 = 15;
 const PATIENCE: Duration = Duration::from_secs(10);
 
 #[test]
@@ -50,6 +52,33 @@ fn second_ctrl_c_forces_exit() {
     server.interrupt();
     let status = server.exits();
     assert_eq!(status.signal(), Some(SIGINT), "{status:?}");
+}
+
+#[test]
+fn first_sigterm_stops_accepting_and_lets_open_connections_finish() {
+    let mut server = Server::start();
+    let mut open = server.connect();
+    assert_eq!(round_trip(&mut open, "hello\n"), "hello\n");
+    server.terminate();
+    server.expect("SIGTERM: stopped accepting, letting open connections finish");
+    let refused = TcpStream::connect(server.addr).expect_err("the listener must be closed");
+    assert_eq!(refused.kind(), ErrorKind::ConnectionRefused);
+    assert_eq!(round_trip(&mut open, "bye\n"), "bye\n");
+    finish(open);
+    server.expect("served 1 connection(s), echoed 10 bytes");
+    assert_eq!(server.exits().code(), Some(0));
+}
+
+#[test]
+fn second_sigterm_forces_exit_by_sigterm() {
+    let mut server = Server::start();
+    let mut open = server.connect();
+    assert_eq!(round_trip(&mut open, "hello\n"), "hello\n");
+    server.terminate();
+    server.expect("SIGTERM: stopped accepting, letting open connections finish");
+    server.terminate();
+    let status = server.exits();
+    assert_eq!(status.signal(), Some(SIGTERM), "{status:?}");
 }
 
 #[test]
@@ -128,8 +157,18 @@ impl Server {
 
     fn interrupt(&self) {
         // Ctrl-C, as a terminal sends it: SIGINT from outside (the shell's `kill`).
+        self.kill("INT");
+    }
+
+    fn terminate(&self) {
+        // As a supervisor stops a service.
+        self.kill("TERM");
+    }
+
+    fn kill(&self, signal: &str) {
         let status = Command::new("sh")
-            .args(["-c", "kill -INT \"$0\""])
+            .args(["-c", "kill -s \"$0\" \"$1\""])
+            .arg(signal)
             .arg(self.process.id().to_string())
             .status()
             .unwrap();

@@ -159,7 +159,7 @@ fn ignore_stays_on_the_test() {
 
 #[runner::test(timeout = "100ms")]
 #[should_panic(
-    expected = "the slowest poll: task #1 spawned at tests/macro_test.rs:164:5 blocked \
+    expected = "the slowest poll: task #1 spawned at tests/macro_test.rs:166:5 blocked \
                            the executor for 0."
 )]
 async fn a_task_that_blocks_past_the_timeout_fails_the_test() {
@@ -213,7 +213,7 @@ fn a_test_that_finished_late_fails_saying_by_how_much_and_where() {
     let expected = format!(
         "test `blocks_past_its_timeout` finished after its timeout: it took {took:.3} s, {over:.3} \
          s more than 100ms (the thread was blocked, so the timeout could not fire); the slowest \
-         poll: the main future run at {}:169:10 blocked the executor for {blocked:.3} s in one poll",
+         poll: the main future run at {}:171:10 blocked the executor for {blocked:.3} s in one poll",
         file!()
     );
     assert_eq!(message, expected);
@@ -252,8 +252,8 @@ fn a_timed_out_test_lists_its_pending_tasks() {
     );
     let tasks: Vec<&str> = pending.split("; ").collect();
     assert_eq!(tasks.len(), 2, "{message}");
-    let main = format!("the main future run at {}:235:10 (age ", file!());
-    let task = format!("task #1 spawned at {}:236:17 (age ", file!());
+    let main = format!("the main future run at {}:237:10 (age ", file!());
+    let task = format!("task #1 spawned at {}:238:17 (age ", file!());
     assert!(tasks[0].starts_with(&main), "{message}");
     assert!(tasks[1].starts_with(&task), "{message}");
     for (task, prefix) in tasks.iter().zip([main, task]) {

@@ -8,7 +8,7 @@
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
-use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use async_task::Runnable;
@@ -16,8 +16,9 @@ use event_listener::{Event, Listener};
 use slab::Slab;
 
 use crate::context;
+use crate::ctrl_c::Signal;
 use crate::current::{self, Current, Role};
-use crate::diagnostic::{StuckJob, TaskInfo};
+use crate::diagnostic::{Diagnostic, StuckJob, TaskInfo};
 use crate::panic::TaskPanic;
 use crate::shared::Shared;
 use crate::task::{closed_check, Task};
@@ -106,8 +107,8 @@ struct Job {
 }
 
 impl BlockingJobs {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Slab<Job>> {
-        self.jobs.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, Slab<Job>> {
+        lock(&self.jobs)
     }
 
     fn job_spawned(&self, info: TaskInfo) -> usize {
@@ -130,6 +131,18 @@ impl BlockingJobs {
             drop(jobs);
             self.finished.notify(usize::MAX);
         }
+    }
+
+    /// What `close` says before it waits for jobs after `signal` cancelled the run: `None` when
+    /// there is nothing to wait for.
+    pub(crate) fn waiting_notice(&self, signal: Signal, timeout: Duration) -> Option<Diagnostic> {
+        let mut jobs: Vec<TaskInfo> = self.lock().iter().map(|(_, job)| job.info).collect();
+        jobs.sort_by_key(|job| job.id);
+        (!jobs.is_empty()).then_some(Diagnostic::WaitingForBlockingJobs {
+            jobs,
+            timeout,
+            signal,
+        })
     }
 
     /// Waits until no job runs, or until `timeout`; returns the jobs still running, oldest
@@ -198,8 +211,8 @@ fn pool() -> &'static Pool {
 }
 
 impl Pool {
-    fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, PoolState> {
+        lock(&self.state)
     }
 
     fn schedule(&'static self, runnable: Runnable, shared: Arc<Shared>, key: usize) {
@@ -244,4 +257,8 @@ impl Pool {
             }
         }
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

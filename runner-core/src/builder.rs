@@ -12,7 +12,8 @@ use crate::runner::Runner;
 
 pub(crate) type ExecutorFactory = Box<dyn FnOnce() -> Arc<Executor<'static>> + Send>;
 
-/// Configures a [`Runner`]: debug mode, threads, Ctrl-C handling, shutdown, diagnostics.
+/// Configures a [`Runner`]: debug mode, threads, Ctrl-C and SIGTERM handling, shutdown,
+/// diagnostics.
 ///
 /// Every setting has the default that `Runner::new()` uses; settings left open (`debug(None)`,
 /// no `threads`) come from the environment (`RUNNER_DEBUG`, `RUNNER_THREADS`), which the first
@@ -35,6 +36,7 @@ pub struct Builder {
     pub(crate) debug: Option<bool>,
     pub(crate) threads: Option<NonZeroUsize>,
     pub(crate) handle_ctrl_c: bool,
+    pub(crate) handle_sigterm: bool,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) slow_poll_threshold: Duration,
     pub(crate) executor_factory: Option<ExecutorFactory>,
@@ -43,7 +45,8 @@ pub struct Builder {
 
 impl Builder {
     /// A builder with the defaults: debug mode and threads from the environment, Ctrl-C handled,
-    /// a 300 s shutdown timeout (asyncio's), a 100 ms slow-poll threshold, diagnostics on stderr.
+    /// SIGTERM not, a 300 s shutdown timeout (asyncio's), a 100 ms slow-poll threshold,
+    /// diagnostics on stderr.
     ///
     /// # Examples
     ///
@@ -56,6 +59,7 @@ impl Builder {
             debug: None,
             threads: None,
             handle_ctrl_c: true,
+            handle_sigterm: false,
             shutdown_timeout: Duration::from_secs(300),
             slow_poll_threshold: Duration::from_millis(100),
             executor_factory: None,
@@ -114,8 +118,8 @@ impl Builder {
     /// Whether `run` handles Ctrl-C (SIGINT) by cancelling the main future (default `true`), as
     /// asyncio's `Runner.run` does.
     ///
-    /// When on, each `run` takes SIGINT before the future is first polled and gives it back when
-    /// it returns, by any path (a panic included):
+    /// When on, each `run` on the main thread takes SIGINT before the future is first polled and
+    /// gives it back when it returns, by any path (a panic included):
     ///
     /// - The first Ctrl-C drops the main future (its destructors run: that is where cleanup
     ///   happens) and `run` returns [`RunError::Interrupted`](crate::RunError::Interrupted). The
@@ -126,11 +130,15 @@ impl Builder {
     /// - After `run`, SIGINT is as it was: with the default disposition, Ctrl-C kills the
     ///   process.
     ///
+    /// `run` takes SIGINT only on the process's main thread, as asyncio does: a run on any other
+    /// thread (a library's worker thread, or a plain `#[test]`, which the test harness runs on a
+    /// thread of its own) leaves Ctrl-C to the program, which by default ends the process. The
+    /// main thread is recognised on Linux, Android and Apple platforms; on other Unix systems no
+    /// run takes SIGINT. A thread runs one `run` at a time, so one run at most owns SIGINT.
+    ///
     /// `run` takes SIGINT only if its disposition is the default: a program that installed its
-    /// own handler, or runs with SIGINT ignored (`nohup`, `trap '' INT`), is left alone. Only one
-    /// run in the process owns SIGINT at a time; runs that start meanwhile (on other threads, or
-    /// inside a blocking job) do not handle Ctrl-C. Taking SIGINT never fails a run: if it cannot
-    /// be done, the run goes on without it.
+    /// own handler, or runs with SIGINT ignored (`nohup`, `trap '' INT`), is left alone. Taking
+    /// SIGINT never fails a run: if it cannot be done, the run goes on without it.
     ///
     /// Only Unix has SIGINT: on other platforms this setting does nothing and Ctrl-C does what
     /// the platform does by default (on Windows, it ends the process).
@@ -143,6 +151,35 @@ impl Builder {
     /// ```
     pub fn handle_ctrl_c(mut self, handle: bool) -> Builder {
         self.handle_ctrl_c = handle;
+        self
+    }
+
+    /// Whether `run` handles SIGTERM like the first Ctrl-C (default `false`): for servers, which
+    /// supervisors (systemd, container runtimes, `kill`) stop with SIGTERM.
+    ///
+    /// When on, each `run` takes SIGTERM as it takes SIGINT (see
+    /// [`handle_ctrl_c`](Builder::handle_ctrl_c): on the main thread only, only if its
+    /// disposition is the default, given back when `run` returns):
+    ///
+    /// - SIGTERM drops the main future (its destructors run) and `run` returns
+    ///   [`RunError::Terminated`](crate::RunError::Terminated); `#[runner::main(sigterm = true)]`
+    ///   then ends the process by SIGTERM (shell status 143), see
+    ///   [`signal::exit_terminated`](crate::signal::exit_terminated).
+    /// - A second SIGTERM or Ctrl-C before `run` returned ends the process at once.
+    /// - To drain instead of being cancelled, await [`shutdown_signal`](crate::shutdown_signal),
+    ///   which resolves on either signal.
+    ///
+    /// Off, SIGTERM keeps the program's disposition (by default it ends the process at once,
+    /// without running destructors). Only Unix has SIGTERM: elsewhere this does nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut runner = runner_core::Builder::new().handle_sigterm(true).build();
+    /// assert_eq!(runner.run(async { 1 }), Ok(1));
+    /// ```
+    pub fn handle_sigterm(mut self, handle: bool) -> Builder {
+        self.handle_sigterm = handle;
         self
     }
 
@@ -263,6 +300,7 @@ impl fmt::Debug for Builder {
             .field("debug", &self.debug)
             .field("threads", &self.threads)
             .field("handle_ctrl_c", &self.handle_ctrl_c)
+            .field("handle_sigterm", &self.handle_sigterm)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("slow_poll_threshold", &self.slow_poll_threshold)
             .field("executor_factory", &self.executor_factory.is_some())

@@ -1,75 +1,180 @@
-//! Ctrl-C as a run sees it: cancel the main future, or hand the Ctrl-C to [`ctrl_c`].
+//! Ctrl-C and SIGTERM as a run sees them: cancel the main future, or hand the signal to
+//! [`ctrl_c`] or [`shutdown_signal`].
+//!
+//! The state belongs to the run that owns the signals (see `signal.rs`): a new run starts with
+//! no signal seen, and only the futures made inside that run hold its first signal back.
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use event_listener::{Event, EventListener};
 
+use crate::current;
 use crate::error::RunError;
-use crate::signal::Sigint;
+use crate::shared::Shared;
+use crate::signal::Signals;
 
-/// Live [`CtrlC`] futures that have not resolved: while there is one, Ctrl-C resolves them
-/// instead of cancelling the main future.
-static LISTENERS: AtomicUsize = AtomicUsize::new(0);
-/// Whether the run that owns SIGINT got its first Ctrl-C (reset when a run takes SIGINT).
-static FIRED: AtomicBool = AtomicBool::new(false);
-static FIRED_EVENT: Event = Event::new();
+/// A signal that a run handles: what [`shutdown_signal`] resolves to.
+///
+/// # Examples
+///
+/// ```no_run
+/// use runner_core::Signal;
+///
+/// let mut runner = runner_core::Builder::new().handle_sigterm(true).build();
+/// let signal = runner.run(runner_core::shutdown_signal()).unwrap();
+/// match signal {
+///     Signal::Interrupt => println!("Ctrl-C"),
+///     Signal::Terminate => println!("SIGTERM"),
+///     _ => println!("{signal:?}"),
+/// }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Signal {
+    /// Ctrl-C: SIGINT.
+    Interrupt,
+    /// SIGTERM, as sent by `kill`, systemd or a container runtime to stop a service.
+    Terminate,
+}
 
-/// Ctrl-C handling for one `run`: owns SIGINT, when it could take it, until dropped.
+impl Signal {
+    fn code(self) -> u8 {
+        match self {
+            Signal::Interrupt => 1,
+            Signal::Terminate => 2,
+        }
+    }
+
+    /// The error a run cancelled by this signal returns.
+    pub(crate) fn error(self) -> RunError {
+        match self {
+            Signal::Interrupt => RunError::Interrupted,
+            Signal::Terminate => RunError::Terminated,
+        }
+    }
+}
+
+/// The signal state of one run that owns signals.
+struct RunSignals {
+    /// The first signal's `code`, 0 before it.
+    fired: AtomicU8,
+    fired_event: Event,
+    /// Live [`CtrlC`]s made in this run that have not resolved: they hold back Ctrl-C.
+    ctrl_c: AtomicUsize,
+    /// Live [`ShutdownSignal`]s made in this run that have not resolved: they hold back both.
+    shutdown: AtomicUsize,
+}
+
+impl RunSignals {
+    fn fired(&self) -> Option<Signal> {
+        match self.fired.load(SeqCst) {
+            1 => Some(Signal::Interrupt),
+            2 => Some(Signal::Terminate),
+            _ => None,
+        }
+    }
+
+    /// Whether a future made in this run waits for `signal`, so that it must not cancel main.
+    fn held_back(&self, signal: Signal) -> bool {
+        self.shutdown.load(SeqCst) > 0
+            || (signal == Signal::Interrupt && self.ctrl_c.load(SeqCst) > 0)
+    }
+
+    fn counter(&self, waits_for: WaitsFor) -> &AtomicUsize {
+        match waits_for {
+            WaitsFor::CtrlC => &self.ctrl_c,
+            WaitsFor::Any => &self.shutdown,
+        }
+    }
+}
+
+/// The run that owns the signals now: its runner (the address of its `Shared`, alive as long as
+/// the run is) and its state.
+static OWNER: Mutex<Option<(usize, Arc<RunSignals>)>> = Mutex::new(None);
+
+fn owner() -> std::sync::MutexGuard<'static, Option<(usize, Arc<RunSignals>)>> {
+    OWNER.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Signal handling for one `run`: owns SIGINT and/or SIGTERM, when it could take them, until
+/// dropped.
 pub(crate) struct Interrupt {
-    sigint: Option<Sigint>,
+    owned: Option<(Signals, Arc<RunSignals>)>,
 }
 
 impl Interrupt {
-    /// Takes SIGINT for a run if `enabled` and possible (see `Sigint::take`); never fails.
-    pub(crate) fn take(enabled: bool) -> Interrupt {
-        let sigint = if enabled { Sigint::take() } else { None };
-        if sigint.is_some() {
-            FIRED.store(false, SeqCst);
-        }
-        Interrupt { sigint }
+    /// Takes the signals enabled for a run of the runner `shared`, if possible (see
+    /// `Signals::take`); never fails.
+    pub(crate) fn take(sigint: bool, sigterm: bool, shared: &Arc<Shared>) -> Interrupt {
+        let owned = Signals::take(sigint, sigterm).map(|signals| {
+            let run = Arc::new(RunSignals {
+                fired: AtomicU8::new(0),
+                fired_event: Event::new(),
+                ctrl_c: AtomicUsize::new(0),
+                shutdown: AtomicUsize::new(0),
+            });
+            *owner() = Some((Arc::as_ptr(shared) as usize, run.clone()));
+            (signals, run)
+        });
+        Interrupt { owned }
     }
 
-    /// Runs `main` until it completes or Ctrl-C cancels it: the first Ctrl-C ends this future
-    /// with `Interrupted`, unless a [`CtrlC`] is waiting for it. Dropping the returned future
-    /// drops `main`.
+    /// Runs `main` until it completes or a signal cancels it: the first signal ends this future
+    /// with `Interrupted` or `Terminated`, unless a future made in this run waits for it.
+    /// Dropping the returned future drops `main`.
     pub(crate) async fn race<F: Future>(&self, main: F) -> Result<F::Output, RunError> {
-        let Some(sigint) = &self.sigint else {
+        let Some((signals, run)) = &self.owned else {
             return Ok(main.await);
         };
         let interrupted = async {
-            sigint.first_ctrl_c().await;
-            FIRED.store(true, SeqCst);
-            FIRED_EVENT.notify(usize::MAX);
-            if LISTENERS.load(SeqCst) > 0 {
-                // The program handles this Ctrl-C itself; the next one ends the process.
+            let signal = signals.first_signal().await;
+            // Counted before the waiters wake (and uncount themselves).
+            let held_back = run.held_back(signal);
+            run.fired.store(signal.code(), SeqCst);
+            run.fired_event.notify(usize::MAX);
+            if held_back {
+                // The program handles this signal itself; the next one ends the process.
                 std::future::pending::<()>().await;
             }
-            Err(RunError::Interrupted)
+            Err(signal.error())
         };
         futures_lite::future::or(async { Ok(main.await) }, interrupted).await
+    }
+}
+
+impl Drop for Interrupt {
+    fn drop(&mut self) {
+        if self.owned.is_some() {
+            *owner() = None;
+        }
+        // Then `Signals` drops and puts the default dispositions back.
     }
 }
 
 /// Waits for Ctrl-C, so that the program can shut down its own way instead of being cancelled.
 ///
 /// By default the first Ctrl-C during [`Runner::run`](crate::Runner::run) drops the main future
-/// and `run` returns [`RunError::Interrupted`]. While a `CtrlC` made by this function is alive
-/// (not dropped, not resolved yet), the first Ctrl-C resolves it instead and the main future
-/// keeps running: stop accepting work, drain, flush, and return normally. A second Ctrl-C
-/// still ends the process at once, as if no handler were installed, in case the shutdown hangs.
+/// and `run` returns [`RunError::Interrupted`]. While a `CtrlC` made by this function inside
+/// that run is alive (not dropped, not resolved yet), the first Ctrl-C resolves it instead and
+/// the main future keeps running: stop accepting work, drain, flush, and return normally. A
+/// second Ctrl-C still ends the process at once, as if no handler were installed, in case the
+/// shutdown hangs. To handle SIGTERM the same way, use [`shutdown_signal`].
 ///
 /// Make the `CtrlC` early and keep it across the loop it ends (or await it in a spawned task):
 /// a Ctrl-C that comes while none is alive cancels the main future as usual. Once the current
-/// run got its Ctrl-C, a new `CtrlC` resolves at once.
+/// run got its Ctrl-C, a new `CtrlC` made in it resolves at once.
 ///
-/// Ctrl-C is process-wide: a `CtrlC` resolves when the run that owns SIGINT gets it. If none does
-/// (Ctrl-C handling switched off with [`Builder::handle_ctrl_c`](crate::Builder::handle_ctrl_c),
-/// SIGINT ignored or handled by the program itself, or a platform other than Unix), it never
-/// resolves.
+/// A `CtrlC` belongs to the run it was made in (by the main future, a task, or a blocking job of
+/// that run), and resolves only if that run owns SIGINT and gets a Ctrl-C. Made outside any
+/// run, or in a run that does not own SIGINT, it never resolves and holds nothing back: Ctrl-C
+/// handling switched off with [`Builder::handle_ctrl_c`](crate::Builder::handle_ctrl_c), a run
+/// on a thread other than the main thread, SIGINT ignored or handled by the program itself, or
+/// a platform other than Unix.
 ///
 /// # Examples
 ///
@@ -102,14 +207,40 @@ impl Interrupt {
 /// println!("served {} connections", served.unwrap());
 /// ```
 pub fn ctrl_c() -> CtrlC {
-    LISTENERS.fetch_add(1, SeqCst);
-    CtrlC {
-        listener: None,
-        counted: true,
-    }
+    CtrlC(Waiter::new(WaitsFor::CtrlC))
 }
 
-/// The future returned by [`ctrl_c`]: resolves on the first Ctrl-C of the run that owns SIGINT.
+/// Waits for Ctrl-C or SIGTERM, so that a server can drain on either instead of being cancelled.
+///
+/// [`ctrl_c`] for both signals a service is stopped with: while a `ShutdownSignal` made by this
+/// function inside a run is alive, the first Ctrl-C, or the first SIGTERM if the run handles it
+/// ([`Builder::handle_sigterm`](crate::Builder::handle_sigterm), `#[runner::main(sigterm =
+/// true)]`), resolves it with the [`Signal`] that came, and the main future keeps running. A
+/// second Ctrl-C or SIGTERM ends the process at once, by that signal.
+///
+/// As for [`ctrl_c`]: it belongs to the run it was made in; made outside any run, or in a run
+/// that owns no signal, it never resolves and holds nothing back. Once the run got its first
+/// signal, a new `ShutdownSignal` made in it resolves at once.
+///
+/// # Examples
+///
+/// ```no_run
+/// let mut runner = runner_core::Builder::new().handle_sigterm(true).build();
+/// let served = runner.run(async {
+///     let stop = runner_core::shutdown_signal();
+///     // ... serve until Ctrl-C or SIGTERM ...
+///     let signal = stop.await;
+///     // ... then finish the work in progress.
+///     format!("stopped by {signal:?}")
+/// });
+/// println!("{}", served.unwrap());
+/// ```
+pub fn shutdown_signal() -> ShutdownSignal {
+    ShutdownSignal(Waiter::new(WaitsFor::Any))
+}
+
+/// The future returned by [`ctrl_c`]: resolves on the first Ctrl-C of the run it was made in, if
+/// that run owns SIGINT.
 ///
 /// # Examples
 ///
@@ -123,33 +254,122 @@ pub fn ctrl_c() -> CtrlC {
 /// ```
 #[must_use = "a CtrlC does nothing unless awaited, and while alive it stops Ctrl-C from \
               cancelling the main future"]
-pub struct CtrlC {
-    listener: Option<EventListener>,
-    /// Whether this future is counted in `LISTENERS` (until it resolves or drops).
-    counted: bool,
-}
-
-impl CtrlC {
-    fn uncount(&mut self) {
-        if std::mem::take(&mut self.counted) {
-            LISTENERS.fetch_sub(1, SeqCst);
-        }
-    }
-}
+pub struct CtrlC(Waiter);
 
 impl Future for CtrlC {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.0.poll(cx).map(drop)
+    }
+}
+
+impl fmt::Debug for CtrlC {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CtrlC")
+            .field("resolved", &self.0.resolved())
+            .finish()
+    }
+}
+
+/// The future returned by [`shutdown_signal`]: resolves with the first signal (Ctrl-C, or
+/// SIGTERM if handled) of the run it was made in.
+///
+/// # Examples
+///
+/// ```no_run
+/// runner_core::run(async {
+///     let stop: runner_core::ShutdownSignal = runner_core::shutdown_signal();
+///     println!("stopping on {:?}", stop.await);
+/// })
+/// .unwrap();
+/// ```
+#[must_use = "a ShutdownSignal does nothing unless awaited, and while alive it stops Ctrl-C \
+              and SIGTERM from cancelling the main future"]
+pub struct ShutdownSignal(Waiter);
+
+impl Future for ShutdownSignal {
+    type Output = Signal;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Signal> {
+        self.0.poll(cx)
+    }
+}
+
+impl fmt::Debug for ShutdownSignal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ShutdownSignal")
+            .field("resolved", &self.0.resolved())
+            .finish()
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum WaitsFor {
+    CtrlC,
+    Any,
+}
+
+/// What [`CtrlC`] and [`ShutdownSignal`] share: the run they belong to, counted there until they
+/// resolve or drop.
+struct Waiter {
+    /// The state of the run this was made in, if that run owns signals.
+    run: Option<Arc<RunSignals>>,
+    waits_for: WaitsFor,
+    listener: Option<EventListener>,
+    /// Whether this is counted in its run's counter (until it resolves or drops).
+    counted: bool,
+}
+
+impl Waiter {
+    fn new(waits_for: WaitsFor) -> Waiter {
+        let here = current::with(|c| c.map(|c| Arc::as_ptr(&c.shared) as usize));
+        let run = match (here, &*owner()) {
+            (Some(here), Some((runner, run))) if here == *runner => {
+                run.counter(waits_for).fetch_add(1, SeqCst);
+                Some(run.clone())
+            }
+            _ => None,
+        };
+        Waiter {
+            counted: run.is_some(),
+            run,
+            waits_for,
+            listener: None,
+        }
+    }
+
+    fn resolved(&self) -> bool {
+        self.run.is_some() && !self.counted
+    }
+
+    fn uncount(&mut self) {
+        if std::mem::take(&mut self.counted) {
+            if let Some(run) = &self.run {
+                run.counter(self.waits_for).fetch_sub(1, SeqCst);
+            }
+        }
+    }
+
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Signal> {
+        let Some(run) = self.run.clone() else {
+            // Never resolves: no signal of a run of ours will come.
+            return Poll::Pending;
+        };
         loop {
-            if FIRED.load(SeqCst) {
-                self.listener = None;
-                self.uncount();
-                return Poll::Ready(());
+            match run.fired() {
+                Some(signal) if self.waits_for == WaitsFor::Any || signal == Signal::Interrupt => {
+                    self.listener = None;
+                    self.uncount();
+                    return Poll::Ready(signal);
+                }
+                // SIGTERM came first: a `CtrlC` waits for a Ctrl-C that the run no longer takes.
+                Some(_) => return Poll::Pending,
+                None => {}
             }
             match &mut self.listener {
-                // Listen, then look again: a Ctrl-C between the look and the listen is not lost.
-                None => self.listener = Some(FIRED_EVENT.listen()),
+                // Listen, then look again: a signal between the look and the listen is not lost.
+                None => self.listener = Some(run.fired_event.listen()),
                 Some(listener) => {
                     if Pin::new(listener).poll(cx).is_pending() {
                         return Poll::Pending;
@@ -161,16 +381,8 @@ impl Future for CtrlC {
     }
 }
 
-impl Drop for CtrlC {
+impl Drop for Waiter {
     fn drop(&mut self) {
         self.uncount();
-    }
-}
-
-impl fmt::Debug for CtrlC {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CtrlC")
-            .field("resolved", &!self.counted)
-            .finish()
     }
 }

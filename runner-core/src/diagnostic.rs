@@ -6,6 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::ctrl_c::Signal;
 use crate::panic;
 
 /// Where a task came from: its number and the line that spawned it.
@@ -153,6 +154,17 @@ pub enum Diagnostic {
         /// The shutdown timeout that expired.
         timeout: Duration,
     },
+    /// Ctrl-C or SIGTERM cancelled the run, and `close` is about to wait for blocking jobs still
+    /// running (always reported, once per `close`): the program is not stuck, and the same
+    /// signal again ends it now.
+    WaitingForBlockingJobs {
+        /// The jobs still running, in the order they were spawned.
+        jobs: Vec<TaskInfo>,
+        /// The longest `close` will wait: the shutdown timeout.
+        timeout: Duration,
+        /// The signal that cancelled the run.
+        signal: Signal,
+    },
 }
 
 /// A blocking job that was still running when the runner's shutdown timeout expired, as
@@ -252,6 +264,31 @@ impl fmt::Display for Diagnostic {
                     write!(f, " and {} more", jobs.len() - JOBS_NAMED)?;
                 }
                 Ok(())
+            }
+            Diagnostic::WaitingForBlockingJobs {
+                jobs,
+                timeout,
+                signal,
+            } => {
+                let (cancelled, again) = match signal {
+                    Signal::Terminate => ("terminated by SIGTERM", "another SIGTERM"),
+                    _ => ("interrupted by Ctrl-C", "another Ctrl-C"),
+                };
+                write!(
+                    f,
+                    "the run was {cancelled}; closing waits for {} blocking job{} (spawned at ",
+                    jobs.len(),
+                    if jobs.len() == 1 { "" } else { "s" },
+                )?;
+                for (n, job) in jobs.iter().enumerate() {
+                    let separator = if n == 0 { "" } else { ", " };
+                    write!(f, "{separator}{}", job.spawned_at)?;
+                }
+                write!(
+                    f,
+                    ") for at most {:.3} s; {again} ends the program now",
+                    timeout.as_secs_f64()
+                )
             }
         }
     }
@@ -358,6 +395,23 @@ mod tests {
                  the runner closed without waiting for it: task #1 spawned at {} (running for \
                  0.060 s)",
                 at()
+            )
+        );
+    }
+
+    #[test]
+    fn waiting_for_one_blocking_job_reads_as_a_sentence() {
+        let spawned_at = Location::caller();
+        let notice = Diagnostic::WaitingForBlockingJobs {
+            jobs: vec![TaskInfo::new(4, spawned_at)],
+            timeout: Duration::from_millis(2500),
+            signal: Signal::Interrupt,
+        };
+        assert_eq!(
+            notice.to_string(),
+            format!(
+                "the run was interrupted by Ctrl-C; closing waits for 1 blocking job (spawned at \
+                 {spawned_at}) for at most 2.500 s; another Ctrl-C ends the program now"
             )
         );
     }

@@ -33,15 +33,17 @@ pub struct Main {
     debug: Option<bool>,
     threads: Option<usize>,
     ctrl_c: bool,
+    sigterm: bool,
 }
 
 impl Main {
-    /// The defaults: debug mode and threads from the environment, Ctrl-C handled.
+    /// The defaults: debug mode and threads from the environment, Ctrl-C handled, SIGTERM not.
     pub fn new() -> Main {
         Main {
             debug: None,
             threads: None,
             ctrl_c: true,
+            sigterm: false,
         }
     }
 
@@ -62,6 +64,12 @@ impl Main {
         self.ctrl_c = ctrl_c;
         self
     }
+
+    /// `sigterm = ..`
+    pub fn sigterm(mut self, sigterm: bool) -> Main {
+        self.sigterm = sigterm;
+        self
+    }
 }
 
 impl Default for Main {
@@ -73,11 +81,15 @@ impl Default for Main {
 /// Runs the body of a `#[runner::main]` function on a fresh runner, closes it, and returns the
 /// body's output.
 ///
-/// After Ctrl-C the process ends as a shell expects ([`signal::exit_interrupted`]); any other
-/// [`RunError`] (a nested call) panics with its message.
+/// After Ctrl-C or SIGTERM the process ends as a shell expects, by that signal
+/// ([`signal::exit_interrupted`], [`signal::exit_terminated`]); any other [`RunError`] (a
+/// nested call) panics with its message.
 #[track_caller]
 pub fn main<F: Future>(main: Main, future: F) -> F::Output {
-    let mut builder = Builder::new().debug(main.debug).handle_ctrl_c(main.ctrl_c);
+    let mut builder = Builder::new()
+        .debug(main.debug)
+        .handle_ctrl_c(main.ctrl_c)
+        .handle_sigterm(main.sigterm);
     if let Some(threads) = main.threads {
         builder = builder.threads(threads);
     }
@@ -87,6 +99,7 @@ pub fn main<F: Future>(main: Main, future: F) -> F::Output {
     match output {
         Ok(output) => output,
         Err(RunError::Interrupted) => signal::exit_interrupted(),
+        Err(RunError::Terminated) => signal::exit_terminated(),
         Err(error) => panic!("{error}"),
     }
 }
@@ -138,7 +151,7 @@ impl Test {
 
 /// Runs the body of a `#[runner::test]` function on a fresh runner and returns its output.
 ///
-/// The runner is in debug mode unless `debug = false`, and never handles Ctrl-C. Its
+/// The runner is in debug mode unless `debug = false`, and never handles Ctrl-C or SIGTERM. Its
 /// diagnostics go to stderr (which the test harness captures) as usual. With a timeout shorter
 /// than the slow-poll threshold, the threshold is the timeout: a poll that alone outlasts the
 /// timeout is always reported.

@@ -30,6 +30,10 @@ pub enum RunError {
     /// Ctrl-C (SIGINT) arrived while the main future was pending; the main future was cancelled
     /// (dropped), so its destructors ran.
     Interrupted,
+    /// SIGTERM arrived while the main future was pending, in a run that handles it
+    /// ([`Builder::handle_sigterm`](crate::Builder::handle_sigterm)); the main future was
+    /// cancelled (dropped), so its destructors ran.
+    Terminated,
 }
 
 impl fmt::Display for RunError {
@@ -43,6 +47,7 @@ impl fmt::Display for RunError {
                 "the runner is closed and cannot run anything more (build a new Runner)"
             }
             RunError::Interrupted => "the run was interrupted by Ctrl-C (SIGINT)",
+            RunError::Terminated => "the run was terminated by SIGTERM",
         })
     }
 }

@@ -57,7 +57,7 @@ use std::time::Duration;
 pub use crate::blocking::spawn_blocking;
 pub use crate::builder::Builder;
 pub use crate::context::{Context, ContextToken, ContextVar};
-pub use crate::ctrl_c::{ctrl_c, CtrlC};
+pub use crate::ctrl_c::{ctrl_c, shutdown_signal, CtrlC, ShutdownSignal, Signal};
 pub use crate::diagnostic::{Diagnostic, StuckJob, TaskInfo};
 pub use crate::env::{DEBUG_VAR, THREADS_VAR};
 pub use crate::error::RunError;

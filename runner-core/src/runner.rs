@@ -11,7 +11,7 @@ use async_executor::Executor;
 
 use crate::builder::{Builder, ExecutorFactory};
 use crate::context::Context;
-use crate::ctrl_c::Interrupt;
+use crate::ctrl_c::{Interrupt, Signal};
 use crate::current::{self, Current, Role};
 use crate::diagnostic::{Diagnostic, Handler};
 use crate::env;
@@ -28,8 +28,9 @@ use crate::workers::Workers;
 ///
 /// The future runs on the calling thread, so it need not be `Send`. Tasks it spawned and left
 /// running are cancelled when the runner closes, and blocking jobs are waited for (up to the
-/// 300 s default shutdown timeout). Ctrl-C cancels the future and returns
-/// [`RunError::Interrupted`].
+/// 300 s default shutdown timeout). On the main thread, Ctrl-C cancels the future and returns
+/// [`RunError::Interrupted`]; on other threads Ctrl-C is left to the program (see
+/// [`Builder::handle_ctrl_c`]).
 ///
 /// # Examples
 ///
@@ -93,7 +94,10 @@ pub struct Runner {
     debug: bool,
     threads: NonZeroUsize,
     handle_ctrl_c: bool,
+    handle_sigterm: bool,
     shutdown_timeout: Duration,
+    /// The signal that cancelled the last run, if one did: `close` then says when it waits.
+    cancelled_by: Option<Signal>,
 }
 
 enum State {
@@ -148,7 +152,9 @@ impl Runner {
             debug: env::resolve_debug(builder.debug),
             threads: env::resolve_threads(builder.threads),
             handle_ctrl_c: builder.handle_ctrl_c,
+            handle_sigterm: builder.handle_sigterm,
             shutdown_timeout: builder.shutdown_timeout,
+            cancelled_by: None,
             state: State::Idle(Unstarted {
                 slow_poll_threshold: builder.slow_poll_threshold,
                 executor_factory: builder.executor_factory,
@@ -167,9 +173,10 @@ impl Runner {
     /// are seen by the next `run`, not by the caller.
     ///
     /// While the future is pending, the first Ctrl-C drops it and `run` returns
-    /// [`RunError::Interrupted`]; a second one ends the process. See
-    /// [`Builder::handle_ctrl_c`] for the details, and [`ctrl_c`](crate::ctrl_c) to handle
-    /// Ctrl-C in the future instead.
+    /// [`RunError::Interrupted`]; a second one ends the process. This holds on the process's
+    /// main thread only: a run on another thread leaves Ctrl-C to the program. See
+    /// [`Builder::handle_ctrl_c`] for the details, [`Builder::handle_sigterm`] for SIGTERM, and
+    /// [`ctrl_c`](crate::ctrl_c) to handle Ctrl-C in the future instead.
     ///
     /// # Examples
     ///
@@ -186,8 +193,9 @@ impl Runner {
     /// # Errors
     ///
     /// [`RunError::Nested`] when this thread is already inside a runner's `run` (the outer run is
-    /// unaffected), [`RunError::Closed`] after [`close`](Runner::close), and
-    /// [`RunError::Interrupted`] when Ctrl-C cancelled the future.
+    /// unaffected), [`RunError::Closed`] after [`close`](Runner::close),
+    /// [`RunError::Interrupted`] when Ctrl-C cancelled the future, and [`RunError::Terminated`]
+    /// when SIGTERM did (if handled).
     ///
     /// # Panics
     ///
@@ -241,27 +249,36 @@ impl Runner {
         if current::is_driving() {
             return Err(RunError::Nested);
         }
-        let handle_ctrl_c = self.handle_ctrl_c;
+        let (sigint, sigterm) = (self.handle_ctrl_c, self.handle_sigterm);
+        // Reset first: a run that panics was not cancelled by a signal either.
+        self.cancelled_by = None;
         let started = self.start()?;
         let context = context.unwrap_or(&started.context);
         let (future, shared) = (future.into_future(), &started.shared);
-        // SIGINT is this run's from before the first poll until `interrupt` drops, after the
-        // main future has (by any path, panics included).
-        if shared.debug {
+        // The signals are this run's from before the first poll until `interrupt` drops, after
+        // the main future has (by any path, panics included).
+        let interrupt = Interrupt::take(sigint, sigterm, shared);
+        let output = if shared.debug {
             let main = Tracked::main(future, shared, run_at);
-            let main = Instrumented::main(main, shared, run_at, context);
-            started.drive(Interrupt::take(handle_ctrl_c).race(main))
+            started.drive(interrupt.race(Instrumented::main(main, shared, run_at, context)))
         } else {
-            let main = Instrumented::main(future, shared, run_at, context);
-            started.drive(Interrupt::take(handle_ctrl_c).race(main))
-        }
+            started.drive(interrupt.race(Instrumented::main(future, shared, run_at, context)))
+        };
+        self.cancelled_by = match output {
+            Err(RunError::Interrupted) => Some(Signal::Interrupt),
+            Err(RunError::Terminated) => Some(Signal::Terminate),
+            _ => None,
+        };
+        output
     }
 
     /// Closes the runner: cancels its pending tasks, waits for its blocking jobs (up to the
     /// shutdown timeout), stops its worker threads. Calling it again does nothing.
     ///
     /// In debug mode each cancelled task is reported with the line that spawned it; blocking
-    /// jobs still running after the timeout are always reported.
+    /// jobs still running after the timeout are always reported. After a run that Ctrl-C or
+    /// SIGTERM cancelled, a wait for blocking jobs is reported before it starts
+    /// ([`Diagnostic::WaitingForBlockingJobs`]): the program is no longer stuck silently.
     ///
     /// # Examples
     ///
@@ -290,7 +307,7 @@ impl Runner {
     /// ```
     pub fn close(&mut self) {
         if let State::Started(started) = std::mem::replace(&mut self.state, State::Closed) {
-            started.shut_down(self.shutdown_timeout);
+            started.shut_down(self.shutdown_timeout, self.cancelled_by);
         }
     }
 
@@ -451,7 +468,7 @@ impl Started {
         outcome.unwrap_or_else(|payload| resume_unwind(panic::unwrap(payload)))
     }
 
-    fn shut_down(self, shutdown_timeout: Duration) {
+    fn shut_down(self, shutdown_timeout: Duration, cancelled_by: Option<Signal>) {
         if self.shared.tasks.begin_close() {
             self.drive(self.shared.tasks.all_gone());
         }
@@ -465,6 +482,10 @@ impl Started {
         } = self;
         if let Some(workers) = workers {
             workers.stop_and_join();
+        }
+        let notice = cancelled_by.and_then(|s| shared.blocking.waiting_notice(s, shutdown_timeout));
+        if let Some(notice) = notice {
+            shared.report(notice);
         }
         let jobs = shared.blocking.wait_idle(shutdown_timeout);
         if !jobs.is_empty() {
@@ -503,6 +524,7 @@ impl fmt::Debug for Runner {
             .field("debug", &self.debug)
             .field("threads", &self.threads)
             .field("handle_ctrl_c", &self.handle_ctrl_c)
+            .field("handle_sigterm", &self.handle_sigterm)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .finish()
     }

@@ -1,32 +1,39 @@
-//! SIGINT at the OS level: which run owns it, the handler, and dying by it.
+//! SIGINT and SIGTERM at the OS level: which run owns them, the handler, and dying by them.
 //!
-//! A run that takes SIGINT installs `on_sigint` in place of the default disposition and puts the
-//! default back when it lets go, so that after `run` a Ctrl-C kills the process again. This is
-//! done here with `sigaction` and a self-pipe read through `async-io`, not with `async-signal` or
-//! `signal-hook-registry`: those install their handler once per process and never put the
-//! default back (after dropping a `Signals` for SIGINT, Ctrl-C is silently ignored), and the
-//! registry remembers that its handler is installed, so resetting the disposition behind its back
-//! would break a later registration by the program's own code. Owning the few lines keeps both
-//! promises: the default comes back, and a program that registers its own SIGINT handler (with
-//! `signal-hook`, `async-signal`, `ctrlc`, ...) between runs gets it, untouched by later runs.
+//! A run that takes a signal installs `on_signal` in place of the default disposition and puts
+//! the default back when it lets go, so that after `run` a Ctrl-C (or SIGTERM) kills the process
+//! again. This is done here with `sigaction` and a self-pipe read through `async-io`, not with
+//! `async-signal` or `signal-hook-registry`: those install their handler once per process and
+//! never put the default back (after dropping a `Signals` for SIGINT, Ctrl-C is silently
+//! ignored), and the registry remembers that its handler is installed, so resetting the
+//! disposition behind its back would break a later registration by the program's own code.
+//! Owning the few lines keeps both promises for both signals: the default comes back, and a
+//! program that registers its own handler (with `signal-hook`, `async-signal`, `ctrlc`, ...)
+//! between runs gets it, untouched by later runs.
+//!
+//! Only a run on the process's main thread takes the signals, as asyncio does: a library that
+//! runs a runner on a thread of its own must not take Ctrl-C from the program. The main thread
+//! is the one whose thread id is the process id on Linux and Android, and the one
+//! `pthread_main_np` names on Apple platforms; elsewhere it cannot be told, and no run takes
+//! them. Since a thread runs one `run` at a time, at most one run owns the signals.
 //!
 //! The state lives in process-wide atomics (and a pipe made before the handler is first
-//! installed), because a signal handler can touch little else:
+//! installed), because a signal handler can touch little else. SIGINT and SIGTERM share it: the
+//! first of either is the run's first signal, and the second of either ends the process.
 //!
 //! ```text
-//! IDLE --take--> TAKING --default disposition--> ARMED --1st SIGINT--> FIRED --2nd SIGINT--> death
+//! IDLE --take--> TAKING --default disposition--> ARMED --1st signal--> FIRED --2nd--> death
 //!   ^              |  (else back to IDLE)          |                     |
 //!   +--------------+-------------release-----------+---------------------+
 //! ```
 //!
-//! The handler does only async-signal-safe things: a `sigaction` query, an atomic
-//! compare-and-swap, then either one `write` of a byte to the pipe (first Ctrl-C) or `sigaction`
-//! and `raise` (second Ctrl-C). It never allocates, locks or panics, and changes `errno` only
-//! when a call fails (a full pipe, which needs thousands of unread Ctrl-Cs; the second one
-//! already ended the process).
+//! The handler does only async-signal-safe things: it saves `errno`, makes a `sigaction` query
+//! and an atomic compare-and-swap, then either one `write` of a byte to the pipe (first signal)
+//! or `sigaction` and `raise` (second signal), and puts `errno` back. It never allocates, locks
+//! or panics.
 //!
-//! Only Unix has SIGINT. Elsewhere no run ever takes it (see `Sigint`), and the platform's
-//! default applies to Ctrl-C while a run is pending.
+//! Only Unix has these signals. Elsewhere no run ever takes them (see `Signals`), and the
+//! platform's default applies to Ctrl-C while a run is pending.
 
 /// Ends the process the way a program killed by Ctrl-C ends: death by SIGINT, shell status 130.
 ///
@@ -54,18 +61,50 @@ pub fn exit_interrupted() -> ! {
     // Dying by a signal skips the flush that `process::exit` does.
     let _ = std::io::stdout().flush();
     #[cfg(unix)]
-    unix::die_by_sigint();
+    unix::die_by(libc::SIGINT);
     #[cfg(windows)]
     std::process::exit(0xC000_013A_u32 as i32);
     #[allow(unreachable_code)]
     std::process::exit(130)
 }
 
+/// Ends the process the way a program killed by SIGTERM ends: death by SIGTERM, shell status 143.
+///
+/// What `#[runner::main(sigterm = true)]` does when the run returned
+/// [`RunError::Terminated`](crate::RunError::Terminated), so that a supervisor (systemd, a
+/// container runtime, a shell) sees the program end by the signal it sent. Call it after the
+/// runner has closed: it flushes stdout, resets SIGTERM to its default disposition, unblocks it
+/// on this thread, and raises it. On platforms without SIGTERM it exits with code 143.
+///
+/// # Examples
+///
+/// ```no_run
+/// // What `#[runner::main(sigterm = true)]` does with the run's result, written out.
+/// let mut runner = runner_core::Builder::new().handle_sigterm(true).build();
+/// let result = runner.run(std::future::pending::<()>());
+/// runner.close();
+/// match result {
+///     Ok(()) => {}
+///     Err(runner_core::RunError::Interrupted) => runner_core::signal::exit_interrupted(),
+///     Err(runner_core::RunError::Terminated) => runner_core::signal::exit_terminated(),
+///     Err(e) => panic!("{e}"),
+/// }
+/// ```
+pub fn exit_terminated() -> ! {
+    use std::io::Write;
+
+    let _ = std::io::stdout().flush();
+    #[cfg(unix)]
+    unix::die_by(libc::SIGTERM);
+    #[allow(unreachable_code)]
+    std::process::exit(143)
+}
+
 #[cfg(unix)]
-pub(crate) use unix::Sigint;
+pub(crate) use unix::Signals;
 
 #[cfg(not(unix))]
-pub(crate) use other::Sigint;
+pub(crate) use other::Signals;
 
 #[cfg(unix)]
 mod unix {
@@ -77,19 +116,24 @@ mod unix {
 
     use async_io::Async;
     use futures_lite::AsyncReadExt;
+    use libc::c_int;
 
-    /// No run owns SIGINT.
+    use crate::ctrl_c::Signal;
+
+    /// No run owns the signals.
     const IDLE: u8 = 0;
-    /// A run is checking the disposition and installing the handler.
+    /// A run is checking the dispositions and installing the handler.
     const TAKING: u8 = 1;
-    /// A run owns SIGINT and no Ctrl-C came yet.
+    /// A run owns the signals and none came yet.
     const ARMED: u8 = 2;
-    /// The first Ctrl-C came; the next one ends the process.
-    const FIRED: u8 = 3;
+    /// The first signal was SIGINT; the next SIGINT or SIGTERM ends the process.
+    const FIRED_INT: u8 = 3;
+    /// The first signal was SIGTERM; the next SIGINT or SIGTERM ends the process.
+    const FIRED_TERM: u8 = 4;
 
     static STATE: AtomicU8 = AtomicU8::new(IDLE);
 
-    /// The self-pipe, made by the first run that takes SIGINT and kept for the process's life
+    /// The self-pipe, made by the first run that takes a signal and kept for the process's life
     /// (two file descriptors), so that the handler never sees it closed.
     static PIPE: OnceLock<Pipe> = OnceLock::new();
 
@@ -110,59 +154,108 @@ mod unix {
         PIPE.get()
     }
 
-    /// SIGINT, owned by one run from [`take`](Sigint::take) until dropped; dropping puts the
-    /// default disposition back (unless someone replaced the handler meanwhile: theirs stays).
+    /// SIGINT and/or SIGTERM, owned by one run from [`take`](Signals::take) until dropped;
+    /// dropping puts the default dispositions back (unless someone replaced the handler
+    /// meanwhile: theirs stays).
     ///
     /// Not `Send`: the guard stays with the `run` that took it.
-    pub(crate) struct Sigint {
+    pub(crate) struct Signals {
+        sigint: bool,
+        sigterm: bool,
         _not_send: PhantomData<*const ()>,
     }
 
-    impl Sigint {
-        /// Takes SIGINT for a run: `None` when another run owns it, when its disposition is not
-        /// the default (ignored under `nohup`, or the program's own handler), or when the handler
-        /// cannot be installed. Never fails otherwise.
-        pub(crate) fn take() -> Option<Sigint> {
+    impl Signals {
+        /// Takes the signals asked for (`sigint`, `sigterm`) for a run: `None` when the caller
+        /// is not the main thread, when another run owns them, or when none of them could be
+        /// taken. A signal is taken only if its disposition is the default (not ignored under
+        /// `nohup`, not the program's own handler). Never fails otherwise.
+        pub(crate) fn take(sigint: bool, sigterm: bool) -> Option<Signals> {
+            if !(sigint || sigterm) || !is_main_thread() {
+                return None;
+            }
             STATE.compare_exchange(IDLE, TAKING, SeqCst, SeqCst).ok()?;
-            if pipe().is_some() && disposition() == Some(Disposition::Default) {
-                // ARMED before the handler is in place: a Ctrl-C right after it is counted.
+            if pipe().is_some() {
+                // ARMED before the handler is in place: a signal right after it is counted.
                 STATE.store(ARMED, SeqCst);
-                if install() {
-                    return Some(Sigint {
-                        _not_send: PhantomData,
-                    });
+                let taken = Signals {
+                    sigint: sigint && install(libc::SIGINT),
+                    sigterm: sigterm && install(libc::SIGTERM),
+                    _not_send: PhantomData,
+                };
+                if taken.sigint || taken.sigterm {
+                    return Some(taken);
                 }
             }
             STATE.store(IDLE, SeqCst);
             None
         }
 
-        /// Resolves on the first Ctrl-C since [`take`](Sigint::take).
-        pub(crate) async fn first_ctrl_c(&self) {
+        /// Resolves on the first signal since [`take`](Signals::take), with which one it was.
+        pub(crate) async fn first_signal(&self) -> Signal {
             let Some(pipe) = PIPE.get() else {
-                unreachable!("a taken Sigint has its pipe")
+                unreachable!("taken Signals have their pipe")
             };
             let mut bytes = [0; 16];
-            // The state says whether Ctrl-C came; the pipe only wakes this up (bytes left by a
-            // Ctrl-C that raced the previous release just loop once more).
-            while STATE.load(SeqCst) != FIRED {
+            // The state says whether a signal came; the pipe only wakes this up (bytes left by a
+            // signal that raced the previous release just loop once more).
+            loop {
+                match STATE.load(SeqCst) {
+                    FIRED_INT => return Signal::Interrupt,
+                    FIRED_TERM => return Signal::Terminate,
+                    _ => {}
+                }
                 match (&pipe.reader).read(&mut bytes).await {
                     Ok(read) if read > 0 => {}
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                     // End of file or another error: cannot happen, the writer lives forever.
-                    // Should it, the first Ctrl-C is lost; the second one still ends the process.
+                    // Should it, the first signal is lost; the second one still ends the process.
                     _ => std::future::pending::<()>().await,
                 }
             }
         }
     }
 
-    impl Drop for Sigint {
+    impl Drop for Signals {
         fn drop(&mut self) {
-            uninstall();
-            // After the reset: a Ctrl-C before it still finds the handler armed.
+            if self.sigint {
+                uninstall(libc::SIGINT);
+            }
+            if self.sigterm {
+                uninstall(libc::SIGTERM);
+            }
+            // After the reset: a signal before it still finds the handler armed.
             STATE.store(IDLE, SeqCst);
         }
+    }
+
+    /// Whether the calling thread is the process's main thread; `false` where that cannot be
+    /// told. Asked once per thread: on Linux it is a system call, a tenth of a run's cost. (A
+    /// thread that forks becomes the child's main thread but keeps its answer; a child that
+    /// neither `exec`s nor came from the main thread is rare enough to run without signals.)
+    fn is_main_thread() -> bool {
+        thread_local! {
+            static IS_MAIN: bool = ask_is_main_thread();
+        }
+        IS_MAIN.with(|is_main| *is_main)
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn ask_is_main_thread() -> bool {
+        // SAFETY: `gettid` takes nothing, cannot fail and touches no memory of ours.
+        let thread = unsafe { libc::gettid() };
+        u32::try_from(thread).is_ok_and(|thread| thread == std::process::id())
+    }
+
+    #[cfg(target_vendor = "apple")]
+    fn ask_is_main_thread() -> bool {
+        // SAFETY: `pthread_main_np` takes nothing, cannot fail and touches no memory of ours.
+        unsafe { libc::pthread_main_np() == 1 }
+    }
+
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_vendor = "apple")))]
+    fn ask_is_main_thread() -> bool {
+        false
     }
 
     #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -173,35 +266,89 @@ mod unix {
         Other,
     }
 
-    /// The handler. See the module docs for why each line is async-signal-safe.
-    extern "C" fn on_sigint(_signal: libc::c_int) {
+    /// The handler, for SIGINT and SIGTERM. See the module docs for why each line is
+    /// async-signal-safe.
+    extern "C" fn on_signal(signal: c_int) {
+        // The interrupted code may be about to read `errno`: whatever a failed call below sets
+        // (EAGAIN from a full pipe, EBADF from one the program closed) must not reach it.
+        let errno = Errno::save();
+        handle(signal);
+        errno.restore();
+    }
+
+    fn handle(signal: c_int) {
         // Called while not installed: a handler that the program installed over ours during a
         // run (`signal-hook`, `async-signal`) chains to the one it replaced. As with asyncio,
-        // a handler installed over the run's takes Ctrl-C over: this one steps aside.
-        if disposition() != Some(Disposition::Ours) {
+        // a handler installed over the run's takes the signal over: this one steps aside.
+        if disposition(signal) != Some(Disposition::Ours) {
             return;
         }
-        match STATE.compare_exchange(ARMED, FIRED, SeqCst, SeqCst) {
+        let fired = if signal == libc::SIGTERM {
+            FIRED_TERM
+        } else {
+            FIRED_INT
+        };
+        match STATE.compare_exchange(ARMED, fired, SeqCst, SeqCst) {
             Ok(_) => {
                 if let Some(pipe) = PIPE.get() {
                     // One `write(2)` on a non-blocking socket; a full pipe already wakes the run.
                     let _ = (&pipe.writer).write(&[1]);
                 }
             }
-            // The second Ctrl-C: end the process as if no handler were installed. SIGINT is
-            // blocked on this thread while the handler runs, so the raised signal is delivered,
-            // with the default disposition, the moment the handler returns.
-            Err(FIRED) => {
-                swap(&action(Disposition::Default));
-                raise_sigint();
+            // The second signal: end the process by it, as if no handler were installed. The
+            // signal is blocked on this thread while the handler runs, so the raised one is
+            // delivered, with the default disposition, the moment the handler returns.
+            Err(FIRED_INT | FIRED_TERM) => {
+                swap(signal, &action(Disposition::Default));
+                raise(signal);
             }
-            // Being released: the run is returning, and its Ctrl-C handling with it.
+            // Being released: the run is returning, and its signal handling with it.
             Err(_) => {}
         }
     }
 
+    /// The calling thread's `errno`, to put back before the handler returns.
+    struct Errno(c_int);
+
+    impl Errno {
+        fn save() -> Errno {
+            // SAFETY: `errno_location` returns this thread's `errno`, valid for the thread's life.
+            Errno(errno_location().map_or(0, |errno| unsafe { *errno }))
+        }
+
+        fn restore(self) {
+            if let Some(errno) = errno_location() {
+                // SAFETY: as in `save`; writing `errno` is what it is for.
+                unsafe { *errno = self.0 };
+            }
+        }
+    }
+
+    /// Where this thread's `errno` is; `None` on the few Unix systems not listed here, where
+    /// the handler cannot save it (it changes it only when its write to the pipe fails).
+    fn errno_location() -> Option<*mut c_int> {
+        #[cfg(any(target_os = "linux", target_os = "hurd", target_os = "emscripten"))]
+        // SAFETY: takes nothing and cannot fail.
+        return Some(unsafe { libc::__errno_location() });
+        #[cfg(any(target_os = "android", target_os = "netbsd", target_os = "openbsd"))]
+        // SAFETY: takes nothing and cannot fail.
+        return Some(unsafe { libc::__errno() });
+        #[cfg(any(
+            target_vendor = "apple",
+            target_os = "freebsd",
+            target_os = "dragonfly"
+        ))]
+        // SAFETY: takes nothing and cannot fail.
+        return Some(unsafe { libc::__error() });
+        #[cfg(any(target_os = "solaris", target_os = "illumos"))]
+        // SAFETY: takes nothing and cannot fail.
+        return Some(unsafe { libc::___errno() });
+        #[allow(unreachable_code)]
+        None
+    }
+
     fn handler_address() -> libc::sighandler_t {
-        on_sigint as extern "C" fn(libc::c_int) as *const () as libc::sighandler_t
+        on_signal as extern "C" fn(c_int) as *const () as libc::sighandler_t
     }
 
     fn kind(action: &libc::sigaction) -> Disposition {
@@ -228,75 +375,78 @@ mod unix {
         action
     }
 
-    /// SIGINT's current disposition, unchanged.
-    fn disposition() -> Option<Disposition> {
+    /// `signal`'s current disposition, unchanged.
+    fn disposition(signal: c_int) -> Option<Disposition> {
         let mut current = action(Disposition::Default);
         // SAFETY: a null new action only queries; `current` is a valid, writable `sigaction`.
-        let queried = unsafe { libc::sigaction(libc::SIGINT, std::ptr::null(), &mut current) };
+        let queried = unsafe { libc::sigaction(signal, std::ptr::null(), &mut current) };
         (queried == 0).then(|| kind(&current))
     }
 
-    /// Sets SIGINT's disposition to `new` and returns the one it replaced. Async-signal-safe.
-    fn swap(new: &libc::sigaction) -> Option<libc::sigaction> {
+    /// Sets `signal`'s disposition to `new` and returns the one it replaced. Async-signal-safe.
+    fn swap(signal: c_int, new: &libc::sigaction) -> Option<libc::sigaction> {
         let mut old = action(Disposition::Default);
-        // SAFETY: both pointers are valid for the call and not kept. `new` is either a
-        // disposition this module built (SIG_DFL, or `on_sigint`: an `extern "C" fn(c_int)`
-        // without SA_SIGINFO, alive for the whole program and async-signal-safe, see the module
-        // docs) or one that `sigaction` itself returned and is being put back. Replacing
-        // SIGINT's disposition breaks nothing Rust relies on: the standard library installs no
-        // SIGINT handler.
-        let swapped = unsafe { libc::sigaction(libc::SIGINT, new, &mut old) };
+        // SAFETY: both pointers are valid for the call and not kept. `signal` is SIGINT or
+        // SIGTERM. `new` is either a disposition this module built (SIG_DFL, or `on_signal`: an
+        // `extern "C" fn(c_int)` without SA_SIGINFO, alive for the whole program and
+        // async-signal-safe, see the module docs) or one that `sigaction` itself returned and is
+        // being put back. Replacing these dispositions breaks nothing Rust relies on: the
+        // standard library installs no SIGINT or SIGTERM handler.
+        let swapped = unsafe { libc::sigaction(signal, new, &mut old) };
         (swapped == 0).then_some(old)
     }
 
-    /// Installs our handler in place of the default; `false` if the disposition was not the
-    /// default any more (a program installing its own on another thread since `disposition`
-    /// looked), in which case theirs is put back at once.
-    fn install() -> bool {
-        match swap(&action(Disposition::Ours)) {
+    /// Installs our handler for `signal` if its disposition is the default; `false` if it is
+    /// not (ignored, or the program's own handler, perhaps installed on another thread a moment
+    /// ago: theirs is put back at once) or the call failed.
+    fn install(signal: c_int) -> bool {
+        if disposition(signal) != Some(Disposition::Default) {
+            return false;
+        }
+        match swap(signal, &action(Disposition::Ours)) {
             Some(old) if kind(&old) == Disposition::Default => true,
             Some(old) => {
-                swap(&old);
+                swap(signal, &old);
                 false
             }
             None => false,
         }
     }
 
-    /// Puts the default back if our handler is still installed; leaves a handler someone
-    /// installed over ours during the run where it is.
-    fn uninstall() {
-        if disposition() == Some(Disposition::Ours) {
-            if let Some(old) = swap(&action(Disposition::Default)) {
+    /// Puts the default back if our handler is still installed for `signal`; leaves a handler
+    /// someone installed over ours during the run where it is.
+    fn uninstall(signal: c_int) {
+        if disposition(signal) == Some(Disposition::Ours) {
+            if let Some(old) = swap(signal, &action(Disposition::Default)) {
                 if kind(&old) != Disposition::Ours {
                     // Replaced between the look and the swap: theirs goes back.
-                    swap(&old);
+                    swap(signal, &old);
                 }
             }
         }
     }
 
-    fn raise_sigint() {
+    fn raise(signal: c_int) {
         // SAFETY: `raise` is async-signal-safe and takes no pointers.
-        unsafe { libc::raise(libc::SIGINT) };
+        unsafe { libc::raise(signal) };
     }
 
-    /// Dies by SIGINT: default disposition, unblocked, raised. Returns only if that did not
-    /// end the process (it always does where SIGINT's default action is to terminate).
-    pub(super) fn die_by_sigint() {
-        swap(&action(Disposition::Default));
+    /// Dies by `signal`: default disposition, unblocked, raised. Returns only if that did not
+    /// end the process (it always does for SIGINT and SIGTERM, whose default is to terminate).
+    pub(super) fn die_by(signal: c_int) {
+        swap(signal, &action(Disposition::Default));
         // SAFETY: an all-zero `sigset_t` is a valid value; `sigemptyset` then makes it empty
         // portably.
         let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
-        // SAFETY: `set` is a valid, writable signal set, and SIGINT a valid signal number.
+        // SAFETY: `set` is a valid, writable signal set, and `signal` a valid signal number.
         unsafe {
             libc::sigemptyset(&mut set);
-            libc::sigaddset(&mut set, libc::SIGINT);
+            libc::sigaddset(&mut set, signal);
         }
         // SAFETY: unblocking a signal on the calling thread; `set` is valid, the old mask is
         // not asked for.
         unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut()) };
-        raise_sigint();
+        raise(signal);
     }
 
     #[cfg(test)]
@@ -311,20 +461,29 @@ mod unix {
             assert_ne!(handler_address(), libc::SIG_DFL);
             assert_ne!(handler_address(), libc::SIG_IGN);
         }
+
+        #[test]
+        fn test_threads_are_not_the_main_thread() {
+            // libtest runs each test on a thread of its own: a run here never takes the signals.
+            assert!(!is_main_thread());
+            assert!(Signals::take(true, true).is_none());
+        }
     }
 }
 
 #[cfg(not(unix))]
 mod other {
-    /// No SIGINT on this platform: no run ever takes it, so this is never built.
-    pub(crate) enum Sigint {}
+    use crate::ctrl_c::Signal;
 
-    impl Sigint {
-        pub(crate) fn take() -> Option<Sigint> {
+    /// No SIGINT or SIGTERM on this platform: no run ever takes them, so this is never built.
+    pub(crate) enum Signals {}
+
+    impl Signals {
+        pub(crate) fn take(_sigint: bool, _sigterm: bool) -> Option<Signals> {
             None
         }
 
-        pub(crate) async fn first_ctrl_c(&self) {
+        pub(crate) async fn first_signal(&self) -> Signal {
             match *self {}
         }
     }

@@ -27,7 +27,7 @@ impl Kind {
     /// The arguments this attribute accepts, in the order the docs list them.
     fn accepted(self) -> &'static [&'static str] {
         match self {
-            Kind::Main => &["debug", "threads", "ctrl_c", "crate"],
+            Kind::Main => &["debug", "threads", "ctrl_c", "sigterm", "crate"],
             Kind::Test => &["debug", "threads", "timeout", "crate"],
         }
     }
@@ -49,6 +49,7 @@ pub(crate) struct Args {
     pub(crate) debug: Option<bool>,
     pub(crate) threads: Option<usize>,
     pub(crate) ctrl_c: Option<bool>,
+    pub(crate) sigterm: Option<bool>,
     pub(crate) timeout: Option<Timeout>,
     pub(crate) krate: Option<Path>,
 }
@@ -131,6 +132,7 @@ fn example(key: &str) -> Option<&'static str> {
         "debug" => "debug = true",
         "threads" => "threads = 4",
         "ctrl_c" => "ctrl_c = false",
+        "sigterm" => "sigterm = true",
         "timeout" => "timeout = \"5s\"",
         "crate" => "crate = \"my_runner\"",
         _ => return None,
@@ -148,6 +150,11 @@ fn unknown(kind: Kind, key: &str) -> String {
              stops `cargo test` as usual; {}",
             kind.expected_one_of()
         ),
+        (Kind::Test, "sigterm") => format!(
+            "`sigterm` applies to #[runner::main] only: tests never handle SIGTERM, so that it \
+             stops `cargo test` as usual; {}",
+            kind.expected_one_of()
+        ),
         _ => format!("unknown argument `{key}`, {}", kind.expected_one_of()),
     }
 }
@@ -159,6 +166,7 @@ fn set(kind: Kind, args: &mut Args, name: &Ident, key: &str, value: &Expr) -> sy
     match key {
         "debug" => args.debug = Some(boolean(key, value)?),
         "ctrl_c" => args.ctrl_c = Some(boolean(key, value)?),
+        "sigterm" => args.sigterm = Some(boolean(key, value)?),
         "threads" => args.threads = Some(threads(value)?),
         "timeout" => args.timeout = Some(timeout(value)?),
         _ => args.krate = Some(krate(value)?),
@@ -303,19 +311,22 @@ mod tests {
         assert_eq!(args.threads, Some(2));
         assert_eq!(args.timeout.map(|t| t.millis), Some(60_000));
         assert!(args.krate.is_some());
-        let (args, error) = parse(Kind::Main, quote!(ctrl_c = false,));
+        let (args, error) = parse(Kind::Main, quote!(ctrl_c = false, sigterm = true,));
         assert!(error.is_none());
         assert_eq!(args.ctrl_c, Some(false));
+        assert_eq!(args.sigterm, Some(true));
     }
 
     #[test]
     fn mistakes() {
         assert_eq!(
             error(Kind::Main, quote!(flavor = "x")),
-            "unknown argument `flavor`, expected one of: `debug`, `threads`, `ctrl_c`, `crate`"
+            "unknown argument `flavor`, expected one of: `debug`, `threads`, `ctrl_c`, `sigterm`, \
+             `crate`"
         );
         assert!(error(Kind::Main, quote!(timeout = "1s")).starts_with("`timeout` applies"));
         assert!(error(Kind::Test, quote!(ctrl_c = true)).starts_with("`ctrl_c` applies"));
+        assert!(error(Kind::Test, quote!(sigterm = true)).starts_with("`sigterm` applies"));
         assert_eq!(
             error(Kind::Test, quote!(debug = true, debug = false)),
             "duplicate argument `debug`: give it once"

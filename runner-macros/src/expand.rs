@@ -88,6 +88,9 @@ fn expand(kind: Kind, args: &Args, function: ItemFn) -> TokenStream {
     if let Some(ctrl_c) = args.ctrl_c {
         config.extend(quote_spanned!(span=> .ctrl_c(#ctrl_c)));
     }
+    if let Some(sigterm) = args.sigterm {
+        config.extend(quote_spanned!(span=> .sigterm(#sigterm)));
+    }
     if let Some(timeout) = &args.timeout {
         let millis = Literal::u64_unsuffixed(timeout.millis);
         config.extend(quote_spanned!(span=> .timeout_ms(#millis)));

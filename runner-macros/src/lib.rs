@@ -24,8 +24,10 @@ use crate::args::Kind;
 /// `Result<(), E>`, [`ExitCode`](std::process::ExitCode), `!`, and so on.
 ///
 /// When the body finishes, the runner closes: tasks still pending are cancelled and blocking
-/// jobs are waited for. Ctrl-C cancels the body and ends the process the way a shell expects;
-/// a panic in the body propagates after the runner has closed. Calling the function from inside
+/// jobs are waited for. Ctrl-C (and SIGTERM, with `sigterm = true`) cancels the body and ends
+/// the process the way a shell expects, by that signal; this needs the function to run on the
+/// process's main thread, as `main` does (elsewhere the signals are left to the program). A
+/// panic in the body propagates after the runner has closed. Calling the function from inside
 /// another runner panics ([`RunError::Nested`]).
 ///
 /// # Arguments
@@ -35,6 +37,7 @@ use crate::args::Kind;
 /// | `debug = true` | `RUNNER_DEBUG` | [`Builder::debug`]: report slow polls and cancelled tasks |
 /// | `threads = N` | `RUNNER_THREADS`, else 1 | [`Builder::threads`]: `N >= 1` threads in all |
 /// | `ctrl_c = false` | `true` | [`Builder::handle_ctrl_c`]: cancel the body on Ctrl-C |
+/// | `sigterm = true` | `false` | [`Builder::handle_sigterm`]: cancel the body on SIGTERM too |
 /// | `crate = "path"` | `"runner"` | where the `runner` crate is, for re-exports and renames |
 ///
 /// # Examples
@@ -72,6 +75,8 @@ use crate::args::Kind;
 /// [`Builder::threads`]: https://docs.rs/runner/latest/runner/struct.Builder.html#method.threads
 /// [`Builder::handle_ctrl_c`]:
 ///     https://docs.rs/runner/latest/runner/struct.Builder.html#method.handle_ctrl_c
+/// [`Builder::handle_sigterm`]:
+///     https://docs.rs/runner/latest/runner/struct.Builder.html#method.handle_sigterm
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::entry(Kind::Main, args.into(), item.into()).into()
@@ -91,7 +96,7 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// - a task it spawned and detached panicked, even if the body itself succeeded (the message
 ///   names the line that spawned the task).
 ///
-/// Tests never handle Ctrl-C, so that it stops `cargo test` as usual.
+/// Tests never handle Ctrl-C or SIGTERM, so that they stop `cargo test` as usual.
 ///
 /// # Arguments
 ///

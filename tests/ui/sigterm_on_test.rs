@@ -1,0 +1,4 @@
+#[runner::test(sigterm = true)]
+async fn works() {}
+
+fn main() {}
