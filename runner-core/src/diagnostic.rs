@@ -400,6 +400,23 @@ mod tests {
     }
 
     #[test]
+    fn a_stuck_poll_reads_as_a_sentence() {
+        let text = Diagnostic::StuckPoll {
+            task: TaskInfo::new(7, at()),
+            running_for: Duration::from_millis(104),
+        }
+        .to_string();
+        assert_eq!(
+            text,
+            format!(
+                "task #7 spawned at {} has blocked the executor for 0.104 s so far, in a poll \
+                 that has not returned",
+                at()
+            )
+        );
+    }
+
+    #[test]
     fn waiting_for_one_blocking_job_reads_as_a_sentence() {
         let spawned_at = Location::caller();
         let notice = Diagnostic::WaitingForBlockingJobs {

@@ -345,3 +345,33 @@ impl Drop for Polling<'_> {
         self.0.poll_started.store(0, Release);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snapshot_reads_as_one_line() {
+        let at = Location::caller();
+        let mut task = TaskSnapshot {
+            task: TaskInfo::new(3, at),
+            age: Duration::from_millis(1250),
+            polls: 4,
+            poll_time: Duration::from_micros(2100),
+            state: TaskState::Waiting,
+        };
+        assert_eq!(
+            task.to_string(),
+            format!("task #3 spawned at {at} (age 1.250 s, 4 polls taking 0.002 s, waiting)")
+        );
+        task.task = TaskInfo::new(0, at);
+        task.polls = 1;
+        task.state = TaskState::Running;
+        assert_eq!(
+            task.to_string(),
+            format!("the main future run at {at} (age 1.250 s, 1 poll taking 0.002 s, running)")
+        );
+        task.state = TaskState::Scheduled;
+        assert!(task.to_string().ends_with(", scheduled)"));
+    }
+}
