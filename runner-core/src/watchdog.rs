@@ -30,12 +30,16 @@ struct Watchdog {
 struct State {
     runners: Vec<Weak<Shared>>,
     running: bool,
+    /// The shortest threshold among the runners at the thread's last look: the longest it
+    /// sleeps. A runner with a shorter one wakes it; others wait for its next look.
+    shortest: Duration,
 }
 
 static WATCHDOG: Watchdog = Watchdog {
     state: Mutex::new(State {
         runners: Vec::new(),
         running: false,
+        shortest: Duration::ZERO,
     }),
     changed: Condvar::new(),
 };
@@ -49,6 +53,7 @@ impl Watchdog {
 /// Watches the polls of a debug-mode runner until it closes (or is dropped).
 pub(crate) fn watch(shared: &Arc<Shared>) {
     let mut state = WATCHDOG.lock();
+    let wake = state.runners.is_empty() || shared.slow_poll_threshold < state.shortest;
     state.runners.push(Arc::downgrade(shared));
     if !state.running {
         let started = std::thread::Builder::new()
@@ -58,7 +63,9 @@ pub(crate) fn watch(shared: &Arc<Shared>) {
         state.running = started.is_ok();
     }
     drop(state);
-    WATCHDOG.changed.notify_one();
+    if wake {
+        WATCHDOG.changed.notify_one();
+    }
 }
 
 fn work() {
@@ -82,6 +89,11 @@ fn work() {
             }
             continue;
         }
+        state.shortest = runners
+            .iter()
+            .map(|r| r.slow_poll_threshold)
+            .min()
+            .unwrap_or(Duration::ZERO);
         drop(state);
 
         let now = Stamp::now();
