@@ -25,7 +25,8 @@ use std::time::{Duration, Instant};
 use drivers::{RawDriver, RunnerDriver, TokioDriver};
 use harness::{Group, Measured, Row, Stats};
 use workloads::{
-    fresh, timed, trivial, Blocking, Cpu, PingPong, SpawnJoin, Timers, WithVar, Yield,
+    fresh, timed, trivial, Blocking, Cpu, PendingOnce, PingPong, SpawnJoin, Timers, WithVar,
+    Yield,
 };
 
 const DEFAULT_ROUNDS: usize = 21;
@@ -49,6 +50,8 @@ type Workload = (&'static str, fn() -> Group);
 const WORKLOADS: &[Workload] = &[
     ("lifecycle", lifecycle),
     ("spawn_join", spawn_join),
+    ("pending_once", pending_once),
+    ("pending_once_threads", pending_once_threads),
     ("yield", yield_),
     ("pingpong", pingpong),
     ("timers", timers),
@@ -207,6 +210,36 @@ fn spawn_join() -> Group {
             row(RUNNER, timed(RunnerDriver::new(false, 1), SpawnJoin(N))),
             row(RAW, timed(RawDriver::new(1), SpawnJoin(N))),
             row(TOKIO, timed(TokioDriver::current_thread(), SpawnJoin(N))),
+        ],
+    }
+}
+
+/// Every task goes pending once: what a runner pays the first time a task is pending.
+fn pending_once() -> Group {
+    const N: usize = 100_000;
+    Group {
+        name: "pending_once",
+        title: "pending_once 100k".into(),
+        ops: N as u64,
+        rows: vec![
+            row(RUNNER, timed(RunnerDriver::new(false, 1), PendingOnce(N))),
+            row(RAW, timed(RawDriver::new(1), PendingOnce(N))),
+            row(TOKIO, timed(TokioDriver::current_thread(), PendingOnce(N))),
+        ],
+    }
+}
+
+/// `pending_once` on two threads: the bookkeeping shared between threads.
+fn pending_once_threads() -> Group {
+    const N: usize = 100_000;
+    Group {
+        name: "pending_once_threads",
+        title: "pending_once 2 threads".into(),
+        ops: N as u64,
+        rows: vec![
+            row(RUNNER_T2, timed(RunnerDriver::new(false, 2), PendingOnce(N))),
+            row(RAW_T2, timed(RawDriver::new(2), PendingOnce(N))),
+            row(TOKIO_MT, timed(TokioDriver::multi_thread(2), PendingOnce(N))),
         ],
     }
 }
@@ -413,6 +446,12 @@ fn print_targets(results: &[Measured]) {
                 let what = format!("{}: runner / tokio current-thread (raw is faster)", m.name);
                 check(what, runner, tokio, div, 1.0);
             }
+        }
+    }
+    if let Some(m) = find("pending_once_threads") {
+        if let (Some(runner), Some(raw)) = (m.get(RUNNER_T2), m.get(RAW_T2)) {
+            let what = "pending_once_threads: runner / raw smol".into();
+            check(what, runner, raw, div, 1.15);
         }
     }
     if let Some(on) = find("lifecycle").and_then(|m| m.get(RUNNER_CTRL_C)) {

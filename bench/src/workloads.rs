@@ -42,6 +42,26 @@ impl Work for SpawnJoin {
     }
 }
 
+/// Spawns `0` tasks that each go pending once (one yield) before they finish, then awaits them
+/// all: the worst case for bookkeeping a runner does the first time a task is pending.
+pub struct PendingOnce(pub usize);
+
+impl Work for PendingOnce {
+    async fn run<S: Spawner>(&self, spawner: S) {
+        let tasks: Vec<_> = (0..self.0)
+            .map(|i| {
+                spawner.spawn(async move {
+                    yield_now().await;
+                    black_box(i)
+                })
+            })
+            .collect();
+        for task in tasks {
+            black_box(task.await);
+        }
+    }
+}
+
 /// One spawned task that yields `0` times: the cost of one poll, wake and reschedule.
 pub struct Yield(pub usize);
 

@@ -1,27 +1,22 @@
-//! Blocking jobs: closures on a thread pool, listed so that `close` can wait for them and name
-//! the ones it gave up on.
+//! Blocking jobs: closures on a thread pool, counted so that `close` can wait for them.
 //!
-//! The pool is our own (a few lines on `async-task`, like smol's `blocking`) because a job must
-//! leave the list only after the job's task is completely done: a detached job's panic is reported
+//! The pool is our own (a few lines on `async-task`, like smol's `blocking`) because the count
+//! must drop only after the job's task is completely done: a detached job's panic is reported
 //! when async-task drops its output, inside `Runnable::run`, and `close` must not return before
 //! that report.
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
 
 use async_task::Runnable;
-use event_listener::{Event, Listener};
-use slab::Slab;
 
 use crate::context;
-use crate::ctrl_c::Signal;
 use crate::current::{self, Current, Role};
-use crate::diagnostic::{Diagnostic, StuckJob, TaskInfo};
 use crate::panic::TaskPanic;
 use crate::shared::Shared;
-use crate::task::{closed_check, Task};
+use crate::task::{closed_check, is_cancellation, Spawned, Task};
 
 /// Runs a blocking closure on a thread pool and returns a task for its result.
 ///
@@ -29,12 +24,15 @@ use crate::task::{closed_check, Task};
 /// synchronous libraries. The pool grows with demand (up to 500 threads, named
 /// `runner-blocking`) and its idle threads exit after a second. The runner counts its own jobs,
 /// and [`close`](crate::Runner::close) waits for them up to the
-/// [shutdown timeout](crate::Builder::shutdown_timeout). Inside the job, `spawn` and
+/// [shutdown timeout](crate::Builder::shutdown_timeout) (not inside another runner's `run`,
+/// where it must not block). A job does not keep its runner's executor alive, so a job that
+/// awaits a task of its runner wakes when `close` cancels the task. Inside the job, `spawn` and
 /// `spawn_blocking` work as they do in the runner's tasks, and the closure runs in a copy of the
 /// spawner's current [`Context`](crate::Context), as a task would.
 ///
 /// Dropping the task before the job starts cancels it; a job that has started runs to the end
-/// (threads cannot be cancelled) and its result is discarded.
+/// (threads cannot be cancelled) and its result is discarded. A job spawned while its runner
+/// closes (by a destructor) is cancelled before it starts.
 ///
 /// # Examples
 ///
@@ -57,29 +55,40 @@ where
     let spawned_at = Location::caller();
     let runner = current::with(|c| {
         c.map(|c| {
-            closed_check(c, "spawn_blocking", spawned_at);
-            (c.shared.clone(), c.executor.clone())
+            let executor = match &c.role {
+                Role::Driving { executor, .. } => Some(Arc::downgrade(executor)),
+                Role::Blocking(executor) => {
+                    closed_check(c, "spawn_blocking", spawned_at);
+                    Some(executor.clone())
+                }
+                Role::Closing => None,
+            };
+            (c.shared.clone(), executor)
         })
     });
     let Some((shared, executor)) = runner else {
         current::no_runner("spawn_blocking")
     };
-    let info = shared.new_job(spawned_at);
+    let info = shared.new_task(spawned_at);
+    let Some(executor) = executor else {
+        // Spawned inside `close`: cancelled before it starts.
+        return Spawned::stillborn(async move { Some(f()) }, info).start();
+    };
     let key = shared.blocking.job_spawned(info);
     let mut context = context::copy_current();
     let job = {
         let shared = shared.clone();
         async move {
-            shared.blocking.job_started(key);
+            shared.blocking.job_running(key);
             let _context = context::Entered::new(&mut context);
             let _enter = current::enter(Current {
                 shared: shared.clone(),
-                executor,
-                local: None,
-                role: Role::Blocking,
+                role: Role::Blocking(executor),
             });
             match catch_unwind(AssertUnwindSafe(f)) {
-                Ok(value) => value,
+                Ok(value) => Some(value),
+                // It awaited a task that was cancelled: it is cancelled too.
+                Err(payload) if is_cancellation(&*payload) => None,
                 Err(payload) => resume_unwind(TaskPanic::wrap(payload, info, shared)),
             }
         }
@@ -89,100 +98,7 @@ where
         move |runnable| pool().schedule(runnable, shared.clone(), key),
     );
     runnable.schedule();
-    task
-}
-
-/// The runner's blocking jobs not yet done, each with its name and the time it started, so that
-/// a shutdown that times out can say which jobs it left behind.
-#[derive(Default)]
-pub(crate) struct BlockingJobs {
-    jobs: Mutex<Slab<Job>>,
-    finished: Event,
-}
-
-struct Job {
-    info: TaskInfo,
-    // `None` while the job waits in the pool's queue.
-    started: Option<Instant>,
-}
-
-impl BlockingJobs {
-    fn lock(&self) -> MutexGuard<'_, Slab<Job>> {
-        lock(&self.jobs)
-    }
-
-    fn job_spawned(&self, info: TaskInfo) -> usize {
-        self.lock().insert(Job {
-            info,
-            started: None,
-        })
-    }
-
-    fn job_started(&self, key: usize) {
-        if let Some(job) = self.lock().get_mut(key) {
-            job.started = Some(Instant::now());
-        }
-    }
-
-    fn job_done(&self, key: usize) {
-        let mut jobs = self.lock();
-        jobs.try_remove(key);
-        if jobs.is_empty() {
-            drop(jobs);
-            self.finished.notify(usize::MAX);
-        }
-    }
-
-    /// What `close` says before it waits for jobs after `signal` cancelled the run: `None` when
-    /// there is nothing to wait for.
-    pub(crate) fn waiting_notice(&self, signal: Signal, timeout: Duration) -> Option<Diagnostic> {
-        let mut jobs: Vec<TaskInfo> = self.lock().iter().map(|(_, job)| job.info).collect();
-        jobs.sort_by_key(|job| job.id);
-        (!jobs.is_empty()).then_some(Diagnostic::WaitingForBlockingJobs {
-            jobs,
-            timeout,
-            signal,
-        })
-    }
-
-    /// Waits until no job runs, or until `timeout`; returns the jobs still running, oldest
-    /// spawn first.
-    pub(crate) fn wait_idle(&self, timeout: Duration) -> Vec<StuckJob> {
-        let deadline = Instant::now().checked_add(timeout);
-        loop {
-            if self.lock().is_empty() {
-                return Vec::new();
-            }
-            let listener = self.finished.listen();
-            if self.lock().is_empty() {
-                return Vec::new();
-            }
-            match deadline {
-                Some(deadline) => {
-                    if listener.wait_deadline(deadline).is_none() {
-                        return self.stuck();
-                    }
-                }
-                None => listener.wait(),
-            }
-        }
-    }
-
-    fn stuck(&self) -> Vec<StuckJob> {
-        let now = Instant::now();
-        let mut stuck: Vec<StuckJob> = self
-            .lock()
-            .iter()
-            .map(|(_, job)| StuckJob {
-                job: job.info,
-                running_for: job
-                    .started
-                    .map(|started| now.saturating_duration_since(started)),
-            })
-            .collect();
-        stuck.sort_by_key(|s| s.job.id);
-        stuck
-    }
+    Task::new(task, info)
 }
 
 const MAX_THREADS: usize = 500;
@@ -196,7 +112,7 @@ struct Pool {
 
 #[derive(Default)]
 struct PoolState {
-    // Each job's runnable with the runner that counts it, and its key in the runner's jobs.
+    // Each job's runnable with the runner that counts it, and its key there.
     queue: VecDeque<(Runnable, Arc<Shared>, usize)>,
     threads: usize,
     idle: usize,
@@ -211,8 +127,8 @@ fn pool() -> &'static Pool {
 }
 
 impl Pool {
-    fn lock(&self) -> MutexGuard<'_, PoolState> {
-        lock(&self.state)
+    fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn schedule(&'static self, runnable: Runnable, shared: Arc<Shared>, key: usize) {
@@ -257,8 +173,4 @@ impl Pool {
             }
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -1,7 +1,7 @@
 //! Which runner the current thread belongs to, so that `spawn` and friends need no handle.
 
 use std::cell::RefCell;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use async_executor::Executor;
 
@@ -9,21 +9,24 @@ use crate::local::LocalTasks;
 use crate::shared::Shared;
 
 /// How the current thread serves its runner.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone)]
 pub(crate) enum Role {
-    /// The thread is inside `Runner::run` or `close`, or is a worker: it drives the executor, so
-    /// blocking it on another runner would stall this one.
-    Driving,
-    /// A blocking job of the runner's: it may spawn, and it may start a runner of its own.
-    Blocking,
+    /// The thread is inside `Runner::run` or is a worker: it drives the executor (and its own
+    /// local tasks), so blocking it on another runner would stall this one.
+    Driving {
+        executor: Arc<Executor<'static>>,
+        local: LocalTasks,
+    },
+    /// A blocking job of the runner's: it may spawn, and it may start a runner of its own. It
+    /// holds the executor weakly, so that `close` can drop it while the job still runs.
+    Blocking(Weak<Executor<'static>>),
+    /// The thread is inside `close`: whatever a destructor spawns now is cancelled at once.
+    Closing,
 }
 
 #[derive(Clone)]
 pub(crate) struct Current {
     pub(crate) shared: Arc<Shared>,
-    pub(crate) executor: Arc<Executor<'static>>,
-    /// The `spawn_local` tasks of this thread; `None` on blocking threads.
-    pub(crate) local: Option<LocalTasks>,
     pub(crate) role: Role,
 }
 
@@ -55,9 +58,9 @@ pub(crate) fn with<R>(f: impl FnOnce(Option<&Current>) -> R) -> R {
     CURRENT.with(|c| f(c.borrow().as_ref()))
 }
 
-/// Whether a runner is driving its executor on this thread right now.
+/// Whether a runner is driving its executor (or closing) on this thread right now.
 pub(crate) fn is_driving() -> bool {
-    with(|c| c.is_some_and(|c| c.role == Role::Driving))
+    with(|c| c.is_some_and(|c| !matches!(c.role, Role::Blocking(_))))
 }
 
 /// The panic for a spawn function called where no runner runs.

@@ -165,6 +165,13 @@ pub enum Diagnostic {
         /// The signal that cancelled the run.
         signal: Signal,
     },
+    /// The runner closed inside another runner's `run` while blocking jobs of its own were still
+    /// running (always reported). It did not wait for them, which would have blocked the outer
+    /// runner; they run to their end on their own.
+    BlockingJobsLeftRunning {
+        /// How many jobs were still running.
+        pending: usize,
+    },
 }
 
 /// A blocking job that was still running when the runner's shutdown timeout expired, as
@@ -290,6 +297,13 @@ impl fmt::Display for Diagnostic {
                     timeout.as_secs_f64()
                 )
             }
+            Diagnostic::BlockingJobsLeftRunning { pending } => write!(
+                f,
+                "{pending} blocking job{} still running when the runner closed inside another \
+                 runner's run; it did not wait for {}, so as not to block the outer runner",
+                if *pending == 1 { " was" } else { "s were" },
+                if *pending == 1 { "it" } else { "them" },
+            ),
         }
     }
 }

@@ -40,6 +40,8 @@ mod current;
 mod diagnostic;
 mod env;
 mod error;
+mod instrument;
+mod jobs;
 mod local;
 mod panic;
 mod registry;
@@ -64,7 +66,7 @@ pub use crate::error::RunError;
 pub use crate::panic::TaskPanic;
 pub use crate::runner::{run, Runner};
 pub use crate::snapshot::{tasks, TaskSnapshot, TaskState};
-pub use crate::task::{spawn, spawn_local, Task};
+pub use crate::task::{spawn, spawn_local, FallibleTask, Task};
 pub use async_io::Timer;
 
 /// Sleeps for `duration`: a [`Timer`] that fires once.

@@ -4,11 +4,15 @@
 //! thread works through each time it polls its main future. It costs nothing until the first
 //! local task (the queue is made then), where nesting a `LocalExecutor::run` around every
 //! `Executor::run` set up a second ticker on every `run` (half the cost of an empty `run`).
+//!
+//! Like `LocalExecutor`, it keeps a waker of every live task, so that `cancel_all` can close them
+//! all on the owning thread: queued runnables hold the tasks and the tasks' schedule closures
+//! hold the queue, a cycle that only dropping the runnables breaks.
 
 use std::cell::{OnceCell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
@@ -16,6 +20,7 @@ use async_task::{Runnable, Task};
 use atomic_waker::AtomicWaker;
 use concurrent_queue::ConcurrentQueue;
 use pin_project_lite::pin_project;
+use slab::Slab;
 
 /// How many local tasks one poll of the driver runs before it lets the executor's tasks run.
 const BUDGET: usize = 64;
@@ -28,14 +33,13 @@ pub(crate) struct LocalTasks {
 }
 
 struct Local {
-    queue: OnceCell<Owner>,
+    queue: OnceCell<Arc<Queue>>,
     // The driver's waker as of its last poll before the queue exists, for the queue a task
     // makes later.
     driver: RefCell<Option<Waker>>,
+    // A waker of every task whose future is alive.
+    active: RefCell<Slab<Waker>>,
 }
-
-/// Drops the queued tasks when the thread's last handle goes.
-struct Owner(Arc<Queue>);
 
 struct Queue {
     runnables: ConcurrentQueue<Runnable>,
@@ -49,12 +53,13 @@ impl LocalTasks {
             local: Rc::new(Local {
                 queue: OnceCell::new(),
                 driver: RefCell::new(None),
+                active: RefCell::new(Slab::new()),
             }),
         }
     }
 
     pub(crate) fn spawn<F: Future + 'static>(&self, future: F) -> Task<F::Output> {
-        let owner = self.local.queue.get_or_init(|| {
+        let queue = self.local.queue.get_or_init(|| {
             let queue = Queue {
                 runnables: ConcurrentQueue::unbounded(),
                 driver: AtomicWaker::new(),
@@ -62,19 +67,37 @@ impl LocalTasks {
             if let Some(driver) = &*self.local.driver.borrow() {
                 queue.driver.register(driver);
             }
-            Owner(Arc::new(queue))
+            Arc::new(queue)
         });
-        let queue = owner.0.clone();
+        let queue = queue.clone();
         let schedule = move |runnable| {
             // Unbounded and never closed: the push cannot fail.
             let _ = queue.runnables.push(runnable);
             queue.driver.wake();
         };
+        let mut active = self.local.active.borrow_mut();
+        let entry = active.vacant_entry();
+        let inactive = Inactive {
+            local: Rc::downgrade(&self.local),
+            key: entry.key(),
+        };
+        let future = async move {
+            let _inactive = inactive;
+            future.await
+        };
         let (runnable, task) = async_task::Builder::new()
             .propagate_panic(true)
             .spawn_local(|()| future, schedule);
+        entry.insert(runnable.waker());
+        drop(active);
         runnable.schedule();
         task
+    }
+
+    /// Cancels every task of this thread: each one's future is dropped here, now, and whoever
+    /// awaits it wakes. Local tasks spawned meanwhile (by destructors) are cancelled too.
+    pub(crate) fn cancel_all(&self) {
+        self.local.cancel_all();
     }
 
     /// `future`, with this thread's local tasks run whenever it is polled.
@@ -86,11 +109,46 @@ impl LocalTasks {
     }
 }
 
-impl Drop for Owner {
+impl Local {
+    fn cancel_all(&self) {
+        loop {
+            // Taken out, so that destructors may spawn: a stale key then removes at most the
+            // waker of a task spawned meanwhile, which is queued and so dropped below anyway.
+            let wakers = std::mem::take(&mut *self.active.borrow_mut());
+            let queue = self.queue.get();
+            if wakers.is_empty() && queue.map_or(true, |q| q.runnables.is_empty()) {
+                return;
+            }
+            // Each waked task is queued (a queued one stays queued); dropping its runnable
+            // drops its future and wakes its awaiter.
+            wakers.into_iter().for_each(|(_, waker)| waker.wake());
+            if let Some(queue) = queue {
+                while let Ok(runnable) = queue.runnables.pop() {
+                    drop(runnable);
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Local {
     fn drop(&mut self) {
-        // On the owning thread, where they may be dropped: the runner cancelled the tasks'
-        // futures already, this frees what is left of the queued ones.
-        while self.0.runnables.pop().is_ok() {}
+        // The runner cancels the tasks before; this catches a thread that never did.
+        self.cancel_all();
+    }
+}
+
+/// Takes a task off the active list when its future is dropped (finished or cancelled).
+struct Inactive {
+    local: Weak<Local>,
+    key: usize,
+}
+
+impl Drop for Inactive {
+    fn drop(&mut self) {
+        if let Some(local) = self.local.upgrade() {
+            local.active.borrow_mut().try_remove(self.key);
+        }
     }
 }
 
@@ -107,7 +165,7 @@ impl<F: Future> Future for Drive<'_, F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        if let Some(Owner(queue)) = this.local.queue.get() {
+        if let Some(queue) = this.local.queue.get() {
             // Register, then look: a push after the look finds the waker, one before it is seen.
             queue.driver.register(cx.waker());
             for _ in 0..BUDGET {
@@ -126,7 +184,7 @@ impl<F: Future> Future for Drive<'_, F> {
             }
         }
         let polled = this.future.poll(cx);
-        if let (Poll::Pending, Some(Owner(queue))) = (&polled, this.local.queue.get()) {
+        if let (Poll::Pending, Some(queue)) = (&polled, this.local.queue.get()) {
             if !queue.runnables.is_empty() {
                 // Left over, or spawned by the future just now: come back after the executor's
                 // tasks had their turn.

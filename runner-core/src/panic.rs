@@ -1,9 +1,10 @@
 //! Panics of spawned tasks: propagated to whoever awaits the task, reported when nobody does.
 //!
-//! async-executor hands a task's panic to the `Task` handle that awaits it, and silently drops it
-//! when the handle was detached. To tell the two apart without a handle type of our own, a task's
-//! panic travels as a [`TaskPanic`] payload: whoever retrieves it at a `run` boundary unwraps it,
-//! and one that is dropped unretrieved (a detached task) reports itself from its destructor.
+//! async-task hands a task's panic to the `Task` handle that awaits it, and silently drops it
+//! when the handle was detached. To tell the two apart without catching panics in every poll of
+//! a handle, a task's panic travels as a [`TaskPanic`] payload: whoever retrieves it at a `run`
+//! boundary unwraps it, and one that is dropped unretrieved (a detached task) reports itself from
+//! its destructor.
 
 use std::any::Any;
 use std::fmt;

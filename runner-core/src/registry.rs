@@ -1,11 +1,11 @@
-//! The runner's own count of its live tasks, so that `close` can cancel every one of them.
+//! The runner's own list of its live tasks, for an executor that may outlive the runner.
 //!
-//! async-executor only cancels tasks when the executor itself is dropped, and a user may hold
-//! the executor (`Runner::executor`) past `close`. So each task wrapper counts itself while its
-//! future is alive, and leaves its waker here the first time it returns `Pending`. `close` sets
-//! `closing`, wakes every registered task, and drives the executor until the count is zero: each
-//! woken wrapper sees `closing` and drops its future. Tasks that finish on their first poll never
-//! touch the lock.
+//! A runner normally owns its executor and cancels its tasks by dropping it. An executor made by
+//! `executor_factory` may be shared, so there each task wrapper counts itself while its future is
+//! alive, and leaves its waker here the first time it returns `Pending`. `close` sets `closing`,
+//! wakes every registered task, and drives the executor until the count is zero: each woken
+//! wrapper sees `closing`, drops its future and completes as cancelled, which leaves nothing of
+//! the runner in the executor. Tasks that finish on their first poll never touch the lock.
 
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -23,8 +23,7 @@ pub(crate) struct RegistryKey(NonZeroUsize);
 #[derive(Default)]
 pub(crate) struct TaskRegistry {
     closing: AtomicBool,
-    // Tasks started and tasks gone: the difference is the number alive. One counter per event,
-    // so that a spawn pays one atomic add, which also numbers the task.
+    // Tasks started and tasks gone: the difference is the number alive.
     started: AtomicU64,
     gone: AtomicU64,
     wakers: Mutex<Slab<Waker>>,
@@ -32,16 +31,9 @@ pub(crate) struct TaskRegistry {
 }
 
 impl TaskRegistry {
-    /// A task wrapper was created: its future is alive. Returns the task's number (from 1).
-    pub(crate) fn task_started(&self) -> u64 {
-        self.started.fetch_add(1, Ordering::SeqCst) + 1
-    }
-
-    /// A number for something that is not a task of this registry (a blocking job).
-    pub(crate) fn number_only(&self) -> u64 {
-        let id = self.task_started();
-        self.gone.fetch_add(1, Ordering::SeqCst);
-        id
+    /// A task wrapper was created: its future is alive.
+    pub(crate) fn task_started(&self) {
+        self.started.fetch_add(1, Ordering::SeqCst);
     }
 
     fn none_alive(&self) -> bool {
@@ -76,7 +68,7 @@ impl TaskRegistry {
         self.closing.load(Ordering::SeqCst)
     }
 
-    /// Starts cancelling: every registered task is woken and drops its future when polled.
+    /// Starts cancelling: every registered task is woken and completes as cancelled when polled.
     /// Returns whether any task is left to cancel.
     pub(crate) fn begin_close(&self) -> bool {
         self.closing.store(true, Ordering::SeqCst);

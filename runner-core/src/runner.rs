@@ -16,11 +16,12 @@ use crate::current::{self, Current, Role};
 use crate::diagnostic::{Diagnostic, Handler};
 use crate::env;
 use crate::error::RunError;
+use crate::instrument::MainFuture;
 use crate::local::LocalTasks;
 use crate::panic;
+use crate::registry::TaskRegistry;
 use crate::shared::Shared;
 use crate::snapshot::{TaskSnapshot, Tracked};
-use crate::task::Instrumented;
 use crate::watchdog;
 use crate::workers::Workers;
 
@@ -64,8 +65,9 @@ pub fn run<F: IntoFuture>(future: F) -> Result<F::Output, RunError> {
 ///
 /// A runner starts lazily (building one allocates nothing heavy), keeps its executor and the
 /// tasks spawned in one `run` alive into the next, and [`close`](Runner::close)s when dropped.
-/// Closing cancels the tasks still pending (their destructors run before `close` returns), waits
-/// for blocking jobs up to the shutdown timeout, and stops the worker threads.
+/// Closing cancels the tasks still pending (their destructors run before `close` returns, and
+/// whoever awaits them wakes), waits for blocking jobs up to the shutdown timeout, and stops the
+/// worker threads.
 ///
 /// A runner is not `Send`: tasks spawned with [`spawn_local`](crate::spawn_local) live on the
 /// thread that calls `run`.
@@ -115,7 +117,11 @@ struct Unstarted {
 
 struct Started {
     shared: Arc<Shared>,
+    /// Where `spawn` puts tasks: the runner's own, unless `executor_factory` made it (then the
+    /// shared state keeps a registry of the tasks).
     executor: Arc<Executor<'static>>,
+    /// What `Runner::executor` handed out, for an executor of the runner's own.
+    handed_out: Option<Arc<Executor<'static>>>,
     local: LocalTasks,
     workers: Option<Workers>,
     /// The context every `run` executes its future in: a copy of the starter's context.
@@ -254,15 +260,16 @@ impl Runner {
         self.cancelled_by = None;
         let started = self.start()?;
         let context = context.unwrap_or(&started.context);
-        let (future, shared) = (future.into_future(), &started.shared);
+        let (main, shared) = (future.into_future(), &started.shared);
+        let main = MainFuture::new(main, shared, run_at, context);
         // The signals are this run's from before the first poll until `interrupt` drops, after
         // the main future has (by any path, panics included).
         let interrupt = Interrupt::take(sigint, sigterm, shared);
         let output = if shared.debug {
-            let main = Tracked::main(future, shared, run_at);
-            started.drive(interrupt.race(Instrumented::main(main, shared, run_at, context)))
+            let main = Tracked::main(main, shared, run_at);
+            started.drive(interrupt.race(main))
         } else {
-            started.drive(interrupt.race(Instrumented::main(future, shared, run_at, context)))
+            started.drive(interrupt.race(main))
         };
         self.cancelled_by = match output {
             Err(RunError::Interrupted) => Some(Signal::Interrupt),
@@ -272,13 +279,22 @@ impl Runner {
         output
     }
 
-    /// Closes the runner: cancels its pending tasks, waits for its blocking jobs (up to the
-    /// shutdown timeout), stops its worker threads. Calling it again does nothing.
+    /// Closes the runner: stops its worker threads, cancels its pending tasks, waits for its
+    /// blocking jobs (up to the shutdown timeout). Calling it again does nothing.
     ///
-    /// In debug mode each cancelled task is reported with the line that spawned it; blocking
-    /// jobs still running after the timeout are always reported. After a run that Ctrl-C or
-    /// SIGTERM cancelled, a wait for blocking jobs is reported before it starts
-    /// ([`Diagnostic::WaitingForBlockingJobs`]): the program is no longer stuck silently.
+    /// A cancelled task completes as cancelled: its destructors run before `close` returns, and
+    /// whoever awaits its [`Task`](crate::Task) wakes (see there). What a destructor spawns
+    /// meanwhile is cancelled at once. In debug mode each cancelled task is reported with the
+    /// line that spawned it; blocking jobs still running after the timeout are always reported.
+    ///
+    /// Closing inside another runner's `run` (say, a runner moved into the main future and
+    /// dropped there) never blocks the outer runner: the tasks are cancelled at once as usual,
+    /// but blocking jobs are not waited for; they run to their end on their own, and are
+    /// reported as [`Diagnostic::BlockingJobsLeftRunning`]. (asyncio refuses to close a loop
+    /// inside a running loop.)
+    ///
+    /// After a run that Ctrl-C or SIGTERM cancelled, a wait for blocking jobs is reported before it
+    /// starts ([`Diagnostic::WaitingForBlockingJobs`]): the program is no longer stuck silently.
     ///
     /// # Examples
     ///
@@ -338,9 +354,15 @@ impl Runner {
 
     /// The runner's executor, starting the runner if needed: asyncio's `get_loop()`.
     ///
-    /// Tasks spawned on it directly are not counted by the runner: `close` cancels them only if
-    /// it drops the last handle to the executor. Nor do they carry a [`Context`]: they see
-    /// whichever context their thread has. Prefer [`spawn`](crate::spawn).
+    /// The runner runs the tasks spawned on it while it runs, but does not count them: `close`
+    /// cancels them only if it drops the last handle to the executor. Nor do they carry a
+    /// [`Context`]: they see whichever context their thread has. Prefer
+    /// [`spawn`](crate::spawn).
+    ///
+    /// Made by [`executor_factory`](crate::Builder::executor_factory), it is the executor the
+    /// runner spawns its tasks on. Otherwise the runner keeps that one to itself (so that
+    /// `close` cancels its tasks by dropping it), and this is a second executor that a task of
+    /// the runner's runs: tasks spawned with [`spawn`](crate::spawn) never live in it.
     ///
     /// # Examples
     ///
@@ -355,7 +377,7 @@ impl Runner {
     ///
     /// [`RunError::Closed`] after [`close`](Runner::close).
     pub fn executor(&mut self) -> Result<Arc<Executor<'static>>, RunError> {
-        Ok(self.start()?.executor.clone())
+        Ok(self.start()?.hand_out_executor())
     }
 
     /// The runner's own [`Context`], starting the runner if needed: the one every
@@ -417,7 +439,7 @@ impl Runner {
     }
 
     /// Starts the runner on first use: executor, worker threads, context.
-    fn start(&mut self) -> Result<&Started, RunError> {
+    fn start(&mut self) -> Result<&mut Started, RunError> {
         if let State::Idle(_) = self.state {
             // Closed while the factory runs: a factory that panics leaves a closed runner.
             let State::Idle(unstarted) = std::mem::replace(&mut self.state, State::Closed) else {
@@ -428,11 +450,17 @@ impl Runner {
                 executor_factory,
                 on_diagnostic,
             } = unstarted;
-            let executor = match executor_factory {
-                Some(factory) => factory(),
-                None => Arc::new(Executor::new()),
+            // A factory's executor may be shared: then the runner lists its tasks to cancel them.
+            let (executor, registry) = match executor_factory {
+                Some(factory) => (factory(), Some(TaskRegistry::default())),
+                None => (Arc::new(Executor::new()), None),
             };
-            let shared = Arc::new(Shared::new(self.debug, slow_poll_threshold, on_diagnostic));
+            let shared = Arc::new(Shared::new(
+                self.debug,
+                slow_poll_threshold,
+                on_diagnostic,
+                registry,
+            ));
             if self.debug {
                 watchdog::watch(&shared);
             }
@@ -440,12 +468,13 @@ impl Runner {
             self.state = State::Started(Started {
                 shared,
                 executor,
+                handed_out: None,
                 local: LocalTasks::new(),
                 workers,
                 context: Context::current(),
             });
         }
-        match &self.state {
+        match &mut self.state {
             State::Started(started) => Ok(started),
             _ => Err(RunError::Closed),
         }
@@ -457,9 +486,10 @@ impl Started {
     fn drive<F: Future>(&self, future: F) -> F::Output {
         let _enter = current::enter(Current {
             shared: self.shared.clone(),
-            executor: self.executor.clone(),
-            local: Some(self.local.clone()),
-            role: Role::Driving,
+            role: Role::Driving {
+                executor: self.executor.clone(),
+                local: self.local.clone(),
+            },
         });
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             async_io::block_on(self.executor.run(self.local.drive(future)))
@@ -468,20 +498,67 @@ impl Started {
         outcome.unwrap_or_else(|payload| resume_unwind(panic::unwrap(payload)))
     }
 
-    fn shut_down(self, shutdown_timeout: Duration, cancelled_by: Option<Signal>) {
-        if self.shared.tasks.begin_close() {
-            self.drive(self.shared.tasks.all_gone());
+    /// The executor `Runner::executor` returns. A factory's executor is handed out as it is; the
+    /// runner's own stays private (so that `close` can drop it), and the user gets a second
+    /// executor that a task of the runner's runs.
+    fn hand_out_executor(&mut self) -> Arc<Executor<'static>> {
+        if self.shared.registry.is_some() {
+            return self.executor.clone();
         }
-        self.shared.mark_closed();
+        let executor = &self.executor;
+        self.handed_out
+            .get_or_insert_with(|| {
+                let handed_out = Arc::new(Executor::new());
+                let driven = handed_out.clone();
+                executor
+                    .spawn(async move { driven.run(std::future::pending::<()>()).await })
+                    .detach();
+                handed_out
+            })
+            .clone()
+    }
+
+    fn shut_down(self, shutdown_timeout: Duration, cancelled_by: Option<Signal>) {
+        // Inside another runner's `run` (or on its worker): waiting here would stall it.
+        let nested = current::is_driving();
+        self.shared.begin_closing();
+        if let Some(registry) = &self.shared.registry {
+            // The executor may be shared: each task of this runner completes there as cancelled.
+            if registry.begin_close() {
+                self.drive(registry.all_gone());
+            }
+        }
         let Started {
             shared,
             executor,
+            handed_out,
             local,
             workers,
             context: _,
         } = self;
         if let Some(workers) = workers {
             workers.stop_and_join();
+        }
+        shared.mark_closed();
+        {
+            // Destructors run here; what they spawn is cancelled at once.
+            let _closing = current::enter(Current {
+                shared: shared.clone(),
+                role: Role::Closing,
+            });
+            local.cancel_all();
+            drop(local);
+            drop(handed_out);
+            // The last handle of the runner's own executor: dropping it cancels every task left
+            // in it (each awaiter wakes), and frees them.
+            drop(executor);
+        }
+        if nested {
+            let pending = shared.blocking.running();
+            if pending > 0 {
+                shared.report(Diagnostic::BlockingJobsLeftRunning { pending });
+            }
+            return;
         }
         let notice = cancelled_by.and_then(|s| shared.blocking.waiting_notice(s, shutdown_timeout));
         if let Some(notice) = notice {
@@ -494,9 +571,6 @@ impl Started {
                 timeout: shutdown_timeout,
             });
         }
-        // Last: dropping the executor frees the shells of cancelled tasks.
-        drop(local);
-        drop(executor);
     }
 }
 

@@ -4,11 +4,12 @@
 //! tasks' state would keep itself alive forever.
 
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
-use crate::blocking::BlockingJobs;
 use crate::diagnostic::{self, Diagnostic, Handler, TaskInfo};
+use crate::jobs::BlockingJobs;
 use crate::registry::TaskRegistry;
 use crate::snapshot::LiveTasks;
 
@@ -16,8 +17,17 @@ pub(crate) struct Shared {
     pub(crate) debug: bool,
     pub(crate) slow_poll_threshold: Duration,
     handler: Option<Handler>,
+    /// Set when `close` begins: tasks dropped from then on were cancelled by the close.
+    closing: AtomicBool,
+    /// Set once nothing new may start. Written under the gate's write lock, so that a blocking
+    /// job that saw it unset (under the read lock) has finished spawning before close goes on.
     closed: AtomicBool,
-    pub(crate) tasks: TaskRegistry,
+    gate: RwLock<()>,
+    /// Numbers tasks and blocking jobs (from 1; 0 is the main future).
+    last_id: AtomicU64,
+    /// Only when the executor may outlive the runner (`executor_factory`): the runner's own
+    /// list of its tasks, so that `close` can cancel them without dropping the executor.
+    pub(crate) registry: Option<TaskRegistry>,
     pub(crate) blocking: BlockingJobs,
     /// The live tasks' records, in debug mode only.
     pub(crate) live: LiveTasks,
@@ -28,35 +38,48 @@ impl Shared {
         debug: bool,
         slow_poll_threshold: Duration,
         handler: Option<Handler>,
+        registry: Option<TaskRegistry>,
     ) -> Self {
         Shared {
             debug,
             slow_poll_threshold,
             handler,
+            closing: AtomicBool::new(false),
             closed: AtomicBool::new(false),
-            tasks: TaskRegistry::default(),
+            gate: RwLock::new(()),
+            last_id: AtomicU64::new(0),
+            registry,
             blocking: BlockingJobs::default(),
             live: LiveTasks::default(),
         }
     }
 
-    /// Counts a new task alive and names it after the line that spawned it.
+    /// Names a new task or blocking job after the line that spawned it.
     pub(crate) fn new_task(&self, spawned_at: &'static Location<'static>) -> TaskInfo {
-        TaskInfo::new(self.tasks.task_started(), spawned_at)
+        TaskInfo::new(self.last_id.fetch_add(1, Ordering::Relaxed) + 1, spawned_at)
     }
 
-    /// Names a blocking job, which the task registry does not count, after its spawn line.
-    pub(crate) fn new_job(&self, spawned_at: &'static Location<'static>) -> TaskInfo {
-        TaskInfo::new(self.tasks.number_only(), spawned_at)
+    pub(crate) fn begin_closing(&self) {
+        self.closing.store(true, Ordering::SeqCst);
     }
 
-    /// Set once `close` has cancelled the tasks: from then on nothing new may start.
+    pub(crate) fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::Relaxed)
+    }
+
+    /// From now on nothing new may start; returns once no blocking job is still spawning.
     pub(crate) fn mark_closed(&self) {
+        let _gate = self.gate.write().unwrap_or_else(PoisonError::into_inner);
         self.closed.store(true, Ordering::SeqCst);
     }
 
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Relaxed)
+    }
+
+    /// Held by a blocking job while it spawns, so that `mark_closed` waits for the spawn.
+    pub(crate) fn gate(&self) -> RwLockReadGuard<'_, ()> {
+        self.gate.read().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn report(&self, diagnostic: Diagnostic) {

@@ -1,22 +1,23 @@
-//! Spawning tasks, and the wrapper every task runs in.
+//! Spawning tasks, and the handle that awaits one.
 
+use std::any::Any;
+use std::cell::RefCell;
+use std::fmt;
 use std::future::Future;
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
+use std::panic::Location;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use pin_project_lite::pin_project;
+use std::sync::Arc;
 
-use crate::context;
-use crate::current;
-use crate::diagnostic::{Diagnostic, TaskInfo};
-use crate::panic::TaskPanic;
-use crate::registry::RegistryKey;
+use async_executor::Executor;
+
+use crate::current::{self, Role};
+use crate::diagnostic::TaskInfo;
+use crate::instrument::TaskFuture;
+use crate::local::LocalTasks;
 use crate::shared::Shared;
 use crate::snapshot::Tracked;
-
-pub use async_executor::Task;
 
 /// Spawns a task on the current runner; it may run on any of the runner's threads.
 ///
@@ -26,7 +27,8 @@ pub use async_executor::Task;
 /// The task starts at once and keeps running while the runner runs, in this `run` and in later
 /// ones, until it finishes or the runner closes (which cancels it). Await the returned
 /// [`Task`] for its output, [`detach`](Task::detach) it to let it run on its own, or drop it to
-/// cancel it.
+/// cancel it. A task spawned while its runner closes (by a destructor that `close` runs) is
+/// cancelled at once.
 ///
 /// If the task panics, awaiting the handle resumes the panic; a detached task's panic is
 /// reported as [`Diagnostic::TaskPanicked`](crate::Diagnostic::TaskPanicked) naming the line that
@@ -54,19 +56,35 @@ where
 {
     let spawned_at = Location::caller();
     let spawned = current::with(|c| {
-        c.map(|c| {
-            closed_check(c, "spawn", spawned_at);
-            let (shared, info) = (&c.shared, c.shared.new_task(spawned_at));
-            if shared.debug {
-                let future = Tracked::new(future, shared, info);
-                c.executor.spawn(Instrumented::task(future, shared, info))
-            } else {
-                c.executor.spawn(Instrumented::task(future, shared, info))
+        let c = c?;
+        Some(match &c.role {
+            Role::Driving { executor, .. } => {
+                let future = TaskFuture::new(future, &c.shared, spawned_at);
+                let info = future.info();
+                Spawned::Task(Task::new(spawn_on(&**executor, future, &c.shared), info))
+            }
+            Role::Blocking(executor) => {
+                let _gate = c.shared.gate();
+                closed_check(c, "spawn", spawned_at);
+                let executor = executor.upgrade().unwrap_or_else(|| {
+                    unreachable!("the executor lives until its runner is marked closed")
+                });
+                let future = TaskFuture::new(future, &c.shared, spawned_at);
+                let info = future.info();
+                let task = Task::new(spawn_on(&*executor, future, &c.shared), info);
+                // Before the gate opens: `close` must hold the last handle when it drops it.
+                drop(executor);
+                Spawned::Task(task)
+            }
+            Role::Closing => {
+                let future = TaskFuture::new(future, &c.shared, spawned_at);
+                let info = future.info();
+                Spawned::stillborn(future, info)
             }
         })
     });
     match spawned {
-        Some(task) => task,
+        Some(spawned) => spawned.start(),
         None => current::no_runner("spawn"),
     }
 }
@@ -101,25 +119,63 @@ where
 {
     let spawned_at = Location::caller();
     let spawned = current::with(|c| {
-        c.map(|c| {
-            closed_check(c, "spawn_local", spawned_at);
-            let local = c.local.as_ref()?;
-            let (shared, info) = (&c.shared, c.shared.new_task(spawned_at));
-            Some(if shared.debug {
-                let future = Tracked::new(future, shared, info);
-                local.spawn(Instrumented::task(future, shared, info))
-            } else {
-                local.spawn(Instrumented::task(future, shared, info))
-            })
+        let c = c?;
+        Some(match &c.role {
+            Role::Driving { local, .. } => {
+                let future = TaskFuture::new(future, &c.shared, spawned_at);
+                let info = future.info();
+                Spawned::Task(Task::new(spawn_local_on(local, future, &c.shared), info))
+            }
+            Role::Blocking(_) => panic!(
+                "runner::spawn_local was called from a blocking job: local tasks run on a thread \
+                 that drives the runner, and blocking-pool threads do not; use runner::spawn"
+            ),
+            Role::Closing => {
+                let future = TaskFuture::new(future, &c.shared, spawned_at);
+                let info = future.info();
+                Spawned::stillborn(future, info)
+            }
         })
     });
     match spawned {
-        Some(Some(task)) => task,
-        Some(None) => panic!(
-            "runner::spawn_local was called from a blocking job: local tasks run on a thread \
-             that drives the runner, and blocking-pool threads do not; use runner::spawn"
-        ),
+        Some(spawned) => spawned.start(),
         None => current::no_runner("spawn_local"),
+    }
+}
+
+/// Spawns a task on `executor`, inside the debug wrapper in debug mode.
+fn spawn_on<F>(
+    executor: &Executor<'static>,
+    future: TaskFuture<F>,
+    shared: &Arc<Shared>,
+) -> async_task::Task<Option<F::Output>>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    if shared.debug {
+        let info = future.info();
+        executor.spawn(Tracked::new(future, shared, info))
+    } else {
+        executor.spawn(future)
+    }
+}
+
+/// Spawns a local task on `local`, inside the debug wrapper in debug mode.
+fn spawn_local_on<F>(
+    local: &LocalTasks,
+    future: TaskFuture<F>,
+    shared: &Arc<Shared>,
+) -> async_task::Task<Option<F::Output>>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    if shared.debug {
+        let info = future.info();
+        local.spawn(Tracked::new(future, shared, info))
+    } else {
+        local.spawn(future)
     }
 }
 
@@ -132,128 +188,304 @@ pub(crate) fn closed_check(c: &current::Current, function: &str, at: &Location<'
     }
 }
 
-pin_project! {
-    /// A task's future as the runner runs it: it runs in its own context, catches and tags
-    /// panics, and counts itself in the registry so `close` can cancel it. In debug mode the
-    /// future inside is [`Tracked`], which times every poll.
-    pub(crate) struct Instrumented<F> {
-        #[pin]
-        future: Option<F>,
-        // The task's context variables, moved into the thread for each poll and back (`None`: no
-        // variable set). The future is dropped inside it too.
-        context: Option<context::Context>,
-        shared: Arc<Shared>,
-        info: TaskInfo,
-        // Spawned tasks are counted and cancellable; the main future is neither.
-        spawned: bool,
-        // Where the waker sits in the registry, once the task has been pending.
-        key: Option<RegistryKey>,
+/// What a spawn function made; started once the borrow of `current` has ended.
+pub(crate) enum Spawned<T> {
+    Task(Task<T>),
+    /// Spawned inside `close`: dropping the runnable drops the future, outside the borrow
+    /// because its destructor may spawn again.
+    Stillborn(async_task::Runnable, Task<T>),
+}
+
+impl<T: 'static> Spawned<T> {
+    /// A task that is cancelled before it starts.
+    pub(crate) fn stillborn<F>(future: F, info: TaskInfo) -> Self
+    where
+        F: Future<Output = Option<T>> + 'static,
+    {
+        let (runnable, task) = async_task::Builder::new()
+            .propagate_panic(true)
+            .spawn_local(|()| future, |_| {});
+        Spawned::Stillborn(runnable, Task::new(task, info))
     }
-    impl<F> PinnedDrop for Instrumented<F> {
-        fn drop(this: Pin<&mut Self>) {
-            let mut this = this.project();
-            if this.future.is_some() {
-                // The future is dropped inside its context, and before the task counts as gone:
-                // `close` waits for its destructors to have run.
-                let _gone = if *this.spawned {
-                    Some(Gone(this.shared, this.key.take()))
-                } else {
-                    None
-                };
-                let _entered = context::Entered::new(this.context);
-                this.future.set(None);
+
+    pub(crate) fn start(self) -> Task<T> {
+        match self {
+            Spawned::Task(task) => task,
+            Spawned::Stillborn(runnable, task) => {
+                drop(runnable);
+                task
             }
         }
     }
 }
 
-impl<F: Future> Instrumented<F> {
-    /// Wraps a spawned task, counted alive as `info` (`Shared::new_task`).
-    pub(crate) fn task(future: F, shared: &Arc<Shared>, info: TaskInfo) -> Self {
-        Instrumented {
-            future: Some(future),
-            context: context::copy_current(),
-            info,
-            shared: shared.clone(),
-            spawned: true,
-            key: None,
+/// A handle to a spawned task: await it for the task's output.
+///
+/// Dropping the handle cancels the task; [`detach`](Task::detach) lets it run on its own instead.
+/// If the task panicked, awaiting the handle resumes the panic (with a
+/// [`TaskPanic`](crate::TaskPanic) payload that `run` unwraps again).
+///
+/// When the task's runner closes before the task finished, the task is cancelled, and whoever
+/// awaits the handle wakes, wherever it is: another task, another runner, a blocking job, a plain
+/// thread. A plain `.await` then panics with a message saying the task was cancelled because its
+/// runner closed (asyncio's `CancelledError`); when that panic unwinds through another task, that
+/// task is cancelled in turn, and neither is reported as a panic. Await
+/// [`fallible`](Task::fallible) to get `None` instead.
+///
+/// # Examples
+///
+/// ```
+/// let out = runner_core::run(async {
+///     let task = runner_core::spawn(async { 6 * 7 });
+///     task.await
+/// });
+/// assert_eq!(out, Ok(42));
+/// ```
+///
+/// A task cancelled by `close`, awaited from a plain thread:
+///
+/// ```
+/// use futures_lite::future;
+///
+/// let mut runner = runner_core::Runner::new();
+/// let task = runner
+///     .run(async { runner_core::spawn(future::pending::<()>()) })
+///     .unwrap();
+/// runner.close();
+/// assert_eq!(future::block_on(task.fallible()), None);
+/// ```
+///
+/// # Panics
+///
+/// Awaiting the handle of a cancelled task panics; see above.
+#[must_use = "dropping a Task cancels it; use `detach` to let it run"]
+pub struct Task<T> {
+    inner: async_task::FallibleTask<Option<T>>,
+    // `None` once the output was taken.
+    info: Option<TaskInfo>,
+}
+
+impl<T> Task<T> {
+    pub(crate) fn new(task: async_task::Task<Option<T>>, info: TaskInfo) -> Self {
+        Task {
+            inner: task.fallible(),
+            info: Some(info),
         }
     }
 
-    pub(crate) fn main(
-        future: F,
-        shared: &Arc<Shared>,
-        run_at: &'static Location<'static>,
-        context: &context::Context,
-    ) -> Self {
-        Instrumented {
-            future: Some(future),
-            context: Some(context.clone()),
-            info: TaskInfo::new(0, run_at),
-            shared: shared.clone(),
-            spawned: false,
-            key: None,
-        }
+    /// Lets the task run on its own: dropping the handle no longer cancels it.
+    ///
+    /// A detached task's panic is reported as
+    /// [`Diagnostic::TaskPanicked`](crate::Diagnostic::TaskPanicked).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let out = runner_core::run(async {
+    ///     let (tx, rx) = async_channel::bounded(1);
+    ///     runner_core::spawn(async move { tx.send("done").await.unwrap() }).detach();
+    ///     rx.recv().await.unwrap()
+    /// });
+    /// assert_eq!(out, Ok("done"));
+    /// ```
+    pub fn detach(self) {
+        self.inner.detach();
+    }
+
+    /// Cancels the task and waits until its future is dropped; returns its output if it had
+    /// finished already, `None` otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let out = runner_core::run(async {
+    ///     let task = runner_core::spawn(std::future::pending::<()>());
+    ///     task.cancel().await
+    /// });
+    /// assert_eq!(out, Ok(None));
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// Resumes the task's panic if it panicked.
+    pub async fn cancel(self) -> Option<T> {
+        self.inner.cancel().await.flatten()
+    }
+
+    /// A handle whose output is `None` when the task was cancelled, instead of a panic.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let out = runner_core::run(async {
+    ///     runner_core::spawn(async { 1 }).fallible().await
+    /// });
+    /// assert_eq!(out, Ok(Some(1)));
+    /// ```
+    pub fn fallible(self) -> FallibleTask<T> {
+        FallibleTask { inner: self.inner }
+    }
+
+    /// Whether the task has finished: completed, panicked or been cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// runner_core::run(async {
+    ///     let task = runner_core::spawn(async {});
+    ///     while !task.is_finished() {
+    ///         futures_lite::future::yield_now().await;
+    ///     }
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.inner.is_finished()
     }
 }
 
-impl<F: Future> Future for Instrumented<F> {
-    type Output = F::Output;
+impl<T> Future for Task<T> {
+    type Output = T;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let mut this = self.project();
-        let Some(future) = this.future.as_mut().as_pin_mut() else {
-            // Cancelled by `close`: nothing runs this task again.
-            return Poll::Pending;
-        };
-        let shared = &**this.shared;
-        // Restores the thread's context when the poll returns or unwinds.
-        let _entered = context::Entered::new(this.context);
-        if *this.spawned && shared.tasks.is_closing() {
-            if shared.debug {
-                shared.report(Diagnostic::PendingTaskCancelled { task: *this.info });
-            }
-            let _gone = Gone(shared, this.key.take());
-            this.future.set(None);
-            return Poll::Pending;
-        }
-
-        let polled = if *this.spawned {
-            catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
-        } else {
-            // The main future's panic leaves `run` by itself, after `run` has cleaned up.
-            Ok(future.poll(cx))
-        };
-
-        match polled {
-            Ok(Poll::Pending) => {
-                if *this.spawned && this.key.is_none() {
-                    *this.key = Some(shared.tasks.register(cx.waker()));
-                }
-                Poll::Pending
-            }
-            Ok(Poll::Ready(output)) => {
-                if *this.spawned {
-                    let _gone = Gone(shared, this.key.take());
-                    this.future.set(None);
-                }
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        match Pin::new(&mut self.inner).poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Some(Some(output))) => {
+                self.info = None;
                 Poll::Ready(output)
             }
-            Err(payload) => {
-                let _gone = Gone(shared, this.key.take());
-                this.future.set(None);
-                resume_unwind(TaskPanic::wrap(payload, *this.info, this.shared.clone()))
-            }
+            Poll::Ready(_) => match self.info {
+                Some(info) => raise_cancelled(info),
+                None => panic!("runner::Task polled after it returned its output"),
+            },
         }
     }
 }
 
-/// Tells the registry a task's future is gone once dropped, even when the future's destructor
-/// panics: `close` waits for the count to reach zero and must never wait forever.
-struct Gone<'a>(&'a Shared, Option<RegistryKey>);
-
-impl Drop for Gone<'_> {
-    fn drop(&mut self) {
-        self.0.tasks.task_gone(self.1.take());
+impl<T> fmt::Debug for Task<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Task")
+            .field("task", &self.info)
+            .field("finished", &self.is_finished())
+            .finish()
     }
+}
+
+/// A [`Task`] handle whose output is `None` when the task was cancelled: asyncio's
+/// `task.cancelled()` check, without the exception. Made by [`Task::fallible`].
+///
+/// Dropping it cancels the task, as dropping a `Task` does.
+///
+/// # Examples
+///
+/// ```
+/// let mut runner = runner_core::Runner::new();
+/// let task = runner
+///     .run(async { runner_core::spawn(std::future::pending::<u8>()).fallible() })
+///     .unwrap();
+/// runner.close(); // cancels the task
+/// assert_eq!(futures_lite::future::block_on(task), None);
+/// ```
+///
+/// # Panics
+///
+/// Awaiting it resumes the task's panic if the task panicked.
+#[must_use = "dropping a FallibleTask cancels it; use `detach` to let it run"]
+pub struct FallibleTask<T> {
+    inner: async_task::FallibleTask<Option<T>>,
+}
+
+impl<T> FallibleTask<T> {
+    /// Lets the task run on its own, as [`Task::detach`] does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// runner_core::run(async {
+    ///     runner_core::spawn(async {}).fallible().detach();
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn detach(self) {
+        self.inner.detach();
+    }
+
+    /// Cancels the task and waits until its future is dropped, as [`Task::cancel`] does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let out = runner_core::run(async {
+    ///     runner_core::spawn(std::future::pending::<()>()).fallible().cancel().await
+    /// });
+    /// assert_eq!(out, Ok(None));
+    /// ```
+    pub async fn cancel(self) -> Option<T> {
+        self.inner.cancel().await.flatten()
+    }
+
+    /// Whether the task has finished: completed, panicked or been cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut runner = runner_core::Runner::new();
+    /// let task = runner
+    ///     .run(async { runner_core::spawn(std::future::pending::<()>()).fallible() })
+    ///     .unwrap();
+    /// assert!(!task.is_finished());
+    /// runner.close();
+    /// assert!(task.is_finished());
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.inner.is_finished()
+    }
+}
+
+impl<T> Future for FallibleTask<T> {
+    type Output = Option<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        Pin::new(&mut self.inner).poll(cx).map(Option::flatten)
+    }
+}
+
+impl<T> fmt::Debug for FallibleTask<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FallibleTask")
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}
+
+thread_local! {
+    // The message of the last cancellation panic raised on this thread: a wrapper that catches
+    // a panic with this very text knows its task awaited a cancelled task.
+    static RAISED: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Panics for awaiting a cancelled task. The payload is a `String`, so that any panic hook
+/// prints the message.
+fn raise_cancelled(info: TaskInfo) -> ! {
+    let message = format!(
+        "runner: {info} was cancelled because its runner closed (await `task.fallible()` to get \
+         `None` instead of this panic)"
+    );
+    RAISED.with(|raised| *raised.borrow_mut() = Some(message.clone()));
+    std::panic::panic_any(message)
+}
+
+/// Whether a caught panic is the cancellation of an awaited task, raised on this thread.
+pub(crate) fn is_cancellation(payload: &(dyn Any + Send)) -> bool {
+    let Some(text) = payload.downcast_ref::<String>() else {
+        return false;
+    };
+    RAISED.with(|raised| {
+        let mut raised = raised.borrow_mut();
+        let matches = raised.as_deref() == Some(text.as_str());
+        if matches {
+            *raised = None;
+        }
+        matches
+    })
 }

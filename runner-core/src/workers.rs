@@ -39,7 +39,8 @@ impl Workers {
         Some(Workers { stop, threads })
     }
 
-    /// Stops every worker and waits for it to exit; its local tasks are gone by then.
+    /// Stops every worker and waits for it to exit; its local tasks are cancelled by then, and
+    /// it holds the executor no more.
     pub(crate) fn stop_and_join(self) {
         self.stop.set();
         for thread in self.threads {
@@ -54,11 +55,14 @@ fn work(stop: &Stop, shared: Arc<Shared>, executor: Arc<Executor<'static>>) {
     let local = LocalTasks::new();
     let _enter = current::enter(Current {
         shared,
-        executor: executor.clone(),
-        local: Some(local.clone()),
-        role: Role::Driving,
+        role: Role::Driving {
+            executor: executor.clone(),
+            local: local.clone(),
+        },
     });
     async_io::block_on(executor.run(local.drive(stop.wait())));
+    // Still inside the runner: a destructor that spawns gets a task the runner cancels later.
+    local.cancel_all();
 }
 
 #[derive(Default)]

@@ -1,0 +1,189 @@
+//! The wrappers the runner runs futures in: one for spawned tasks, one for the main future of a
+//! `run`. Both run the future in its own context; in debug mode the runner wraps them in turn in
+//! [`Tracked`](crate::snapshot), which times every poll.
+
+use std::future::Future;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
+
+use crate::context;
+use crate::diagnostic::{Diagnostic, TaskInfo};
+use crate::panic::TaskPanic;
+use crate::registry::{RegistryKey, TaskRegistry};
+use crate::shared::Shared;
+use crate::task;
+
+pin_project! {
+    /// A spawned task's future as the runner runs it. It catches and tags panics, and completes
+    /// with `None` when cancelled: when its poll unwinds with the cancellation of a task it
+    /// awaited, or, with a registry (shared executor), when `close` wakes it.
+    pub(crate) struct TaskFuture<F> {
+        #[pin]
+        future: Option<F>,
+        // The task's context variables, moved into the thread for each poll and back (`None`: no
+        // variable set). The future is dropped inside it too.
+        context: Option<context::Context>,
+        shared: Arc<Shared>,
+        info: TaskInfo,
+        // Where the waker sits in the registry, once the task has been pending there.
+        key: Option<RegistryKey>,
+    }
+    impl<F> PinnedDrop for TaskFuture<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if this.future.is_some() {
+                // Dropped unfinished: cancelled by its handle, or by `close` (the executor
+                // dropping it).
+                report_cancelled(this.shared, *this.info);
+                let _gone = Gone(this.shared.registry.as_ref(), this.key.take());
+                let _entered = context::Entered::new(this.context);
+                drop_future(this.future, this.shared, *this.info);
+            }
+        }
+    }
+}
+
+impl<F: Future> TaskFuture<F> {
+    pub(crate) fn new(
+        future: F,
+        shared: &Arc<Shared>,
+        spawned_at: &'static Location<'static>,
+    ) -> Self {
+        if let Some(registry) = &shared.registry {
+            registry.task_started();
+        }
+        TaskFuture {
+            future: Some(future),
+            context: context::copy_current(),
+            info: shared.new_task(spawned_at),
+            shared: shared.clone(),
+            key: None,
+        }
+    }
+
+    pub(crate) fn info(&self) -> TaskInfo {
+        self.info
+    }
+}
+
+impl<F: Future> Future for TaskFuture<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<F::Output>> {
+        let mut this = self.project();
+        let Some(future) = this.future.as_mut().as_pin_mut() else {
+            return Poll::Ready(None);
+        };
+        let shared = &**this.shared;
+        // Restores the thread's context when the poll returns or unwinds.
+        let _entered = context::Entered::new(this.context);
+        let registry = shared.registry.as_ref();
+        if registry.is_some_and(TaskRegistry::is_closing) {
+            report_cancelled(shared, *this.info);
+            let _gone = Gone(registry, this.key.take());
+            drop_future(this.future, this.shared, *this.info);
+            return Poll::Ready(None);
+        }
+
+        let polled = catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
+
+        let output = match polled {
+            Ok(Poll::Pending) => {
+                if let (Some(registry), None) = (registry, &this.key) {
+                    *this.key = Some(registry.register(cx.waker()));
+                }
+                return Poll::Pending;
+            }
+            Ok(Poll::Ready(output)) => Some(output),
+            // It awaited a task that was cancelled: it is cancelled too, which is no panic.
+            Err(payload) if task::is_cancellation(&*payload) => None,
+            Err(payload) => {
+                let _gone = Gone(registry, this.key.take());
+                drop_future(this.future, this.shared, *this.info);
+                resume_unwind(TaskPanic::wrap(payload, *this.info, this.shared.clone()))
+            }
+        };
+        let _gone = Gone(registry, this.key.take());
+        drop_future(this.future, this.shared, *this.info);
+        Poll::Ready(output)
+    }
+}
+
+pin_project! {
+    /// The main future of a `run`, run in the run's context. Its panic leaves `run` by itself,
+    /// after `run` has cleaned up.
+    pub(crate) struct MainFuture<'a, F> {
+        #[pin]
+        future: Option<F>,
+        context: Option<context::Context>,
+        shared: &'a Shared,
+        info: TaskInfo,
+    }
+    impl<F> PinnedDrop for MainFuture<'_, F> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut this = this.project();
+            let _entered = context::Entered::new(this.context);
+            this.future.set(None);
+        }
+    }
+}
+
+impl<'a, F: Future> MainFuture<'a, F> {
+    pub(crate) fn new(
+        future: F,
+        shared: &'a Shared,
+        run_at: &'static Location<'static>,
+        context: &context::Context,
+    ) -> Self {
+        MainFuture {
+            future: Some(future),
+            context: Some(context.clone()),
+            shared,
+            info: TaskInfo::new(0, run_at),
+        }
+    }
+}
+
+impl<F: Future> Future for MainFuture<'_, F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let mut this = self.project();
+        let Some(future) = this.future.as_mut().as_pin_mut() else {
+            unreachable!("the main future is not polled after it completed")
+        };
+        let _entered = context::Entered::new(this.context);
+        future.poll(cx)
+    }
+}
+
+/// Drops a task's future. A destructor's panic is reported as the task's, not unwound: unwinding
+/// out of a cancelled task's drop (inside async-task) would abort the process.
+fn drop_future<F>(mut future: Pin<&mut Option<F>>, shared: &Arc<Shared>, task: TaskInfo) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| future.set(None))) {
+        drop(TaskPanic::wrap(payload, task, shared.clone()));
+    }
+}
+
+/// In debug mode, reports a task that `close` cancels, before its future is dropped.
+fn report_cancelled(shared: &Shared, task: TaskInfo) {
+    if shared.debug && shared.is_closing() {
+        shared.report(Diagnostic::PendingTaskCancelled { task });
+    }
+}
+
+/// Tells the registry (if any) a task's future is gone once dropped, even when the future's
+/// destructor panics: `close` waits for the count to reach zero and must never wait forever.
+struct Gone<'a>(Option<&'a TaskRegistry>, Option<RegistryKey>);
+
+impl Drop for Gone<'_> {
+    fn drop(&mut self) {
+        if let Some(registry) = self.0 {
+            registry.task_gone(self.1.take());
+        }
+    }
+}
