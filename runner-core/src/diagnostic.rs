@@ -146,6 +146,17 @@ pub enum Diagnostic {
         /// The task that was cancelled.
         task: TaskInfo,
     },
+    /// A task was cancelled while pending (or before it started) because its handle was dropped
+    /// (debug mode only): asyncio's "Task was destroyed but it is pending!". Dropping a
+    /// [`Task`](crate::Task) cancels it, which is seldom meant (`spawn(..)` without `.detach()`
+    /// is the classic slip); [`detach`](crate::Task::detach) lets a task run on its own, and
+    /// [`cancel`](crate::Task::cancel) cancels it on purpose (neither is reported). Not reported
+    /// for tasks that finished or panicked, nor for those cancelled by `close`
+    /// ([`PendingTaskCancelled`](Diagnostic::PendingTaskCancelled)).
+    PendingTaskDropped {
+        /// The task that was cancelled.
+        task: TaskInfo,
+    },
     /// Blocking jobs were still running when the shutdown timeout expired (always reported); the
     /// runner closed without waiting for them.
     BlockingShutdownTimedOut {
@@ -252,6 +263,11 @@ impl fmt::Display for Diagnostic {
                     "{task} was still pending when the runner closed; it was cancelled"
                 )
             }
+            Diagnostic::PendingTaskDropped { task } => write!(
+                f,
+                "{task} was cancelled while pending because its handle was dropped (detach the \
+                 task to let it run on its own, or cancel it on purpose with Task::cancel)"
+            ),
             Diagnostic::BlockingShutdownTimedOut { jobs, timeout } => {
                 let one = jobs.len() == 1;
                 write!(
@@ -425,6 +441,23 @@ mod tests {
             format!(
                 "task #7 spawned at {} has blocked the executor for 0.104 s so far, in a poll \
                  that has not returned",
+                at()
+            )
+        );
+    }
+
+    #[test]
+    fn a_dropped_pending_task_reads_as_a_sentence() {
+        let text = Diagnostic::PendingTaskDropped {
+            task: TaskInfo::new(5, at()),
+        }
+        .to_string();
+        assert_eq!(
+            text,
+            format!(
+                "task #5 spawned at {} was cancelled while pending because its handle was \
+                 dropped (detach the task to let it run on its own, or cancel it on purpose with \
+                 Task::cancel)",
                 at()
             )
         );

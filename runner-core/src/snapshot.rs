@@ -14,7 +14,7 @@ use std::fmt;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed, Ordering::Release};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed, Ordering::Release};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
@@ -205,6 +205,8 @@ pub(crate) struct TaskRecord {
     wakes_seen: AtomicU64,
     /// The executor's waker for the task, which the task's own waker passes wake-ups on to.
     inner: OnceLock<Waker>,
+    /// Its handle let it go on purpose (`detach`, `cancel`): dropping it pending is no mistake.
+    let_go: AtomicBool,
 }
 
 impl TaskRecord {
@@ -251,11 +253,23 @@ pin_project! {
         key: usize,
         // The waker the future sees, made at the first poll: it counts wake-ups.
         waker: Option<Waker>,
+        // Its last poll returned `Ready` or panicked.
+        done: bool,
     }
     impl<F> PinnedDrop for Tracked<F> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             this.shared.live.lock().try_remove(*this.key);
+            let record = &**this.record;
+            // Dropped pending, not by `close`, and not let go on purpose: its handle was dropped.
+            if !*this.done
+                && !record.info.is_main()
+                && !this.shared.is_closing()
+                && !record.let_go.load(Relaxed)
+            {
+                this.shared
+                    .report(Diagnostic::PendingTaskDropped { task: record.info });
+            }
         }
     }
 }
@@ -273,6 +287,7 @@ impl<F: Future> Tracked<F> {
             wakes: AtomicU64::new(0),
             wakes_seen: AtomicU64::new(0),
             inner: OnceLock::new(),
+            let_go: AtomicBool::new(false),
         });
         let key = shared.live.lock().insert(record.clone());
         Tracked {
@@ -281,7 +296,13 @@ impl<F: Future> Tracked<F> {
             shared: shared.clone(),
             key,
             waker: None,
+            done: false,
         }
+    }
+
+    /// What the task's handle keeps, to say when it lets the task go on purpose.
+    pub(crate) fn handle(&self) -> Handle {
+        Handle(self.record.clone())
     }
 
     /// Tracks the main future of a `run` called at `run_at`.
@@ -315,11 +336,14 @@ impl<F: Future> Future for Tracked<F> {
         let started = Stamp::now();
         record.poll_started.store(started.nanos(), Release);
         let polling = Polling(record);
+        // Stays set if the poll unwinds: the task panicked, it is not pending.
+        *this.done = true;
         let polled = if own {
             this.future.poll(&mut Context::from_waker(waker))
         } else {
             this.future.poll(cx)
         };
+        *this.done = polled.is_ready();
         drop(polling);
         // A poll that panics is reported as a panic; its time went mostly to the panic hook.
         let elapsed = started.elapsed();
@@ -334,6 +358,16 @@ impl<F: Future> Future for Tracked<F> {
             });
         }
         polled
+    }
+}
+
+/// Kept by a task's handle in debug mode.
+pub(crate) struct Handle(Arc<TaskRecord>);
+
+impl Handle {
+    /// The handle lets the task go on purpose (`detach`, `cancel`).
+    pub(crate) fn let_go(self) {
+        self.0.let_go.store(true, Relaxed);
     }
 }
 

@@ -17,7 +17,7 @@ use crate::diagnostic::TaskInfo;
 use crate::instrument::TaskFuture;
 use crate::local::LocalTasks;
 use crate::shared::Shared;
-use crate::snapshot::Tracked;
+use crate::snapshot::{Handle, Tracked};
 
 /// Spawns a task on the current runner; it may run on any of the runner's threads.
 ///
@@ -60,8 +60,7 @@ where
         Some(match &c.role {
             Role::Driving { executor, .. } => {
                 let future = TaskFuture::new(future, &c.shared, spawned_at);
-                let info = future.info();
-                Spawned::Task(Task::new(spawn_on(&**executor, future, &c.shared), info))
+                Spawned::Task(spawn_on(&**executor, future, &c.shared))
             }
             Role::Blocking(executor) => {
                 let _gate = c.shared.gate();
@@ -70,8 +69,7 @@ where
                     unreachable!("the executor lives until its runner is marked closed")
                 });
                 let future = TaskFuture::new(future, &c.shared, spawned_at);
-                let info = future.info();
-                let task = Task::new(spawn_on(&*executor, future, &c.shared), info);
+                let task = spawn_on(&*executor, future, &c.shared);
                 // Before the gate opens: `close` must hold the last handle when it drops it.
                 drop(executor);
                 Spawned::Task(task)
@@ -123,8 +121,7 @@ where
         Some(match &c.role {
             Role::Driving { local, .. } => {
                 let future = TaskFuture::new(future, &c.shared, spawned_at);
-                let info = future.info();
-                Spawned::Task(Task::new(spawn_local_on(local, future, &c.shared), info))
+                Spawned::Task(spawn_local_on(local, future, &c.shared))
             }
             Role::Blocking(_) => panic!(
                 "runner::spawn_local was called from a blocking job: local tasks run on a thread \
@@ -148,16 +145,18 @@ fn spawn_on<F>(
     executor: &Executor<'static>,
     future: TaskFuture<F>,
     shared: &Arc<Shared>,
-) -> async_task::Task<Option<F::Output>>
+) -> Task<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    let info = future.info();
     if shared.debug {
-        let info = future.info();
-        executor.spawn(Tracked::new(future, shared, info))
+        let tracked = Tracked::new(future, shared, info);
+        let handle = tracked.handle();
+        Task::new(executor.spawn(tracked), info).tracked(handle)
     } else {
-        executor.spawn(future)
+        Task::new(executor.spawn(future), info)
     }
 }
 
@@ -166,16 +165,18 @@ fn spawn_local_on<F>(
     local: &LocalTasks,
     future: TaskFuture<F>,
     shared: &Arc<Shared>,
-) -> async_task::Task<Option<F::Output>>
+) -> Task<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
+    let info = future.info();
     if shared.debug {
-        let info = future.info();
-        local.spawn(Tracked::new(future, shared, info))
+        let tracked = Tracked::new(future, shared, info);
+        let handle = tracked.handle();
+        Task::new(local.spawn(tracked), info).tracked(handle)
     } else {
-        local.spawn(future)
+        Task::new(local.spawn(future), info)
     }
 }
 
@@ -263,6 +264,8 @@ pub struct Task<T> {
     inner: async_task::FallibleTask<Option<T>>,
     // `None` once the output was taken.
     info: Option<TaskInfo>,
+    // Debug mode: tells the task that its handle let it go on purpose (detach, cancel).
+    tracked: Option<Handle>,
 }
 
 impl<T> Task<T> {
@@ -270,7 +273,14 @@ impl<T> Task<T> {
         Task {
             inner: task.fallible(),
             info: Some(info),
+            tracked: None,
         }
+    }
+
+    /// The handle of a task in debug mode, which reports it when dropped while the task pends.
+    fn tracked(mut self, handle: Handle) -> Self {
+        self.tracked = Some(handle);
+        self
     }
 
     /// Lets the task run on its own: dropping the handle no longer cancels it.
@@ -289,6 +299,7 @@ impl<T> Task<T> {
     /// assert_eq!(out, Ok("done"));
     /// ```
     pub fn detach(self) {
+        self.tracked.map(Handle::let_go);
         self.inner.detach();
     }
 
@@ -309,6 +320,7 @@ impl<T> Task<T> {
     ///
     /// Resumes the task's panic if it panicked.
     pub async fn cancel(self) -> Option<T> {
+        self.tracked.map(Handle::let_go);
         self.inner.cancel().await.flatten()
     }
 
@@ -323,7 +335,10 @@ impl<T> Task<T> {
     /// assert_eq!(out, Ok(Some(1)));
     /// ```
     pub fn fallible(self) -> FallibleTask<T> {
-        FallibleTask { inner: self.inner }
+        FallibleTask {
+            inner: self.inner,
+            tracked: self.tracked,
+        }
     }
 
     /// Whether the task has finished: completed, panicked or been cancelled.
@@ -393,6 +408,7 @@ impl<T> fmt::Debug for Task<T> {
 #[must_use = "dropping a FallibleTask cancels it; use `detach` to let it run"]
 pub struct FallibleTask<T> {
     inner: async_task::FallibleTask<Option<T>>,
+    tracked: Option<Handle>,
 }
 
 impl<T> FallibleTask<T> {
@@ -407,6 +423,7 @@ impl<T> FallibleTask<T> {
     /// .unwrap();
     /// ```
     pub fn detach(self) {
+        self.tracked.map(Handle::let_go);
         self.inner.detach();
     }
 
@@ -421,6 +438,7 @@ impl<T> FallibleTask<T> {
     /// assert_eq!(out, Ok(None));
     /// ```
     pub async fn cancel(self) -> Option<T> {
+        self.tracked.map(Handle::let_go);
         self.inner.cancel().await.flatten()
     }
 
