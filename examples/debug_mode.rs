@@ -1,5 +1,6 @@
-//! Debug mode finding three classic async bugs: a blocking call inside async code, a task that
-//! panics with nobody watching, and a task leaked until shutdown.
+//! Debug mode finding four classic async bugs: a blocking call inside async code, a task that
+//! panics with nobody watching, a task leaked until shutdown, and a task cancelled by dropping
+//! its handle.
 //!
 //! Run it with `cargo run --example debug_mode` (or set `RUNNER_DEBUG=1` on any program).
 
@@ -15,6 +16,9 @@ async fn main() {
 
     // Bug 3: a task that never finishes is still pending at shutdown.
     runner::spawn(async { runner::sleep(Duration::from_secs(3600)).await }).detach();
+
+    // Bug 4: the handle is dropped at once (no `.detach()`), which cancels the task.
+    let _ = runner::spawn(async { println!("never printed") });
 
     runner::sleep(Duration::from_millis(10)).await;
 }

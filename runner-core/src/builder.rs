@@ -70,8 +70,11 @@ impl Builder {
     /// Switches debug mode on (`true`) or off (`false`); `None` lets the `RUNNER_DEBUG`
     /// environment variable decide (`1`, `true`, `yes`, `on` switch it on).
     ///
-    /// In debug mode the runner reports slow polls and tasks cancelled at close, with the line
-    /// that spawned each task. Off, it pays nothing for them.
+    /// In debug mode the runner reports slow polls (and, from a watchdog thread, polls stuck
+    /// while they are stuck), tasks cancelled at close and tasks cancelled by dropping their
+    /// handle, each with the line that spawned the task, and keeps a record of its live tasks
+    /// ([`Runner::tasks`]). Off, it pays nothing for them: tasks are spawned without the
+    /// wrapper that does this.
     ///
     /// # Examples
     ///
