@@ -17,8 +17,16 @@ async fn main() {
     // Bug 3: a task that never finishes is still pending at shutdown.
     runner::spawn(async { runner::sleep(Duration::from_secs(3600)).await }).detach();
 
-    // Bug 4: the handle is dropped at once (no `.detach()`), which cancels the task.
-    let _ = runner::spawn(async { println!("never printed") });
+    // Bug 4: a helper drops the task's handle (it forgot `.detach()`), which cancels the task.
+    start_heartbeat();
 
     runner::sleep(Duration::from_millis(10)).await;
+}
+
+fn start_heartbeat() {
+    let _heartbeat = runner::spawn(async {
+        loop {
+            runner::sleep(Duration::from_secs(1)).await;
+        }
+    });
 }

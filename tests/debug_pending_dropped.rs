@@ -139,7 +139,7 @@ fn detached_and_closed_tasks_are_reported_as_cancelled_by_close_only() {
         })
         .unwrap();
     // Handles kept past the run: still pending when the runner closes.
-    let kept = runner.run(async { pending_task().0 }).unwrap();
+    let kept = runner.run(async { Some(pending_task().0) }).unwrap();
     runner.close();
     drop(kept);
     let seen = seen.lock().unwrap();
@@ -167,12 +167,12 @@ fn nothing_is_reported_with_debug_off() {
 
 #[test]
 fn a_task_whose_handle_is_dropped_before_it_ran_is_reported() {
-    // The classic slip: `spawn(..)` without `.detach()` cancels the task before it starts.
+    // The classic slip: a handle dropped without `.detach()` cancels the task before it starts.
     let (mut runner, seen) = runner(true);
     let line = line!() + 3;
     runner
         .run(async {
-            runner::spawn(async { unreachable!("a task whose handle was dropped at once") });
+            drop(runner::spawn(async { unreachable!("never started") }));
             runner::sleep(Duration::from_millis(5)).await;
         })
         .unwrap();

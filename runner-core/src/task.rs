@@ -60,7 +60,7 @@ where
         Some(match &c.role {
             Role::Driving { executor, .. } => {
                 let future = TaskFuture::new(future, &c.shared, spawned_at);
-                Spawned::Task(spawn_on(&**executor, future, &c.shared))
+                Spawned::Task(spawn_on(executor, future, &c.shared))
             }
             Role::Blocking(executor) => {
                 let _gate = c.shared.gate();
@@ -69,7 +69,7 @@ where
                     unreachable!("the executor lives until its runner is marked closed")
                 });
                 let future = TaskFuture::new(future, &c.shared, spawned_at);
-                let task = spawn_on(&*executor, future, &c.shared);
+                let task = spawn_on(&executor, future, &c.shared);
                 // Before the gate opens: `close` must hold the last handle when it drops it.
                 drop(executor);
                 Spawned::Task(task)
@@ -299,7 +299,9 @@ impl<T> Task<T> {
     /// assert_eq!(out, Ok("done"));
     /// ```
     pub fn detach(self) {
-        self.tracked.map(Handle::let_go);
+        if let Some(handle) = self.tracked {
+            handle.let_go();
+        }
         self.inner.detach();
     }
 
@@ -320,7 +322,9 @@ impl<T> Task<T> {
     ///
     /// Resumes the task's panic if it panicked.
     pub async fn cancel(self) -> Option<T> {
-        self.tracked.map(Handle::let_go);
+        if let Some(handle) = self.tracked {
+            handle.let_go();
+        }
         self.inner.cancel().await.flatten()
     }
 
@@ -423,7 +427,9 @@ impl<T> FallibleTask<T> {
     /// .unwrap();
     /// ```
     pub fn detach(self) {
-        self.tracked.map(Handle::let_go);
+        if let Some(handle) = self.tracked {
+            handle.let_go();
+        }
         self.inner.detach();
     }
 
@@ -438,7 +444,9 @@ impl<T> FallibleTask<T> {
     /// assert_eq!(out, Ok(None));
     /// ```
     pub async fn cancel(self) -> Option<T> {
-        self.tracked.map(Handle::let_go);
+        if let Some(handle) = self.tracked {
+            handle.let_go();
+        }
         self.inner.cancel().await.flatten()
     }
 
