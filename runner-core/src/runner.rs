@@ -522,6 +522,9 @@ impl Started {
         // Inside another runner's `run` (or on its worker): waiting here would stall it.
         let nested = current::is_driving();
         self.shared.begin_closing();
+        if self.shared.debug {
+            watchdog::unwatch(&self.shared);
+        }
         if let Some(registry) = &self.shared.registry {
             // The executor may be shared: each task of this runner completes there as cancelled.
             if registry.begin_close() {

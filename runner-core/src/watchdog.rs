@@ -50,11 +50,16 @@ impl Watchdog {
     }
 }
 
-/// Watches the polls of a debug-mode runner until it closes (or is dropped).
+/// Watches the polls of a debug-mode runner until it closes ([`unwatch`]).
 pub(crate) fn watch(shared: &Arc<Shared>) {
+    let threshold = shared.slow_poll_threshold;
     let mut state = WATCHDOG.lock();
-    let wake = state.runners.is_empty() || shared.slow_poll_threshold < state.shortest;
     state.runners.push(Arc::downgrade(shared));
+    // The thread looks at least once per `shortest`: only a shorter threshold needs it now.
+    let wake = state.running && threshold < state.shortest;
+    if !state.running || wake {
+        state.shortest = threshold;
+    }
     if !state.running {
         let started = std::thread::Builder::new()
             .name("runner-watchdog".into())
@@ -68,8 +73,16 @@ pub(crate) fn watch(shared: &Arc<Shared>) {
     }
 }
 
+/// Stops watching a runner that is closing, so that its state is freed with its last handle.
+pub(crate) fn unwatch(shared: &Arc<Shared>) {
+    let mut state = WATCHDOG.lock();
+    let me = Arc::downgrade(shared);
+    state.runners.retain(|r| !r.ptr_eq(&me));
+}
+
 fn work() {
     let mut state = WATCHDOG.lock();
+    let mut idle_since: Option<Stamp> = None;
     loop {
         let runners: Vec<Arc<Shared>> = {
             state
@@ -78,17 +91,21 @@ fn work() {
             state.runners.iter().filter_map(Weak::upgrade).collect()
         };
         if runners.is_empty() {
-            let (next, wait) = WATCHDOG
-                .changed
-                .wait_timeout(state, IDLE_EXIT)
-                .unwrap_or_else(PoisonError::into_inner);
-            state = next;
-            if wait.timed_out() && state.runners.is_empty() {
+            // Still look once per `shortest`: a runner that starts meanwhile does not wake us.
+            let idle = *idle_since.get_or_insert_with(Stamp::now);
+            if idle.elapsed() >= IDLE_EXIT {
                 state.running = false;
                 return;
             }
+            let sleep = state.shortest.max(Duration::from_millis(1));
+            state = WATCHDOG
+                .changed
+                .wait_timeout(state, sleep)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
             continue;
         }
+        idle_since = None;
         state.shortest = runners
             .iter()
             .map(|r| r.slow_poll_threshold)
