@@ -1,6 +1,10 @@
 //! One obvious, correct way to enter async Rust: Python's `asyncio.run` and `asyncio.Runner`, on
 //! the smol family of crates.
 //!
+//! The package is `async-runner` on crates.io; the library is `runner`, so code says
+//! `runner::spawn` and `#[runner::main]`. Its one feature, `valgrind`, is for programs run under
+//! valgrind: it puts rustix on its libc backend, whose clock valgrind understands.
+//!
 //! # Examples
 //!
 //! An `async fn main`, and `async` tests that each get their own runner:
@@ -46,8 +50,3 @@ pub use runner_macros::{main, test};
 // What the macros' expansions call; not a public API.
 #[doc(hidden)]
 pub use runner_core::__private;
-
-/// The README's examples, run as doctests so that they stay true.
-#[cfg(doctest)]
-#[doc = include_str!("../README.md")]
-pub struct ReadmeDoctests;

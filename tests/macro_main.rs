@@ -1,5 +1,5 @@
 //! `#[runner::main]` on functions other than `main`: a synchronous entry point into async code.
-//! (Real `fn main`s are run by the trybuild pass cases in `tests/ui`.)
+//! (Real `fn main`s are run by the trybuild pass cases in `runner-macros/tests/ui`.)
 
 use std::process::Command;
 use std::time::Duration;

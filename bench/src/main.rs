@@ -4,14 +4,15 @@
 //! cargo run --release --manifest-path bench/Cargo.toml            # everything, one table
 //! cargo run --release --manifest-path bench/Cargo.toml -- yield   # workloads whose name matches
 //! cargo run --release --manifest-path bench/Cargo.toml -- --rounds 31 pingpong
-//! # one row only, e.g. under a profiler:
+//! # one row only, e.g. under a profiler (valgrind needs runner's `valgrind` feature):
+//! cargo build --release --manifest-path bench/Cargo.toml --features runner/valgrind
 //! valgrind --tool=callgrind bench/target/release/runner-bench --rounds 1 --row "raw smol" yield
 //! ```
 //!
 //! Each workload runs its implementations in interleaved rounds; the table shows the median
 //! nanoseconds per operation, the fastest and slowest round, the cores the process used during
 //! the row (CPU time over wall time), and runner's reference row (the workload's first) divided
-//! by each row (below 1: runner is faster). The targets of issue 8 are checked at the end, on the
+//! by each row (below 1: runner is faster). The project's targets are checked at the end, on the
 //! medians and on the fastest rounds. `--row LABEL` keeps only the rows with that label.
 
 #![warn(rust_2018_idioms)]
@@ -25,8 +26,8 @@ use std::time::{Duration, Instant};
 use drivers::{RawDriver, RunnerDriver, TokioDriver};
 use harness::{Group, Measured, Row, Stats};
 use workloads::{
-    fresh, timed, trivial, Blocking, Cpu, PendingOnce, PingPong, SpawnJoin, Timers, WithVar,
-    Yield,
+    fresh, timed, trivial, Blocking, Cpu, GroupJoin, PendingOnce, PingPong, ReadyAwait, SpawnJoin,
+    Timers, WithVar, Yield,
 };
 
 const DEFAULT_ROUNDS: usize = 21;
@@ -38,6 +39,10 @@ const RUNNER_T1: &str = "runner threads(1)";
 const RUNNER_T2: &str = "runner threads(2)";
 const RUNNER_TEST: &str = "runner test-style";
 const RUNNER_VAR: &str = "runner, a variable set";
+const RUNNER_GROUP: &str = "runner TaskGroup";
+const RUNNER_BY_HAND: &str = "runner by hand";
+const RUNNER_TIMEOUT: &str = "runner timeout(ready)";
+const RUNNER_BARE: &str = "runner bare ready";
 const RAW: &str = "raw smol";
 const RAW_T2: &str = "raw smol 2 threads";
 const TOKIO: &str = "tokio current-thread";
@@ -60,6 +65,8 @@ const WORKLOADS: &[Workload] = &[
     ("context_spawn_join", context_spawn_join),
     ("threads", threads),
     ("test_overhead", test_overhead),
+    ("task_group", task_group),
+    ("timeout", timeout),
 ];
 
 fn main() {
@@ -72,7 +79,7 @@ fn main() {
 
     let load_before = load_average();
     let start = Instant::now();
-    println!("runner benchmark suite (issue 8)");
+    println!("runner benchmark suite");
     println!("date:    {}", date());
     println!("machine: {} CPUs, {}", cpus(), cpu_model());
     println!("load:    {load_before} (1, 5, 15 min) at start");
@@ -237,9 +244,15 @@ fn pending_once_threads() -> Group {
         title: "pending_once 2 threads".into(),
         ops: N as u64,
         rows: vec![
-            row(RUNNER_T2, timed(RunnerDriver::new(false, 2), PendingOnce(N))),
+            row(
+                RUNNER_T2,
+                timed(RunnerDriver::new(false, 2), PendingOnce(N)),
+            ),
             row(RAW_T2, timed(RawDriver::new(2), PendingOnce(N))),
-            row(TOKIO_MT, timed(TokioDriver::multi_thread(2), PendingOnce(N))),
+            row(
+                TOKIO_MT,
+                timed(TokioDriver::multi_thread(2), PendingOnce(N)),
+            ),
         ],
     }
 }
@@ -313,7 +326,7 @@ fn blocking() -> Group {
     }
 }
 
-/// Yield with and without a context variable set (issue 6: having the feature costs nothing
+/// Yield with and without a context variable set (the promise: having the feature costs nothing
 /// when no variable is set; setting one costs little).
 fn context_yield() -> Group {
     const N: usize = 1_000_000;
@@ -396,12 +409,50 @@ fn test_overhead() -> Group {
     }
 }
 
+/// A `TaskGroup` against spawning and awaiting the same tasks by hand (target: at most 1.10x).
+fn task_group() -> Group {
+    const N: usize = 100_000;
+    Group {
+        name: "task_group",
+        title: "task_group 100k join_all".into(),
+        ops: N as u64,
+        rows: vec![
+            row(
+                RUNNER_GROUP,
+                timed(RunnerDriver::new(false, 1), GroupJoin(N)),
+            ),
+            row(
+                RUNNER_BY_HAND,
+                timed(RunnerDriver::new(false, 1), SpawnJoin(N)),
+            ),
+        ],
+    }
+}
+
+/// `timeout` around a ready future against the bare future (target: at most 100 ns added).
+fn timeout() -> Group {
+    const N: usize = 1_000_000;
+    let work = |timeout| ReadyAwait { n: N, timeout };
+    Group {
+        name: "timeout",
+        title: "timeout: ready 1M".into(),
+        ops: N as u64,
+        rows: vec![
+            row(
+                RUNNER_TIMEOUT,
+                timed(RunnerDriver::new(false, 1), work(true)),
+            ),
+            row(RUNNER_BARE, timed(RunnerDriver::new(false, 1), work(false))),
+        ],
+    }
+}
+
 fn row(label: &'static str, sample: workloads::Sampler) -> Row {
     Row { label, sample }
 }
 
 // ---------------------------------------------------------------------------------------------
-// The targets of issue 8, checked on this run's medians.
+// The project's targets, checked on this run's medians.
 
 fn print_targets(results: &[Measured]) {
     let find = |name: &str| results.iter().find(|m| m.name == name);
@@ -511,11 +562,24 @@ fn print_targets(results: &[Measured]) {
             println!("(info) test_overhead: runner test-style / raw smol: {ratio:.2}");
         }
     }
+    if let Some(m) = find("task_group") {
+        if let (Some(group), Some(by_hand)) = (m.get(RUNNER_GROUP), m.get(RUNNER_BY_HAND)) {
+            let what = "task_group: TaskGroup / by hand".into();
+            check(what, group, by_hand, div, 1.10);
+        }
+    }
+    if let Some(m) = find("timeout") {
+        if let (Some(timeout), Some(bare)) = (m.get(RUNNER_TIMEOUT), m.get(RUNNER_BARE)) {
+            let sub: fn(f64, f64) -> f64 = |a, b| a - b;
+            let what = "timeout: ns added around a ready future".into();
+            check(what, timeout, bare, sub, 100.0);
+        }
+    }
     if !lines.is_empty() {
         println!();
         println!(
             "{:<58} {:>8} {:>8}   target (verdict on the median)",
-            "target (issue 8)", "median", "fastest"
+            "target", "median", "fastest"
         );
         for line in lines {
             println!("{line}");

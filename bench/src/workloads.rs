@@ -1,4 +1,4 @@
-//! The workloads of issue 8, each written once against the `Spawner` interface so that every
+//! The workloads, each written once against the `Spawner` interface so that every
 //! implementation runs exactly the same code.
 
 use std::future::Future;
@@ -38,6 +38,44 @@ impl Work for SpawnJoin {
             .collect();
         for task in tasks {
             black_box(task.await);
+        }
+    }
+}
+
+/// Spawns `0` trivial tasks into a `runner::TaskGroup` and joins them with `join_all`: the same
+/// work as [`SpawnJoin`] through the group. Only for runner (the spawner is not used).
+pub struct GroupJoin(pub usize);
+
+impl Work for GroupJoin {
+    async fn run<S: Spawner>(&self, _: S) {
+        let mut group = runner::TaskGroup::new();
+        for i in 0..self.0 {
+            group.spawn(async move { black_box(i) });
+        }
+        for output in group.join_all().await {
+            black_box(output);
+        }
+    }
+}
+
+/// Awaits a ready future `n` times, each inside `runner::timeout` or bare: what a timeout adds
+/// when it never fires. Only for runner.
+pub struct ReadyAwait {
+    pub n: usize,
+    pub timeout: bool,
+}
+
+impl Work for ReadyAwait {
+    async fn run<S: Spawner>(&self, _: S) {
+        let limit = Duration::from_secs(60);
+        for i in 0..self.n {
+            let ready = std::future::ready(black_box(i));
+            let output = if self.timeout {
+                runner::timeout(limit, ready).await.unwrap()
+            } else {
+                ready.await
+            };
+            black_box(output);
         }
     }
 }

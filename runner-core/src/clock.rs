@@ -3,8 +3,8 @@
 //! Debug mode reads the clock twice per poll, so the clock's cost is debug mode's cost. On Linux
 //! it is `CLOCK_MONOTONIC_COARSE`: a few nanoseconds a read instead of `Instant::now`'s 25-60
 //! (measured on a 2-core VM), at the resolution of the kernel tick (1-4 ms). That is ample for
-//! thresholds of tens of milliseconds; a reported duration may be off by one tick. rustix is
-//! built with its libc backend (see the workspace manifest), so this runs under valgrind too.
+//! thresholds of tens of milliseconds; a reported duration may be off by one tick. Under
+//! valgrind, build with the `valgrind` feature: rustix then reads the clock through libc.
 
 use std::time::Duration;
 

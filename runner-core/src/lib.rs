@@ -1,4 +1,4 @@
-//! The runtime behind [`runner`](https://docs.rs/runner): Python's `asyncio.run` and
+//! The runtime behind [`runner`](https://docs.rs/async-runner): Python's `asyncio.run` and
 //! `asyncio.Runner` for Rust, on the smol family of crates.
 //!
 //! Most programs use the `runner` facade and its `#[runner::main]` / `#[runner::test]`
@@ -51,10 +51,15 @@ mod shared;
 pub mod signal;
 mod snapshot;
 mod task;
+<<<<<<< HEAD
 mod watchdog;
+=======
+mod task_group;
+mod time;
+mod timeout;
+>>>>>>> main
 mod workers;
-
-use std::time::Duration;
+mod yield_now;
 
 pub use crate::blocking::spawn_blocking;
 pub use crate::builder::Builder;
@@ -67,25 +72,13 @@ pub use crate::panic::TaskPanic;
 pub use crate::runner::{run, Runner};
 pub use crate::snapshot::{tasks, TaskSnapshot, TaskState};
 pub use crate::task::{spawn, spawn_local, FallibleTask, Task};
+pub use crate::task_group::TaskGroup;
+pub use crate::time::{interval, interval_at, sleep, sleep_until, Interval, Sleep};
+pub use crate::timeout::{timeout, timeout_at, TimedOut, Timeout};
+pub use crate::yield_now::{yield_now, YieldNow};
+/// async-io's timer, for code written against async-io; [`sleep`] and [`interval`] cover most
+/// uses.
 pub use async_io::Timer;
-
-/// Sleeps for `duration`: a [`Timer`] that fires once.
-///
-/// # Examples
-///
-/// ```
-/// use std::time::{Duration, Instant};
-///
-/// runner_core::run(async {
-///     let start = Instant::now();
-///     runner_core::sleep(Duration::from_millis(10)).await;
-///     assert!(start.elapsed() >= Duration::from_millis(10));
-/// })
-/// .unwrap();
-/// ```
-pub fn sleep(duration: Duration) -> Timer {
-    Timer::after(duration)
-}
 
 /// Whether the runner the current code runs in is in debug mode (`false` outside any runner).
 ///

@@ -101,7 +101,7 @@ fn parse_list(
                 Some(example) if kind.accepted().contains(&key.as_str()) => {
                     format!("expected `=` and a value after `{key}`, e.g. `{example}`")
                 }
-                _ => unknown(kind, &key),
+                _ => unknown_with_hint(kind, &key, None),
             };
             return Err(syn::Error::new(name.span(), message));
         }
@@ -159,9 +159,87 @@ fn unknown(kind: Kind, key: &str) -> String {
     }
 }
 
+/// The message for an argument `kind` does not take: what to write instead when it is tokio's
+/// or a near miss of a valid one, else [`unknown`].
+fn unknown_with_hint(kind: Kind, key: &str, value: Option<&Expr>) -> String {
+    if let Some(message) = tokio_argument(key, value) {
+        return message;
+    }
+    let known = |k: Kind| k.accepted().contains(&key);
+    if !known(Kind::Main) && !known(Kind::Test) {
+        if let Some(name) = did_you_mean(kind, key) {
+            return format!("unknown argument `{key}`: did you mean `{name}`?");
+        }
+    }
+    unknown(kind, key)
+}
+
+/// The arguments of `#[tokio::main]` and `#[tokio::test]` that runner has no counterpart of
+/// under the same name, and what to write instead.
+fn tokio_argument(key: &str, value: Option<&Expr>) -> Option<String> {
+    let tokio = "is an argument of tokio's macros";
+    Some(match key {
+        "flavor" => match value.and_then(literal) {
+            Some(Lit::Str(s)) if s.value() == "current_thread" => format!(
+                "`flavor` {tokio}: runner has one flavor, and running on the current thread is \
+                 its default (`threads = 1`); remove `flavor = \"current_thread\"`"
+            ),
+            _ => format!(
+                "`flavor` {tokio}: runner has one flavor; for more threads write `threads = N`, \
+                 e.g. `threads = 4` (the thread that calls the function counts as one)"
+            ),
+        },
+        "worker_threads" => {
+            let n = match value.and_then(literal) {
+                Some(Lit::Int(int)) => int.base10_digits().to_owned(),
+                _ => "N".to_owned(),
+            };
+            format!(
+                "`worker_threads` {tokio}: write `threads = {n}` (the thread that calls the \
+                 function counts as one)"
+            )
+        }
+        "start_paused" => format!(
+            "`start_paused` {tokio}, and runner does not support it: there is no mock clock, \
+             runner's timers are async-io's and read the real clock; use short real durations"
+        ),
+        _ => return None,
+    })
+}
+
+/// The argument of `kind` closest to `key`, if `key` looks like a misspelling of it: at most one
+/// edit for every three characters, as rustc's own suggestions.
+fn did_you_mean(kind: Kind, key: &str) -> Option<&'static str> {
+    let limit = key.chars().count().max(3) / 3;
+    kind.accepted()
+        .iter()
+        .map(|name| (edit_distance(key, name), *name))
+        .filter(|(distance, _)| *distance <= limit)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, name)| name)
+}
+
+/// Levenshtein distance, case-insensitive: insertions, deletions and substitutions.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.to_lowercase().chars().collect();
+    let b: Vec<char> = b.to_lowercase().chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = diagonal + usize::from(ca != cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitute.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
+}
+
 fn set(kind: Kind, args: &mut Args, name: &Ident, key: &str, value: &Expr) -> syn::Result<()> {
     if !kind.accepted().contains(&key) {
-        return Err(syn::Error::new(name.span(), unknown(kind, key)));
+        let message = unknown_with_hint(kind, key, Some(value));
+        return Err(syn::Error::new(name.span(), message));
     }
     match key {
         "debug" => args.debug = Some(boolean(key, value)?),
@@ -320,8 +398,8 @@ mod tests {
     #[test]
     fn mistakes() {
         assert_eq!(
-            error(Kind::Main, quote!(flavor = "x")),
-            "unknown argument `flavor`, expected one of: `debug`, `threads`, `ctrl_c`, `sigterm`, \
+            error(Kind::Main, quote!(speed = "x")),
+            "unknown argument `speed`, expected one of: `debug`, `threads`, `ctrl_c`, `sigterm`, \
              `crate`"
         );
         assert!(error(Kind::Main, quote!(timeout = "1s")).starts_with("`timeout` applies"));
@@ -333,6 +411,42 @@ mod tests {
         );
         assert!(error(Kind::Test, quote!(threads = 0)).contains("at least 1"));
         assert!(error(Kind::Test, quote!(debug)).contains("`debug = true`"));
+    }
+
+    #[test]
+    fn hints() {
+        assert!(error(Kind::Main, quote!(flavor = "current_thread")).contains("remove `flavor"));
+        assert!(error(Kind::Main, quote!(flavor = "multi_thread")).contains("`threads = N`"));
+        assert!(error(Kind::Main, quote!(flavor)).contains("`threads = N`"));
+        assert!(error(Kind::Test, quote!(worker_threads = 3)).contains("write `threads = 3`"));
+        assert!(error(Kind::Test, quote!(start_paused = true)).contains("no mock clock"));
+        for (kind, typo, meant) in [
+            (Kind::Main, quote!(debg = true), "debug"),
+            (Kind::Main, quote!(Debug = true), "debug"),
+            (Kind::Main, quote!(thread = 2), "threads"),
+            (Kind::Main, quote!(ctrlc = false), "ctrl_c"),
+            (Kind::Test, quote!(timout = "1s"), "timeout"),
+            (Kind::Test, quote!(krate = "rt"), "crate"),
+            (Kind::Test, quote!(debg), "debug"),
+        ] {
+            let message = error(kind, typo);
+            assert!(
+                message.ends_with(&format!("did you mean `{meant}`?")),
+                "{message}"
+            );
+        }
+        // Too far from any argument, or valid for the other attribute: no guess.
+        assert!(!error(Kind::Main, quote!(dbg = true)).contains("did you mean"));
+        assert!(error(Kind::Main, quote!(timeout = "1s")).starts_with("`timeout` applies"));
+    }
+
+    #[test]
+    fn edit_distances() {
+        assert_eq!(edit_distance("debug", "debug"), 0);
+        assert_eq!(edit_distance("debg", "debug"), 1);
+        assert_eq!(edit_distance("dbeug", "debug"), 2);
+        assert_eq!(edit_distance("", "crate"), 5);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 
     #[test]

@@ -66,9 +66,14 @@ fn expand(kind: Kind, args: &Args, function: ItemFn) -> TokenStream {
     // The call carries the span of the function's name: `run` is `#[track_caller]`, so the main
     // future's site in diagnostics is the user's function, and type errors point there too.
     let span = sig.ident.span();
+    // Without `crate = ".."`, `runner` carries the attribute's span: under a renamed dependency,
+    // "could not find `runner`" then points at `#[rt::main]`, where `crate = "rt"` goes.
     let private = match &args.krate {
         Some(path) => quote!(#path::__private),
-        None => quote_spanned!(span=> ::runner::__private),
+        None => {
+            let runner = Ident::new("runner", Span::call_site());
+            quote_spanned!(span=> ::#runner::__private)
+        }
     };
 
     let mut config = match kind {

@@ -40,6 +40,10 @@ use crate::args::Kind;
 /// | `sigterm = true` | `false` | [`Builder::handle_sigterm`]: cancel the body on SIGTERM too |
 /// | `crate = "path"` | `"runner"` | where the `runner` crate is, for re-exports and renames |
 ///
+/// Under a renamed dependency, `rt = { package = "async-runner", .. }`, write
+/// `#[rt::main(crate = "rt")]`: without it the error is "cannot find `runner` in the crate root",
+/// on the attribute.
+///
 /// # Examples
 ///
 /// ```
@@ -69,14 +73,14 @@ use crate::args::Kind;
 /// }
 /// ```
 ///
-/// [`Runner`]: https://docs.rs/runner/latest/runner/struct.Runner.html
-/// [`RunError::Nested`]: https://docs.rs/runner/latest/runner/enum.RunError.html
-/// [`Builder::debug`]: https://docs.rs/runner/latest/runner/struct.Builder.html#method.debug
-/// [`Builder::threads`]: https://docs.rs/runner/latest/runner/struct.Builder.html#method.threads
+/// [`Runner`]: https://docs.rs/async-runner/latest/runner/struct.Runner.html
+/// [`RunError::Nested`]: https://docs.rs/async-runner/latest/runner/enum.RunError.html
+/// [`Builder::debug`]: https://docs.rs/async-runner/latest/runner/struct.Builder.html#method.debug
+/// [`Builder::threads`]: https://docs.rs/async-runner/latest/runner/struct.Builder.html#method.threads
 /// [`Builder::handle_ctrl_c`]:
-///     https://docs.rs/runner/latest/runner/struct.Builder.html#method.handle_ctrl_c
+///     https://docs.rs/async-runner/latest/runner/struct.Builder.html#method.handle_ctrl_c
 /// [`Builder::handle_sigterm`]:
-///     https://docs.rs/runner/latest/runner/struct.Builder.html#method.handle_sigterm
+///     https://docs.rs/async-runner/latest/runner/struct.Builder.html#method.handle_sigterm
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::entry(Kind::Main, args.into(), item.into()).into()
@@ -140,8 +144,8 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// # fn main() {}
 /// ```
 ///
-/// [`Builder::debug`]: https://docs.rs/runner/latest/runner/struct.Builder.html#method.debug
-/// [`Builder::threads`]: https://docs.rs/runner/latest/runner/struct.Builder.html#method.threads
+/// [`Builder::debug`]: https://docs.rs/async-runner/latest/runner/struct.Builder.html#method.debug
+/// [`Builder::threads`]: https://docs.rs/async-runner/latest/runner/struct.Builder.html#method.threads
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::entry(Kind::Test, args.into(), item.into()).into()

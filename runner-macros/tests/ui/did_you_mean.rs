@@ -1,0 +1,2 @@
+#[runner::main(debg = true)]
+async fn main() {}

@@ -1,0 +1,4 @@
+#[runner::test(timout = "5s")]
+async fn works() {}
+
+fn main() {}

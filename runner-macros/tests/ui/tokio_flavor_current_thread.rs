@@ -1,0 +1,2 @@
+#[runner::main(flavor = "current_thread")]
+async fn main() {}

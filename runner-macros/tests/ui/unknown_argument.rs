@@ -1,0 +1,2 @@
+#[runner::main(retries = 3)]
+async fn main() {}

@@ -1,0 +1,4 @@
+#[runner::test(retries = 3)]
+async fn works() {}
+
+fn main() {}
