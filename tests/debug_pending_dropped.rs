@@ -182,3 +182,24 @@ fn a_task_whose_handle_is_dropped_before_it_ran_is_reported() {
     };
     assert_eq!(task.spawned_at.line(), line);
 }
+
+#[test]
+fn a_task_group_cancelling_its_members_is_not_reported() {
+    let (mut runner, seen) = runner(true);
+    runner
+        .run(async {
+            let mut group = runner::TaskGroup::new();
+            group.spawn(std::future::pending::<()>());
+            group.spawn(std::future::pending::<()>());
+            runner::sleep(Duration::from_millis(5)).await;
+            group.cancel_all().await;
+            let mut dropped = runner::TaskGroup::new();
+            dropped.spawn(std::future::pending::<()>());
+            runner::sleep(Duration::from_millis(5)).await;
+            drop(dropped);
+            runner::sleep(Duration::from_millis(5)).await;
+        })
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    assert!(seen.is_empty(), "{seen:?}");
+}

@@ -51,13 +51,10 @@ mod shared;
 pub mod signal;
 mod snapshot;
 mod task;
-<<<<<<< HEAD
-mod watchdog;
-=======
 mod task_group;
 mod time;
 mod timeout;
->>>>>>> main
+mod watchdog;
 mod workers;
 mod yield_now;
 

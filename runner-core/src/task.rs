@@ -283,6 +283,15 @@ impl<T> Task<T> {
         self
     }
 
+    /// A handle whose owner cancels the task only on purpose (a `TaskGroup`): dropping it is not
+    /// reported.
+    pub(crate) fn owned(mut self) -> Self {
+        if let Some(handle) = self.tracked.take() {
+            handle.let_go();
+        }
+        self
+    }
+
     /// Lets the task run on its own: dropping the handle no longer cancels it.
     ///
     /// A detached task's panic is reported as

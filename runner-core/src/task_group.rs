@@ -140,7 +140,7 @@ impl<T> TaskGroup<T> {
         T: Send + 'static,
     {
         let (member, key) = self.member(future);
-        let task = spawn(member);
+        let task = spawn(member).owned();
         self.started(key, task);
     }
 
@@ -175,7 +175,7 @@ impl<T> TaskGroup<T> {
         T: 'static,
     {
         let (member, key) = self.member(future);
-        let task = spawn_local(member);
+        let task = spawn_local(member).owned();
         self.started(key, task);
     }
 
