@@ -173,7 +173,15 @@ fn a_destructor_that_panics_during_close_does_not_hang_close() {
     }
     std::panic::set_hook(Box::new(|_| {}));
     let drops = Arc::new(AtomicUsize::new(0));
-    let mut runner = Runner::builder().on_diagnostic(|_| {}).build();
+    let reports = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = reports.clone();
+    let mut runner = Runner::builder()
+        .on_diagnostic(move |d| {
+            if let runner::Diagnostic::TaskPanicked { .. } = d {
+                sink.lock().unwrap().push(d.to_string());
+            }
+        })
+        .build();
     let counter = DropCounter(drops.clone());
     runner
         .run(async move {
@@ -196,5 +204,11 @@ fn a_destructor_that_panics_during_close_does_not_hang_close() {
         drops.load(Ordering::SeqCst),
         1,
         "the other task was cancelled too"
+    );
+    let reports = reports.lock().unwrap();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(
+        reports[0].ends_with(" panicked and nobody awaited it: destructor boom"),
+        "{reports:?}"
     );
 }

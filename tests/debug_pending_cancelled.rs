@@ -113,3 +113,30 @@ fn task_info_from_a_real_report() -> runner::TaskInfo {
     let info = info.lock().unwrap().expect("a report");
     info
 }
+
+#[test]
+fn local_tasks_and_tasks_on_workers_are_reported_too() {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = lines.clone();
+    let mut runner = Runner::builder()
+        .debug(true)
+        .threads(2)
+        .on_diagnostic(move |d| {
+            if let Diagnostic::PendingTaskCancelled { task } = d {
+                sink.lock().unwrap().push(task.spawned_at.line());
+            }
+        })
+        .build();
+    let (spawned, local) = (line!() + 3, line!() + 4);
+    runner
+        .run(async {
+            runner::spawn(std::future::pending::<()>()).detach();
+            runner::spawn_local(std::future::pending::<()>()).detach();
+            runner::sleep(Duration::from_millis(5)).await;
+        })
+        .unwrap();
+    runner.close();
+    let mut lines = std::mem::take(&mut *lines.lock().unwrap());
+    lines.sort();
+    assert_eq!(lines, [spawned, local]);
+}

@@ -63,13 +63,12 @@ where
                 }
                 Role::Closing => None,
             };
-            (c.shared.clone(), executor)
+            (c.shared.clone(), executor, c.new_task(spawned_at))
         })
     });
-    let Some((shared, executor)) = runner else {
+    let Some((shared, executor, info)) = runner else {
         current::no_runner("spawn_blocking")
     };
-    let info = shared.new_task(spawned_at);
     let Some(executor) = executor else {
         // Spawned inside `close`: cancelled before it starts.
         return Spawned::stillborn(async move { Some(f()) }, info).start();
@@ -81,15 +80,12 @@ where
         async move {
             shared.blocking.job_running(key);
             let _context = context::Entered::new(&mut context);
-            let _enter = current::enter(Current {
-                shared: shared.clone(),
-                role: Role::Blocking(executor),
-            });
+            let _enter = current::enter(Current::new(shared.clone(), Role::Blocking(executor)));
             match catch_unwind(AssertUnwindSafe(f)) {
                 Ok(value) => Some(value),
                 // It awaited a task that was cancelled: it is cancelled too.
                 Err(payload) if is_cancellation(&*payload) => None,
-                Err(payload) => resume_unwind(TaskPanic::wrap(payload, info, shared)),
+                Err(payload) => resume_unwind(TaskPanic::wrap(payload, info, Some(shared))),
             }
         }
     };

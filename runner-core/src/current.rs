@@ -1,10 +1,12 @@
 //! Which runner the current thread belongs to, so that `spawn` and friends need no handle.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::panic::Location;
 use std::sync::{Arc, Weak};
 
 use async_executor::Executor;
 
+use crate::diagnostic::TaskInfo;
 use crate::local::LocalTasks;
 use crate::shared::Shared;
 
@@ -24,10 +26,32 @@ pub(crate) enum Role {
     Closing,
 }
 
-#[derive(Clone)]
 pub(crate) struct Current {
     pub(crate) shared: Arc<Shared>,
     pub(crate) role: Role,
+    // Task numbers this thread took from the runner and has not used yet: next and end.
+    ids: Cell<(u64, u64)>,
+}
+
+impl Current {
+    pub(crate) fn new(shared: Arc<Shared>, role: Role) -> Current {
+        Current {
+            shared,
+            role,
+            ids: Cell::new((0, 0)),
+        }
+    }
+
+    /// Names a new task or blocking job after the line that spawned it. The numbers come from
+    /// the runner in blocks, so that threads spawning at once do not share a counter per spawn.
+    pub(crate) fn new_task(&self, spawned_at: &'static Location<'static>) -> TaskInfo {
+        let (mut next, mut end) = self.ids.get();
+        if next == end {
+            (next, end) = self.shared.take_ids();
+        }
+        self.ids.set((next + 1, end));
+        TaskInfo::new(next, spawned_at)
+    }
 }
 
 thread_local! {

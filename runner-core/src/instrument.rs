@@ -11,6 +11,7 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 
 use crate::context;
+use crate::current::{self, Current};
 use crate::diagnostic::{Diagnostic, TaskInfo};
 use crate::panic::TaskPanic;
 use crate::registry::{RegistryKey, TaskRegistry};
@@ -20,15 +21,18 @@ use crate::task;
 pin_project! {
     /// A spawned task's future as the runner runs it. It catches and tags panics, and completes
     /// with `None` when cancelled: when its poll unwinds with the cancellation of a task it
-    /// awaited, or, with a registry (shared executor), when `close` wakes it.
+    /// awaited, or, with a registry (a factory's executor), when `close` wakes it.
     pub(crate) struct TaskFuture<F> {
         #[pin]
         future: Option<F>,
         // The task's context variables, moved into the thread for each poll and back (`None`: no
         // variable set). The future is dropped inside it too.
         context: Option<context::Context>,
-        shared: Arc<Shared>,
         info: TaskInfo,
+        // The runner's state, only when each poll needs it (`Shared::instruments_tasks`): a
+        // task of a runner that owns its executor is polled only by that runner's threads,
+        // which know their runner (`current`).
+        shared: Option<Arc<Shared>>,
         // Where the waker sits in the registry, once the task has been pending there.
         key: Option<RegistryKey>,
     }
@@ -38,8 +42,11 @@ pin_project! {
             if this.future.is_some() {
                 // Dropped unfinished: cancelled by its handle, or by `close` (the executor
                 // dropping it).
-                report_cancelled(this.shared, *this.info);
-                let _gone = Gone(this.shared.registry.as_ref(), this.key.take());
+                let shared = this.shared.as_deref();
+                if let Some(shared) = shared {
+                    report_cancelled(shared, *this.info);
+                }
+                let _gone = Gone(shared.and_then(|s| s.registry.as_ref()), this.key.take());
                 let _entered = context::Entered::new(this.context);
                 drop_future(this.future, this.shared, *this.info);
             }
@@ -48,19 +55,16 @@ pin_project! {
 }
 
 impl<F: Future> TaskFuture<F> {
-    pub(crate) fn new(
-        future: F,
-        shared: &Arc<Shared>,
-        spawned_at: &'static Location<'static>,
-    ) -> Self {
-        if let Some(registry) = &shared.registry {
+    pub(crate) fn new(future: F, c: &Current, spawned_at: &'static Location<'static>) -> Self {
+        let shared = c.shared.instruments_tasks().then(|| c.shared.clone());
+        if let Some(registry) = shared.as_ref().and_then(|s| s.registry.as_ref()) {
             registry.task_started();
         }
         TaskFuture {
             future: Some(future),
             context: context::copy_current(),
-            info: shared.new_task(spawned_at),
-            shared: shared.clone(),
+            info: c.new_task(spawned_at),
+            shared,
             key: None,
         }
     }
@@ -78,12 +82,14 @@ impl<F: Future> Future for TaskFuture<F> {
         let Some(future) = this.future.as_mut().as_pin_mut() else {
             return Poll::Ready(None);
         };
-        let shared = &**this.shared;
         // Restores the thread's context when the poll returns or unwinds.
         let _entered = context::Entered::new(this.context);
-        let registry = shared.registry.as_ref();
+        let shared = this.shared.as_deref();
+        let registry = shared.and_then(|s| s.registry.as_ref());
         if registry.is_some_and(TaskRegistry::is_closing) {
-            report_cancelled(shared, *this.info);
+            if let Some(shared) = shared {
+                report_cancelled(shared, *this.info);
+            }
             let _gone = Gone(registry, this.key.take());
             drop_future(this.future, this.shared, *this.info);
             return Poll::Ready(None);
@@ -104,13 +110,20 @@ impl<F: Future> Future for TaskFuture<F> {
             Err(payload) => {
                 let _gone = Gone(registry, this.key.take());
                 drop_future(this.future, this.shared, *this.info);
-                resume_unwind(TaskPanic::wrap(payload, *this.info, this.shared.clone()))
+                resume_unwind(TaskPanic::wrap(payload, *this.info, runner_of(this.shared)))
             }
         };
         let _gone = Gone(registry, this.key.take());
         drop_future(this.future, this.shared, *this.info);
         Poll::Ready(output)
     }
+}
+
+/// The runner of a task, for a report: its own state, or else the thread's runner's.
+fn runner_of(shared: &Option<Arc<Shared>>) -> Option<Arc<Shared>> {
+    shared
+        .clone()
+        .or_else(|| current::with(|c| c.map(|c| c.shared.clone())))
 }
 
 pin_project! {
@@ -163,9 +176,9 @@ impl<F: Future> Future for MainFuture<'_, F> {
 
 /// Drops a task's future. A destructor's panic is reported as the task's, not unwound: unwinding
 /// out of a cancelled task's drop (inside async-task) would abort the process.
-fn drop_future<F>(mut future: Pin<&mut Option<F>>, shared: &Arc<Shared>, task: TaskInfo) {
+fn drop_future<F>(mut future: Pin<&mut Option<F>>, shared: &Option<Arc<Shared>>, task: TaskInfo) {
     if let Err(payload) = catch_unwind(AssertUnwindSafe(|| future.set(None))) {
-        drop(TaskPanic::wrap(payload, task, shared.clone()));
+        drop(TaskPanic::wrap(payload, task, runner_of(shared)));
     }
 }
 

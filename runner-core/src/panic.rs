@@ -10,7 +10,7 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::diagnostic::{Diagnostic, TaskInfo};
+use crate::diagnostic::{self, Diagnostic, TaskInfo};
 use crate::shared::Shared;
 
 /// The panic payload of a task spawned through `runner`.
@@ -44,7 +44,8 @@ use crate::shared::Shared;
 pub struct TaskPanic {
     payload: Option<Box<dyn Any + Send>>,
     task: TaskInfo,
-    shared: Arc<Shared>,
+    // The runner whose handler gets the report (`None`: stderr).
+    shared: Option<Arc<Shared>>,
 }
 
 impl TaskPanic {
@@ -53,7 +54,7 @@ impl TaskPanic {
     pub(crate) fn wrap(
         payload: Box<dyn Any + Send>,
         task: TaskInfo,
-        shared: Arc<Shared>,
+        shared: Option<Arc<Shared>>,
     ) -> Box<dyn Any + Send> {
         let payload = unwrap(payload);
         Box::new(TaskPanic {
@@ -110,10 +111,14 @@ impl TaskPanic {
 impl Drop for TaskPanic {
     fn drop(&mut self) {
         if let Some(payload) = self.payload.take() {
-            self.shared.report(Diagnostic::TaskPanicked {
+            let diagnostic = Diagnostic::TaskPanicked {
                 task: self.task,
                 message: message_of(&*payload).to_owned(),
-            });
+            };
+            match &self.shared {
+                Some(shared) => shared.report(diagnostic),
+                None => diagnostic::report(None, diagnostic),
+            }
         }
     }
 }

@@ -484,13 +484,13 @@ impl Runner {
 impl Started {
     /// Polls `future` on this thread until it completes, running the executors meanwhile.
     fn drive<F: Future>(&self, future: F) -> F::Output {
-        let _enter = current::enter(Current {
-            shared: self.shared.clone(),
-            role: Role::Driving {
+        let _enter = current::enter(Current::new(
+            self.shared.clone(),
+            Role::Driving {
                 executor: self.executor.clone(),
                 local: self.local.clone(),
             },
-        });
+        ));
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             async_io::block_on(self.executor.run(self.local.drive(future)))
         }));
@@ -542,13 +542,17 @@ impl Started {
         if let Some(workers) = workers {
             workers.stop_and_join();
         }
+        if shared.spawned_nothing() && handed_out.is_none() && shared.registry.is_none() {
+            // Nothing to cancel, no job to wait for, no destructor to run: the common `run`
+            // of a trivial future closes without the phases below.
+            shared.mark_closed();
+            drop((local, executor));
+            return;
+        }
         shared.mark_closed();
         {
             // Destructors run here; what they spawn is cancelled at once.
-            let _closing = current::enter(Current {
-                shared: shared.clone(),
-                role: Role::Closing,
-            });
+            let _closing = current::enter(Current::new(shared.clone(), Role::Closing));
             local.cancel_all();
             drop(local);
             drop(handed_out);

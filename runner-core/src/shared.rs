@@ -3,12 +3,11 @@
 //! It deliberately holds no executor: tasks point at it, and an executor that owned its own
 //! tasks' state would keep itself alive forever.
 
-use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
-use crate::diagnostic::{self, Diagnostic, Handler, TaskInfo};
+use crate::diagnostic::{self, Diagnostic, Handler};
 use crate::jobs::BlockingJobs;
 use crate::registry::TaskRegistry;
 use crate::snapshot::LiveTasks;
@@ -54,9 +53,22 @@ impl Shared {
         }
     }
 
-    /// Names a new task or blocking job after the line that spawned it.
-    pub(crate) fn new_task(&self, spawned_at: &'static Location<'static>) -> TaskInfo {
-        TaskInfo::new(self.last_id.fetch_add(1, Ordering::Relaxed) + 1, spawned_at)
+    /// A block of task numbers for one thread: from the first up to the second, excluded.
+    pub(crate) fn take_ids(&self) -> (u64, u64) {
+        const BLOCK: u64 = 32;
+        let last = self.last_id.fetch_add(BLOCK, Ordering::Relaxed);
+        (last + 1, last + 1 + BLOCK)
+    }
+
+    /// Whether no task, local task or blocking job was ever spawned (each takes a number).
+    pub(crate) fn spawned_nothing(&self) -> bool {
+        self.last_id.load(Ordering::SeqCst) == 0
+    }
+
+    /// Whether tasks need the runner's state on every poll: to time it (debug mode), or to be
+    /// cancelled through the registry.
+    pub(crate) fn instruments_tasks(&self) -> bool {
+        self.debug || self.registry.is_some()
     }
 
     pub(crate) fn begin_closing(&self) {

@@ -59,7 +59,7 @@ where
         let c = c?;
         Some(match &c.role {
             Role::Driving { executor, .. } => {
-                let future = TaskFuture::new(future, &c.shared, spawned_at);
+                let future = TaskFuture::new(future, c, spawned_at);
                 Spawned::Task(spawn_on(executor, future, &c.shared))
             }
             Role::Blocking(executor) => {
@@ -68,14 +68,14 @@ where
                 let executor = executor.upgrade().unwrap_or_else(|| {
                     unreachable!("the executor lives until its runner is marked closed")
                 });
-                let future = TaskFuture::new(future, &c.shared, spawned_at);
+                let future = TaskFuture::new(future, c, spawned_at);
                 let task = spawn_on(&executor, future, &c.shared);
                 // Before the gate opens: `close` must hold the last handle when it drops it.
                 drop(executor);
                 Spawned::Task(task)
             }
             Role::Closing => {
-                let future = TaskFuture::new(future, &c.shared, spawned_at);
+                let future = TaskFuture::new(future, c, spawned_at);
                 let info = future.info();
                 Spawned::stillborn(future, info)
             }
@@ -120,7 +120,7 @@ where
         let c = c?;
         Some(match &c.role {
             Role::Driving { local, .. } => {
-                let future = TaskFuture::new(future, &c.shared, spawned_at);
+                let future = TaskFuture::new(future, c, spawned_at);
                 Spawned::Task(spawn_local_on(local, future, &c.shared))
             }
             Role::Blocking(_) => panic!(
@@ -128,7 +128,7 @@ where
                  that drives the runner, and blocking-pool threads do not; use runner::spawn"
             ),
             Role::Closing => {
-                let future = TaskFuture::new(future, &c.shared, spawned_at);
+                let future = TaskFuture::new(future, c, spawned_at);
                 let info = future.info();
                 Spawned::stillborn(future, info)
             }
@@ -506,7 +506,8 @@ fn raise_cancelled(info: TaskInfo) -> ! {
         "runner: {info} was cancelled because its runner closed (await `task.fallible()` to get \
          `None` instead of this panic)"
     );
-    RAISED.with(|raised| *raised.borrow_mut() = Some(message.clone()));
+    // `try_with`: awaited while the thread's locals are torn down, it still panics as it should.
+    let _ = RAISED.try_with(|raised| *raised.borrow_mut() = Some(message.clone()));
     std::panic::panic_any(message)
 }
 
@@ -515,12 +516,14 @@ pub(crate) fn is_cancellation(payload: &(dyn Any + Send)) -> bool {
     let Some(text) = payload.downcast_ref::<String>() else {
         return false;
     };
-    RAISED.with(|raised| {
-        let mut raised = raised.borrow_mut();
-        let matches = raised.as_deref() == Some(text.as_str());
-        if matches {
-            *raised = None;
-        }
-        matches
-    })
+    RAISED
+        .try_with(|raised| {
+            let mut raised = raised.borrow_mut();
+            let matches = raised.as_deref() == Some(text.as_str());
+            if matches {
+                *raised = None;
+            }
+            matches
+        })
+        .unwrap_or(false)
 }

@@ -1,21 +1,25 @@
 //! `TaskGroup`: asyncio's `TaskGroup` (tokio's `JoinSet`), on `spawn`, `spawn_local` and `Task`.
 //!
-//! Each member's future is wrapped so that, once it is gone (finished, panicked or cancelled),
-//! its slot key lands in a queue the group reads: `next` polls only the members that are done,
-//! never all of them. A member's key is queued exactly once, when its future is dropped; a slot
-//! leaves the group only when its key has been read, so keys are never reused while one is queued.
+//! The members are kept in spawn order, each under its spawn number (never reused). `join_all`
+//! awaits them in that order, as one would by hand; each member's future is wrapped so that a
+//! panic in it tells the group at once (a shared flag and waker), and the others are cancelled
+//! without waiting for the members spawned before it. For `next`, a member's number lands in a
+//! lock-free queue once its future is gone (finished, panicked or cancelled), so `next` polls
+//! only the members that are done, never all of them; once `join_all` runs, nothing is queued.
 
 use std::any::Any;
+use std::collections::VecDeque;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use atomic_waker::AtomicWaker;
+use concurrent_queue::ConcurrentQueue;
 use pin_project_lite::pin_project;
-use slab::Slab;
 
 use crate::task::{spawn, spawn_local, Task};
 
@@ -53,40 +57,34 @@ use crate::task::{spawn, spawn_local, Task};
 /// .unwrap();
 /// ```
 pub struct TaskGroup<T> {
-    /// The members whose key has not been read yet.
-    slots: Slab<Slot<T>>,
-    /// How many slots are `Running`: the members whose output has not been taken.
+    /// The members by spawn number, in spawn order; a task is taken out once its output (or
+    /// panic) is, and such holes are dropped from the front, or all at once when they are many.
+    members: VecDeque<(u64, Option<Task<T>>)>,
+    /// How many members still have their task: those whose output has not been taken.
     running: usize,
-    /// Numbers the members in spawn order, for `join_all`.
+    /// The next spawn number. Numbers are never reused, so a stale one finds no member.
     spawned: u64,
-    /// Where the members' keys land when their futures are gone.
-    done: Arc<Done>,
-    /// Keys taken out of `done` (swapped with its vector, so both keep their capacity), and
-    /// how many of them have been looked at.
-    batch: Vec<usize>,
-    read: usize,
-    /// Members whose key was read before their task counted as finished (its output is stored
-    /// just after its future is dropped, maybe on another thread): polled until they are.
-    finishing: Vec<usize>,
+    /// What the members tell the group.
+    shared: Arc<Shared>,
+    /// Members whose number was read before their task counted as finished (its output is
+    /// stored just after its future is dropped, maybe on another thread): polled until they are.
+    finishing: Vec<u64>,
 }
 
-enum Slot<T> {
-    Running {
-        task: Task<T>,
-        seq: u64,
-    },
-    /// Cancelled, or never started: its key is still to come, and then the slot goes.
-    Gone,
-}
-
-struct Done {
-    keys: Mutex<Vec<usize>>,
+struct Shared {
+    /// The spawn numbers of the members whose futures are gone, for `next`.
+    keys: ConcurrentQueue<u64>,
     waker: AtomicWaker,
+    /// `join_all` runs, so no spawn number is read any more: members need not queue theirs.
+    joining: AtomicBool,
+    /// One more than the spawn number of a member whose poll panicked (0: none), so that
+    /// `join_all`, which awaits the members in spawn order, hears of it at once.
+    panicked: AtomicU64,
 }
 
 /// What `poll_finished` found.
 enum Finished<T> {
-    Output(u64, T),
+    Output(T),
     Panicked(Box<dyn Any + Send>),
 }
 
@@ -101,15 +99,15 @@ impl<T> TaskGroup<T> {
     /// ```
     pub fn new() -> TaskGroup<T> {
         TaskGroup {
-            slots: Slab::new(),
+            members: VecDeque::new(),
             running: 0,
             spawned: 0,
-            done: Arc::new(Done {
-                keys: Mutex::new(Vec::new()),
+            shared: Arc::new(Shared {
+                keys: ConcurrentQueue::unbounded(),
                 waker: AtomicWaker::new(),
+                joining: AtomicBool::new(false),
+                panicked: AtomicU64::new(0),
             }),
-            batch: Vec::new(),
-            read: 0,
             finishing: Vec::new(),
         }
     }
@@ -139,9 +137,9 @@ impl<T> TaskGroup<T> {
         F: Future<Output = T> + Send + 'static,
         T: Send + 'static,
     {
-        let (member, key) = self.member(future);
+        let (member, seq) = self.member(future);
         let task = spawn(member).owned();
-        self.started(key, task);
+        self.started(seq, task);
     }
 
     /// Spawns `future` as a member that stays on the current thread, so it need not be `Send`,
@@ -174,9 +172,9 @@ impl<T> TaskGroup<T> {
         F: Future<Output = T> + 'static,
         T: 'static,
     {
-        let (member, key) = self.member(future);
+        let (member, seq) = self.member(future);
         let task = spawn_local(member).owned();
-        self.started(key, task);
+        self.started(seq, task);
     }
 
     /// How many members have not had their output taken yet, finished ones included.
@@ -253,7 +251,7 @@ impl<T> TaskGroup<T> {
     /// resumes here, as awaiting its [`Task`] would resume it.
     pub async fn next(&mut self) -> Option<T> {
         match poll_fn(|cx| self.poll_finished(cx)).await? {
-            Finished::Output(_, output) => Some(output),
+            Finished::Output(output) => Some(output),
             Finished::Panicked(payload) => {
                 self.cancel_all().await;
                 resume_unwind(payload)
@@ -283,27 +281,41 @@ impl<T> TaskGroup<T> {
     /// When a member panics: the other members are cancelled and waited for, then the panic
     /// resumes here (asyncio cancels the siblings and raises).
     pub async fn join_all(mut self) -> Vec<T> {
+        // From now on no spawn number is read: members that finish need not queue theirs.
+        self.shared.joining.store(true, Ordering::Relaxed);
         let mut outputs = Vec::with_capacity(self.running);
-        // Room for every key up front: the members do not grow the queue while they finish.
-        let more = self.running;
-        self.batch.reserve(more);
-        self.done
-            .keys
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .reserve(more);
-        while let Some(finished) = poll_fn(|cx| self.poll_finished(cx)).await {
-            match finished {
-                Finished::Output(seq, output) => outputs.push((seq, output)),
-                Finished::Panicked(payload) => {
-                    self.cancel_all().await;
-                    resume_unwind(payload)
+        let joined = poll_fn(|cx| {
+            // Await the members in spawn order, as by hand ...
+            while let Some((_, slot)) = self.members.front_mut() {
+                let Some(task) = slot else {
+                    self.members.pop_front();
+                    continue;
+                };
+                match catch_unwind(AssertUnwindSafe(|| Pin::new(task).poll(cx))) {
+                    Ok(Poll::Ready(output)) => {
+                        outputs.push(output);
+                        self.members.pop_front();
+                    }
+                    Ok(Poll::Pending) => break,
+                    Err(payload) => return Poll::Ready(Err(payload)),
                 }
             }
+            if self.members.is_empty() {
+                return Poll::Ready(Ok(()));
+            }
+            // ... but hear at once of a later member's panic. Register first, then look.
+            self.shared.waker.register(cx.waker());
+            match self.poll_panicked(cx) {
+                Some(payload) => Poll::Ready(Err(payload)),
+                None => Poll::Pending,
+            }
+        })
+        .await;
+        if let Err(payload) = joined {
+            self.cancel_all().await;
+            resume_unwind(payload)
         }
-        // Members mostly finish in spawn order: the stable sort then sees a single run.
-        outputs.sort_by_key(|&(seq, _)| seq);
-        outputs.into_iter().map(|(_, output)| output).collect()
+        outputs
     }
 
     /// Cancels every member and waits until they are gone (their destructors have run); the
@@ -322,67 +334,77 @@ impl<T> TaskGroup<T> {
     /// .unwrap();
     /// ```
     pub async fn cancel_all(&mut self) {
-        // These members' keys were read already: their futures are gone.
-        for key in self.finishing.drain(..) {
-            self.slots.remove(key);
-        }
-        for (_, slot) in self.slots.iter_mut() {
-            // Dropping a task's handle cancels it.
-            *slot = Slot::Gone;
-        }
+        self.finishing.clear();
         self.running = 0;
+        // A task's `cancel` cancels it when first polled, then waits until its future is gone.
+        let mut cancels: Vec<_> = self
+            .members
+            .drain(..)
+            .filter_map(|(_, task)| Some(Box::pin(task?.cancel())))
+            .collect();
+        let mut started = false;
         poll_fn(|cx| {
-            self.done.waker.register(cx.waker());
-            while let Some(key) = self.next_key() {
-                self.slots.remove(key);
+            if !started {
+                started = true;
+                cancels.retain_mut(|cancel| poll_cancel(cancel.as_mut(), cx).is_pending());
             }
-            if self.slots.is_empty() {
-                Poll::Ready(())
-            } else {
-                Poll::Pending
+            // All are cancelled: wait for each in turn.
+            while let Some(cancel) = cancels.last_mut() {
+                if poll_cancel(cancel.as_mut(), cx).is_pending() {
+                    return Poll::Pending;
+                }
+                cancels.pop();
             }
+            Poll::Ready(())
         })
         .await;
+        // Every member is gone, so every number that will ever be queued is queued.
+        while self.shared.keys.pop().is_ok() {}
+        self.shared.panicked.store(0, Ordering::Relaxed);
     }
 
-    /// Wraps `future` for a new slot; the slot is `Gone` until `started` gives it its task, so
-    /// that the key is still read if spawning fails.
-    fn member<F>(&mut self, future: F) -> (Member<F>, usize) {
-        let key = self.slots.insert(Slot::Gone);
+    /// Wraps `future` with the next spawn number, which is used up even if spawning fails.
+    fn member<F>(&mut self, future: F) -> (Member<F>, u64) {
+        let seq = self.spawned;
+        self.spawned += 1;
         let member = Member {
             future,
-            _gone: Gone {
-                key,
-                done: self.done.clone(),
+            gone: Gone {
+                seq,
+                shared: self.shared.clone(),
             },
         };
-        (member, key)
+        (member, seq)
     }
 
-    fn started(&mut self, key: usize, task: Task<T>) {
-        self.slots[key] = Slot::Running {
-            task,
-            seq: self.spawned,
-        };
-        self.spawned += 1;
+    fn started(&mut self, seq: u64, task: Task<T>) {
+        self.members.push_back((seq, Some(task)));
         self.running += 1;
     }
 
-    /// The next key whose member is gone, if any.
-    fn next_key(&mut self) -> Option<usize> {
-        if self.read == self.batch.len() {
-            self.batch.clear();
-            self.read = 0;
-            let mut keys = self
-                .done
-                .keys
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            std::mem::swap(&mut *keys, &mut self.batch);
+    /// Where member `seq` is, if it is still in the group.
+    fn find(&self, seq: u64) -> Option<usize> {
+        self.members
+            .binary_search_by_key(&seq, |&(seq, _)| seq)
+            .ok()
+    }
+
+    /// The panic of a member that panicked out of spawn order, once it has reached its task.
+    fn poll_panicked(&mut self, cx: &mut Context<'_>) -> Option<Box<dyn Any + Send>> {
+        let seq = self
+            .shared
+            .panicked
+            .load(Ordering::Acquire)
+            .checked_sub(1)?;
+        // Not found: a member of an earlier round, cancelled since.
+        let at = self.find(seq)?;
+        let task = self.members[at].1.as_mut()?;
+        match catch_unwind(AssertUnwindSafe(|| Pin::new(task).poll(cx))) {
+            Err(payload) => Some(payload),
+            // Stored just after the panic unwound out of its poll, maybe on another thread.
+            Ok(Poll::Pending) => None,
+            Ok(Poll::Ready(_)) => unreachable!("task group: a member panicked and finished"),
         }
-        let key = self.batch.get(self.read).copied()?;
-        self.read += 1;
-        Some(key)
     }
 
     /// The output (or panic) of a member that has finished; `None` when the group is empty.
@@ -393,8 +415,9 @@ impl<T> TaskGroup<T> {
         if let Some(finished) = self.take_finished(cx) {
             return Poll::Ready(Some(finished));
         }
-        // Nothing yet: register, then look once more, so that a key queued in between wakes us.
-        self.done.waker.register(cx.waker());
+        // Nothing yet: register, then look once more, so that a number queued in between wakes
+        // us.
+        self.shared.waker.register(cx.waker());
         match self.take_finished(cx) {
             Some(finished) => Poll::Ready(Some(finished)),
             None => Poll::Pending,
@@ -402,44 +425,60 @@ impl<T> TaskGroup<T> {
     }
 
     fn take_finished(&mut self, cx: &mut Context<'_>) -> Option<Finished<T>> {
-        // Only `Running` slots are kept here.
         for i in 0..self.finishing.len() {
-            let key = self.finishing[i];
-            if let Poll::Ready(finished) = self.poll_member(key, cx) {
+            if let Poll::Ready(finished) = self.poll_member(self.finishing[i], cx) {
                 self.finishing.swap_remove(i);
                 return finished;
             }
         }
-        while let Some(key) = self.next_key() {
-            match self.poll_member(key, cx) {
+        while let Ok(seq) = self.shared.keys.pop() {
+            match self.poll_member(seq, cx) {
                 Poll::Ready(Some(finished)) => return Some(finished),
                 Poll::Ready(None) => {}
-                Poll::Pending => self.finishing.push(key),
+                Poll::Pending => self.finishing.push(seq),
             }
         }
         None
     }
 
-    /// Polls the member of slot `key`, whose key was just read: the slot goes once its task has
-    /// finished (`Some`), or at once if it was `Gone` (`None`).
-    fn poll_member(&mut self, key: usize, cx: &mut Context<'_>) -> Poll<Option<Finished<T>>> {
-        let finished = match self.slots.get_mut(key) {
-            Some(Slot::Running { task, seq }) => {
-                let seq = *seq;
-                match catch_unwind(AssertUnwindSafe(|| Pin::new(task).poll(cx))) {
-                    Ok(Poll::Pending) => return Poll::Pending,
-                    Ok(Poll::Ready(output)) => Some(Finished::Output(seq, output)),
-                    Err(payload) => Some(Finished::Panicked(payload)),
-                }
-            }
-            Some(Slot::Gone) => None,
-            None => unreachable!("task group: key {key} read twice"),
+    /// Polls member `seq`, whose future is gone: its task is taken out once it has finished
+    /// (`Some`); `None` if the member is no longer in the group (cancelled, or never started).
+    fn poll_member(&mut self, seq: u64, cx: &mut Context<'_>) -> Poll<Option<Finished<T>>> {
+        let Some(at) = self.find(seq) else {
+            return Poll::Ready(None);
         };
-        self.slots.remove(key);
-        if finished.is_some() {
-            self.running -= 1;
+        let slot = &mut self.members[at].1;
+        let Some(task) = slot else {
+            return Poll::Ready(None);
+        };
+        let finished = match catch_unwind(AssertUnwindSafe(|| Pin::new(task).poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(output)) => Finished::Output(output),
+            Err(payload) => Finished::Panicked(payload),
+        };
+        *slot = None;
+        self.running -= 1;
+        self.drop_holes();
+        Poll::Ready(Some(finished))
+    }
+
+    /// Drops the holes left by taken members: from the front, and all of them once they are
+    /// most of the queue, so that it stays in proportion to the members still running.
+    fn drop_holes(&mut self) {
+        while let Some((_, None)) = self.members.front() {
+            self.members.pop_front();
         }
-        Poll::Ready(finished)
+        if self.members.len() > 2 * self.running + 16 {
+            self.members.retain(|(_, task)| task.is_some());
+        }
+    }
+}
+
+/// Polls a member's `cancel`: ready once its future is gone. Its output, or its panic, is dropped.
+fn poll_cancel<F: Future>(cancel: Pin<&mut F>, cx: &mut Context<'_>) -> Poll<()> {
+    match catch_unwind(AssertUnwindSafe(|| cancel.poll(cx))) {
+        Ok(Poll::Pending) => Poll::Pending,
+        Ok(Poll::Ready(_)) | Err(_) => Poll::Ready(()),
     }
 }
 
@@ -458,13 +497,13 @@ impl<T> fmt::Debug for TaskGroup<T> {
 }
 
 pin_project! {
-    /// A member's future as its task runs it: queues the member's key once it is dropped.
+    /// A member's future as its task runs it: tells the group when it panics and when it is gone.
     struct Member<F> {
         #[pin]
         future: F,
-        // Declared after `future`, so dropped after it: the key is queued once the member's
+        // Declared after `future`, so dropped after it: the number is queued once the member's
         // destructors have run.
-        _gone: Gone,
+        gone: Gone,
     }
 }
 
@@ -472,29 +511,43 @@ impl<F: Future> Future for Member<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        self.project().future.poll(cx)
+        let this = self.project();
+        let unwinding = Unwinding(this.gone);
+        let polled = this.future.poll(cx);
+        std::mem::forget(unwinding);
+        polled
     }
 }
 
+/// Dropped only when a member's poll unwinds: tells the group that the member panicked.
+struct Unwinding<'a>(&'a Gone);
+
+impl Drop for Unwinding<'_> {
+    fn drop(&mut self) {
+        let shared = &*self.0.shared;
+        // One panic is enough for `join_all` to cancel the others: only the first is noted.
+        let _ = shared.panicked.compare_exchange(
+            0,
+            self.0.seq + 1,
+            Ordering::Release,
+            Ordering::Relaxed,
+        );
+        shared.waker.wake();
+    }
+}
+
+/// Queues the member's spawn number for `next` when its future is dropped.
 struct Gone {
-    key: usize,
-    done: Arc<Done>,
+    seq: u64,
+    shared: Arc<Shared>,
 }
 
 impl Drop for Gone {
     fn drop(&mut self) {
-        let mut keys = self
-            .done
-            .keys
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        // The group reads the queue until it is empty before it waits: only the first key after
-        // that needs to wake it.
-        let first = keys.is_empty();
-        keys.push(self.key);
-        drop(keys);
-        if first {
-            self.done.waker.wake();
+        let shared = &*self.shared;
+        if !shared.joining.load(Ordering::Relaxed) {
+            let _ = shared.keys.push(self.seq);
+            shared.waker.wake();
         }
     }
 }

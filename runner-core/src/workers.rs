@@ -53,13 +53,13 @@ impl Workers {
 
 fn work(stop: &Stop, shared: Arc<Shared>, executor: Arc<Executor<'static>>) {
     let local = LocalTasks::new();
-    let _enter = current::enter(Current {
+    let _enter = current::enter(Current::new(
         shared,
-        role: Role::Driving {
+        Role::Driving {
             executor: executor.clone(),
             local: local.clone(),
         },
-    });
+    ));
     async_io::block_on(executor.run(local.drive(stop.wait())));
     // Still inside the runner: a destructor that spawns gets a task the runner cancels later.
     local.cancel_all();
