@@ -223,6 +223,9 @@ impl<T: 'static> Spawned<T> {
 /// A handle to a spawned task: await it for the task's output.
 ///
 /// Dropping the handle cancels the task; [`detach`](Task::detach) lets it run on its own instead.
+/// In debug mode, dropping the handle of a task that has not finished is reported as
+/// [`Diagnostic::PendingTaskDropped`](crate::Diagnostic::PendingTaskDropped); `detach` and
+/// [`cancel`](Task::cancel) are not.
 /// If the task panicked, awaiting the handle resumes the panic (with a
 /// [`TaskPanic`](crate::TaskPanic) payload that `run` unwraps again).
 ///
