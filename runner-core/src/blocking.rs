@@ -73,11 +73,12 @@ where
         // Spawned inside `close`: cancelled before it starts.
         return Spawned::stillborn(async move { Some(f()) }, info).start();
     };
-    let key = shared.blocking.job_started(info);
+    let key = shared.blocking.job_spawned(info);
     let mut context = context::copy_current();
     let job = {
         let shared = shared.clone();
         async move {
+            shared.blocking.job_running(key);
             let _context = context::Entered::new(&mut context);
             let _enter = current::enter(Current::new(shared.clone(), Role::Blocking(executor)));
             match catch_unwind(AssertUnwindSafe(f)) {

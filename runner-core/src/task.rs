@@ -8,9 +8,16 @@ use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use std::sync::Arc;
+
+use async_executor::Executor;
+
 use crate::current::{self, Role};
 use crate::diagnostic::TaskInfo;
 use crate::instrument::TaskFuture;
+use crate::local::LocalTasks;
+use crate::shared::Shared;
+use crate::snapshot::{Handle, Tracked};
 
 /// Spawns a task on the current runner; it may run on any of the runner's threads.
 ///
@@ -53,8 +60,7 @@ where
         Some(match &c.role {
             Role::Driving { executor, .. } => {
                 let future = TaskFuture::new(future, c, spawned_at);
-                let info = future.info();
-                Spawned::Task(Task::new(executor.spawn(future), info))
+                Spawned::Task(spawn_on(executor, future, &c.shared))
             }
             Role::Blocking(executor) => {
                 let _gate = c.shared.gate();
@@ -63,8 +69,7 @@ where
                     unreachable!("the executor lives until its runner is marked closed")
                 });
                 let future = TaskFuture::new(future, c, spawned_at);
-                let info = future.info();
-                let task = Task::new(executor.spawn(future), info);
+                let task = spawn_on(&executor, future, &c.shared);
                 // Before the gate opens: `close` must hold the last handle when it drops it.
                 drop(executor);
                 Spawned::Task(task)
@@ -116,8 +121,7 @@ where
         Some(match &c.role {
             Role::Driving { local, .. } => {
                 let future = TaskFuture::new(future, c, spawned_at);
-                let info = future.info();
-                Spawned::Task(Task::new(local.spawn(future), info))
+                Spawned::Task(spawn_local_on(local, future, &c.shared))
             }
             Role::Blocking(_) => panic!(
                 "runner::spawn_local was called from a blocking job: local tasks run on a thread \
@@ -133,6 +137,46 @@ where
     match spawned {
         Some(spawned) => spawned.start(),
         None => current::no_runner("spawn_local"),
+    }
+}
+
+/// Spawns a task on `executor`, inside the debug wrapper in debug mode.
+fn spawn_on<F>(
+    executor: &Executor<'static>,
+    future: TaskFuture<F>,
+    shared: &Arc<Shared>,
+) -> Task<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let info = future.info();
+    if shared.debug {
+        let tracked = Tracked::new(future, shared, info);
+        let handle = tracked.handle();
+        Task::new(executor.spawn(tracked), info).tracked(handle)
+    } else {
+        Task::new(executor.spawn(future), info)
+    }
+}
+
+/// Spawns a local task on `local`, inside the debug wrapper in debug mode.
+fn spawn_local_on<F>(
+    local: &LocalTasks,
+    future: TaskFuture<F>,
+    shared: &Arc<Shared>,
+) -> Task<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let info = future.info();
+    if shared.debug {
+        let tracked = Tracked::new(future, shared, info);
+        let handle = tracked.handle();
+        Task::new(local.spawn(tracked), info).tracked(handle)
+    } else {
+        Task::new(local.spawn(future), info)
     }
 }
 
@@ -179,6 +223,9 @@ impl<T: 'static> Spawned<T> {
 /// A handle to a spawned task: await it for the task's output.
 ///
 /// Dropping the handle cancels the task; [`detach`](Task::detach) lets it run on its own instead.
+/// In debug mode, dropping the handle of a task that has not finished is reported as
+/// [`Diagnostic::PendingTaskDropped`](crate::Diagnostic::PendingTaskDropped); `detach` and
+/// [`cancel`](Task::cancel) are not.
 /// If the task panicked, awaiting the handle resumes the panic (with a
 /// [`TaskPanic`](crate::TaskPanic) payload that `run` unwraps again).
 ///
@@ -220,6 +267,8 @@ pub struct Task<T> {
     inner: async_task::FallibleTask<Option<T>>,
     // `None` once the output was taken.
     info: Option<TaskInfo>,
+    // Debug mode: tells the task that its handle let it go on purpose (detach, cancel).
+    tracked: Option<Handle>,
 }
 
 impl<T> Task<T> {
@@ -227,7 +276,23 @@ impl<T> Task<T> {
         Task {
             inner: task.fallible(),
             info: Some(info),
+            tracked: None,
         }
+    }
+
+    /// The handle of a task in debug mode, which reports it when dropped while the task pends.
+    fn tracked(mut self, handle: Handle) -> Self {
+        self.tracked = Some(handle);
+        self
+    }
+
+    /// A handle whose owner cancels the task only on purpose (a `TaskGroup`): dropping it is not
+    /// reported.
+    pub(crate) fn owned(mut self) -> Self {
+        if let Some(handle) = self.tracked.take() {
+            handle.let_go();
+        }
+        self
     }
 
     /// Lets the task run on its own: dropping the handle no longer cancels it.
@@ -246,6 +311,9 @@ impl<T> Task<T> {
     /// assert_eq!(out, Ok("done"));
     /// ```
     pub fn detach(self) {
+        if let Some(handle) = self.tracked {
+            handle.let_go();
+        }
         self.inner.detach();
     }
 
@@ -266,6 +334,9 @@ impl<T> Task<T> {
     ///
     /// Resumes the task's panic if it panicked.
     pub async fn cancel(self) -> Option<T> {
+        if let Some(handle) = self.tracked {
+            handle.let_go();
+        }
         self.inner.cancel().await.flatten()
     }
 
@@ -280,7 +351,10 @@ impl<T> Task<T> {
     /// assert_eq!(out, Ok(Some(1)));
     /// ```
     pub fn fallible(self) -> FallibleTask<T> {
-        FallibleTask { inner: self.inner }
+        FallibleTask {
+            inner: self.inner,
+            tracked: self.tracked,
+        }
     }
 
     /// Whether the task has finished: completed, panicked or been cancelled.
@@ -350,6 +424,7 @@ impl<T> fmt::Debug for Task<T> {
 #[must_use = "dropping a FallibleTask cancels it; use `detach` to let it run"]
 pub struct FallibleTask<T> {
     inner: async_task::FallibleTask<Option<T>>,
+    tracked: Option<Handle>,
 }
 
 impl<T> FallibleTask<T> {
@@ -364,6 +439,9 @@ impl<T> FallibleTask<T> {
     /// .unwrap();
     /// ```
     pub fn detach(self) {
+        if let Some(handle) = self.tracked {
+            handle.let_go();
+        }
         self.inner.detach();
     }
 
@@ -378,6 +456,9 @@ impl<T> FallibleTask<T> {
     /// assert_eq!(out, Ok(None));
     /// ```
     pub async fn cancel(self) -> Option<T> {
+        if let Some(handle) = self.tracked {
+            handle.let_go();
+        }
         self.inner.cancel().await.flatten()
     }
 
