@@ -95,7 +95,10 @@ impl<F: Future> Future for TaskFuture<F> {
             return Poll::Ready(None);
         }
 
-        let polled = catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
+        let polled = {
+            let _catches = task::CatchesCancellation::new();
+            catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
+        };
 
         let output = match polled {
             Ok(Poll::Pending) => {

@@ -1,10 +1,10 @@
 //! Spawning tasks, and the handle that awaits one.
 
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
-use std::panic::Location;
+use std::panic::{resume_unwind, Location};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -497,36 +497,48 @@ impl<T> fmt::Debug for FallibleTask<T> {
 }
 
 thread_local! {
-    // The message of the last cancellation panic raised on this thread: a wrapper that catches
-    // a panic with this very text knows its task awaited a cancelled task.
-    static RAISED: RefCell<Option<String>> = const { RefCell::new(None) };
+    // How many task wrappers and blocking jobs on this thread's stack are polling their code
+    // under a `catch_unwind` that takes a cancellation for what it is.
+    static CATCHERS: Cell<usize> = const { Cell::new(0) };
 }
 
-/// Panics for awaiting a cancelled task. The payload is a `String`, so that any panic hook
-/// prints the message.
+/// The payload of a cancellation panic that a task wrapper or blocking job will catch: it is
+/// no error of the code that awaited, so nothing prints it.
+struct Cancelled;
+
+/// Marks the thread as polling code whose cancellation panic is caught: while it lives, awaiting
+/// a cancelled task unwinds quietly to the catcher instead of printing a panic message.
+pub(crate) struct CatchesCancellation(());
+
+impl CatchesCancellation {
+    pub(crate) fn new() -> Self {
+        CATCHERS.with(|c| c.set(c.get() + 1));
+        CatchesCancellation(())
+    }
+}
+
+impl Drop for CatchesCancellation {
+    fn drop(&mut self) {
+        // `try_with`: a job may end while the thread's locals are torn down.
+        let _ = CATCHERS.try_with(|c| c.set(c.get() - 1));
+    }
+}
+
+/// Panics for awaiting a cancelled task. Inside a task or a blocking job the unwind is quiet
+/// (that task or job is cancelled in turn); anywhere else (a main future, a plain thread) the
+/// payload is the message, so that any panic hook prints it.
 fn raise_cancelled(info: TaskInfo) -> ! {
-    let message = format!(
+    // `try_with`: awaited while the thread's locals are torn down, it still panics as it should.
+    if CATCHERS.try_with(Cell::get).unwrap_or(0) > 0 {
+        resume_unwind(Box::new(Cancelled));
+    }
+    std::panic::panic_any(format!(
         "runner: {info} was cancelled because its runner closed (await `task.fallible()` to get \
          `None` instead of this panic)"
-    );
-    // `try_with`: awaited while the thread's locals are torn down, it still panics as it should.
-    let _ = RAISED.try_with(|raised| *raised.borrow_mut() = Some(message.clone()));
-    std::panic::panic_any(message)
+    ))
 }
 
-/// Whether a caught panic is the cancellation of an awaited task, raised on this thread.
+/// Whether a caught panic is the cancellation of an awaited task.
 pub(crate) fn is_cancellation(payload: &(dyn Any + Send)) -> bool {
-    let Some(text) = payload.downcast_ref::<String>() else {
-        return false;
-    };
-    RAISED
-        .try_with(|raised| {
-            let mut raised = raised.borrow_mut();
-            let matches = raised.as_deref() == Some(text.as_str());
-            if matches {
-                *raised = None;
-            }
-            matches
-        })
-        .unwrap_or(false)
+    payload.is::<Cancelled>()
 }
