@@ -232,8 +232,8 @@ impl<T: 'static> Spawned<T> {
 /// When the task's runner closes before the task finished, the task is cancelled, and whoever
 /// awaits the handle wakes, wherever it is: another task, another runner, a blocking job, a plain
 /// thread. A plain `.await` then panics with a message saying the task was cancelled because its
-/// runner closed (asyncio's `CancelledError`); when that panic unwinds through another task, that
-/// task is cancelled in turn, and neither is reported as a panic. Await
+/// runner closed (asyncio's `CancelledError`); inside another task or a blocking job, that task
+/// or job is cancelled in turn, quietly: nothing is printed or reported as a panic. Await
 /// [`fallible`](Task::fallible) to get `None` instead.
 ///
 /// # Examples
