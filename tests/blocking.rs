@@ -48,7 +48,7 @@ fn close_waits_for_running_blocking_jobs() {
 }
 
 #[test]
-fn close_gives_up_after_the_shutdown_timeout_and_reports_it() {
+fn close_gives_up_after_the_shutdown_timeout_and_names_each_stuck_job() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = seen.clone();
     let mut runner = Runner::builder()
@@ -56,32 +56,46 @@ fn close_gives_up_after_the_shutdown_timeout_and_reports_it() {
         .on_diagnostic(move |d| sink.lock().unwrap().push(d.clone()))
         .build();
     let (release, wait) = std::sync::mpsc::channel::<()>();
+    let (started_tx, started) = std::sync::mpsc::channel::<()>();
+    let first = line!() + 3;
     runner
         .run(async move {
             runner::spawn_blocking(move || {
+                started_tx.send(()).unwrap();
                 let _ = wait.recv();
             })
             .detach();
             runner::spawn_blocking(|| std::thread::sleep(Duration::from_secs(2))).detach();
         })
         .unwrap();
+    started.recv().unwrap();
     let start = Instant::now();
     runner.close();
     let took = start.elapsed();
     release.send(()).unwrap();
     assert!(took >= Duration::from_millis(100), "{took:?}");
     assert!(took < Duration::from_millis(1000), "close hung: {took:?}");
-    assert_eq!(
-        *seen.lock().unwrap(),
-        [Diagnostic::BlockingShutdownTimedOut {
-            pending: 2,
-            timeout: Duration::from_millis(100)
-        }]
+    let seen = seen.lock().unwrap();
+    let [Diagnostic::BlockingShutdownTimedOut { jobs, timeout }] = seen.as_slice() else {
+        panic!("{seen:?}")
+    };
+    assert_eq!(*timeout, Duration::from_millis(100));
+    let lines: Vec<_> = jobs.iter().map(|j| j.job.spawned_at.line()).collect();
+    assert_eq!(lines, [first, first + 5]);
+    // The first job had started before `close` and ran through the whole timeout.
+    let ran = jobs[0].running_for.expect("the first job had started");
+    assert!(ran >= Duration::from_millis(100), "{ran:?}");
+    let text = seen[0].to_string();
+    let expected = format!(
+        "2 blocking jobs were still running when the shutdown timeout of 0.100 s expired; the \
+         runner closed without waiting for them: task #{} spawned at {}:{first}:13 (running for ",
+        jobs[0].job.id,
+        file!(),
     );
-    assert_eq!(
-        seen.lock().unwrap()[0].to_string(),
-        "2 blocking jobs were still running when the shutdown timeout of 0.100 s expired; \
-         the runner closed without waiting for them"
+    assert!(text.starts_with(&expected), "{text}");
+    assert!(
+        text.contains(&format!(", task #{} spawned at ", jobs[1].job.id)),
+        "{text}"
     );
 }
 

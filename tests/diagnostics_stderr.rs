@@ -30,9 +30,21 @@ fn child_misbehaves() {
 #[test]
 fn diagnostics_go_to_stderr_one_line_each() {
     let output = run_child_test("child_misbehaves", &[]);
-    let lines = runner_lines(&output);
-    assert_eq!(lines.len(), 4, "{lines:#?}");
+    let mut lines = runner_lines(&output);
     let file = file!();
+    // The watchdog reports the 60 ms poll while it runs, unless a loaded machine kept the
+    // watchdog's thread from running until the poll was over.
+    if lines.len() == 5 {
+        let stuck = lines.remove(0);
+        let prefix =
+            format!("runner: task #1 spawned at {file}:20:13 has blocked the executor for 0.0");
+        assert!(
+            stuck.starts_with(&prefix)
+                && stuck.ends_with(" s so far, in a poll that has not returned"),
+            "{stuck}"
+        );
+    }
+    assert_eq!(lines.len(), 4, "{lines:#?}");
     assert!(
         lines[0].starts_with(&format!(
             "runner: task #1 spawned at {file}:20:13 blocked the executor for 0.0"
@@ -51,9 +63,18 @@ fn diagnostics_go_to_stderr_one_line_each() {
              it was cancelled"
         )
     );
-    assert_eq!(
-        lines[3],
+    let named = format!(
         "runner: 1 blocking job was still running when the shutdown timeout of 0.050 s expired; \
-         the runner closed without waiting for it"
+         the runner closed without waiting for it: task #4 spawned at {file}:23:13 "
     );
+    let how_long = lines[3].strip_prefix(&named).expect(&lines[3]);
+    // On a loaded machine the pool's thread may not have started the job yet.
+    if how_long != "(not started)" {
+        let ran = how_long
+            .strip_prefix("(running for ")
+            .and_then(|s| s.strip_suffix(" s)"))
+            .and_then(|s| s.parse::<f64>().ok())
+            .expect(&lines[3]);
+        assert!((0.0..10.0).contains(&ran), "{}", lines[3]);
+    }
 }

@@ -156,3 +156,113 @@ fn ignore_stays_on_the_test() {
     );
     assert!(!listed.contains("debug_mode_is_on_by_default"), "{listed}");
 }
+
+#[runner::test(timeout = "100ms")]
+#[should_panic(
+    expected = "the slowest poll: task #1 spawned at tests/macro_test.rs:166:5 blocked \
+                           the executor for 0."
+)]
+async fn a_task_that_blocks_past_the_timeout_fails_the_test() {
+    runner::spawn(async { std::thread::sleep(Duration::from_millis(300)) }).await;
+}
+
+#[runner::test(timeout = "100ms")]
+#[ignore = "fails on purpose: run as a child process by `a_test_that_finished_late_*`"]
+async fn blocks_past_its_timeout() {
+    std::thread::sleep(Duration::from_millis(400));
+}
+
+#[runner::test(timeout = "100ms", debug = false)]
+#[ignore = "fails on purpose: run as a child process by `a_test_that_finished_late_*`"]
+async fn blocks_past_its_timeout_debug_off() {
+    std::thread::sleep(Duration::from_millis(400));
+}
+
+/// The panic message of the ignored test `name`, run alone in a child process that must fail.
+fn failure_message(name: &str) -> String {
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", name, "--test-threads=1"])
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "{stdout}");
+    let prefix = format!("test `{name}` ");
+    let line = stdout.lines().find(|l| l.starts_with(&prefix));
+    line.unwrap_or_else(|| panic!("no failure message in {stdout}"))
+        .to_owned()
+}
+
+/// The number of seconds in `text` between `before` and `after`.
+fn seconds(text: &str, before: &str, after: &str) -> f64 {
+    let (_, rest) = text.split_once(before).unwrap_or_else(|| panic!("{text}"));
+    let (number, _) = rest.split_once(after).unwrap_or_else(|| panic!("{text}"));
+    number.parse().unwrap_or_else(|_| panic!("{text}"))
+}
+
+#[test]
+fn a_test_that_finished_late_fails_saying_by_how_much_and_where() {
+    let message = failure_message("blocks_past_its_timeout");
+    let took = seconds(&message, "it took ", " s, ");
+    let over = seconds(&message, " s, ", " s more than 100ms");
+    let blocked = seconds(&message, "blocked the executor for ", " s in one poll");
+    assert!(took >= 0.4, "{message}");
+    assert!((over - (took - 0.1)).abs() < 0.0015, "{message}");
+    // The poll is timed with the coarse clock: within a kernel tick (at most 4 ms).
+    assert!(blocked >= 0.396 && blocked <= took + 0.004, "{message}");
+    let expected = format!(
+        "test `blocks_past_its_timeout` finished after its timeout: it took {took:.3} s, {over:.3} \
+         s more than 100ms (the thread was blocked, so the timeout could not fire); the slowest \
+         poll: the main future run at {}:171:10 blocked the executor for {blocked:.3} s in one poll",
+        file!()
+    );
+    assert_eq!(message, expected);
+}
+
+#[test]
+fn a_test_that_finished_late_with_debug_off_says_by_how_much() {
+    let message = failure_message("blocks_past_its_timeout_debug_off");
+    let took = seconds(&message, "it took ", " s, ");
+    let over = seconds(&message, " s, ", " s more than 100ms");
+    assert!(took >= 0.4, "{message}");
+    let expected = format!(
+        "test `blocks_past_its_timeout_debug_off` finished after its timeout: it took {took:.3} \
+         s, {over:.3} s more than 100ms (the thread was blocked, so the timeout could not fire)"
+    );
+    assert_eq!(message, expected);
+}
+
+#[runner::test(timeout = "50ms")]
+#[ignore = "fails on purpose: run as a child process by `a_timed_out_test_lists_its_pending_tasks`"]
+async fn hangs_with_a_pending_task() {
+    let _task = runner::spawn(std::future::pending::<()>());
+    std::future::pending::<()>().await;
+}
+
+#[test]
+fn a_timed_out_test_lists_its_pending_tasks() {
+    let message = failure_message("hangs_with_a_pending_task");
+    let (head, pending) = message
+        .split_once("; still pending: ")
+        .unwrap_or_else(|| panic!("no pending tasks in {message}"));
+    assert_eq!(
+        head,
+        "test `hangs_with_a_pending_task` timed out after 50ms: its future was still pending, so \
+         it was cancelled"
+    );
+    let tasks: Vec<&str> = pending.split("; ").collect();
+    assert_eq!(tasks.len(), 2, "{message}");
+    let main = format!("the main future run at {}:237:10 (age ", file!());
+    let task = format!("task #1 spawned at {}:238:17 (age ", file!());
+    assert!(tasks[0].starts_with(&main), "{message}");
+    assert!(tasks[1].starts_with(&task), "{message}");
+    for (task, prefix) in tasks.iter().zip([main, task]) {
+        let age = seconds(task, &prefix, " s, ");
+        assert!((0.046..60.0).contains(&age), "{message}");
+    }
+    assert!(tasks[0].ends_with(", running)"), "{message}");
+    assert!(
+        tasks[1].ends_with(" 1 poll taking 0.000 s, waiting)"),
+        "{message}"
+    );
+}

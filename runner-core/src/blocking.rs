@@ -16,7 +16,7 @@ use crate::context;
 use crate::current::{self, Current, Role};
 use crate::panic::TaskPanic;
 use crate::shared::Shared;
-use crate::task::{closed_check, is_cancellation, Spawned, Task};
+use crate::task::{closed_check, is_cancellation, CatchesCancellation, Spawned, Task};
 
 /// Runs a blocking closure on a thread pool and returns a task for its result.
 ///
@@ -73,14 +73,19 @@ where
         // Spawned inside `close`: cancelled before it starts.
         return Spawned::stillborn(async move { Some(f()) }, info).start();
     };
-    let key = shared.blocking.job_started(info);
+    let key = shared.blocking.job_spawned(info);
     let mut context = context::copy_current();
     let job = {
         let shared = shared.clone();
         async move {
+            shared.blocking.job_running(key);
             let _context = context::Entered::new(&mut context);
             let _enter = current::enter(Current::new(shared.clone(), Role::Blocking(executor)));
-            match catch_unwind(AssertUnwindSafe(f)) {
+            let caught = {
+                let _catches = CatchesCancellation::new();
+                catch_unwind(AssertUnwindSafe(f))
+            };
+            match caught {
                 Ok(value) => Some(value),
                 // It awaited a task that was cancelled: it is cancelled too.
                 Err(payload) if is_cancellation(&*payload) => None,

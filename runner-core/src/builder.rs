@@ -70,8 +70,11 @@ impl Builder {
     /// Switches debug mode on (`true`) or off (`false`); `None` lets the `RUNNER_DEBUG`
     /// environment variable decide (`1`, `true`, `yes`, `on` switch it on).
     ///
-    /// In debug mode the runner reports slow polls and tasks cancelled at close, with the line
-    /// that spawned each task. Off, it pays nothing for them.
+    /// In debug mode the runner reports slow polls (and, from a watchdog thread, polls stuck
+    /// while they are stuck), tasks cancelled at close and tasks cancelled by dropping their
+    /// handle, each with the line that spawned the task, and keeps a record of its live tasks
+    /// ([`Runner::tasks`]). Off, it pays nothing for them: tasks are spawned without the
+    /// wrapper that does this.
     ///
     /// # Examples
     ///
@@ -230,7 +233,11 @@ impl Builder {
     /// Sends every [`Diagnostic`] to `handler` instead of printing it on stderr.
     ///
     /// The handler runs on whichever thread noticed the problem, so it must be quick and must
-    /// not block.
+    /// not block. A report never brings the program down: if the handler panics, that report is
+    /// printed on stderr instead, with a note that the handler panicked, and the program goes on.
+    /// While the thread is already unwinding from a panic (a runner dropped by it), reports go to
+    /// stderr without calling the handler, since a second panic there would abort the process.
+    /// A stderr that cannot be written (closed, or a pipe nobody reads) is ignored.
     ///
     /// # Examples
     ///

@@ -1,11 +1,13 @@
 //! What the runner reports about misbehaving async code, and where it sends the reports.
 
 use std::fmt;
-use std::panic::Location;
+use std::io::Write;
+use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::ctrl_c::Signal;
+use crate::panic;
 
 /// Where a task came from: its number and the line that spawned it.
 ///
@@ -117,6 +119,21 @@ pub enum Diagnostic {
         /// How long that one poll took.
         elapsed: Duration,
     },
+    /// A poll has been running for longer than the slow-poll threshold and has not returned
+    /// (debug mode only): found while it is stuck by debug mode's watchdog thread, so a poll that
+    /// never returns is reported too. When it does return, it is also reported as
+    /// [`SlowPoll`](Diagnostic::SlowPoll), with its whole duration.
+    ///
+    /// The report names the task, not the line that blocks: that would take the stuck thread's
+    /// stack, which another thread can only get by interrupting it with a signal and walking the
+    /// stack inside the signal handler (not async-signal-safe with `std`'s backtraces), and a
+    /// backtrace taken at the start of every poll costs far more than the poll.
+    StuckPoll {
+        /// The task whose poll is stuck.
+        task: TaskInfo,
+        /// How long the poll had been running when the watchdog looked.
+        running_for: Duration,
+    },
     /// A task panicked and nobody retrieved the panic by awaiting its handle (always reported).
     TaskPanicked {
         /// The task that panicked.
@@ -129,11 +146,22 @@ pub enum Diagnostic {
         /// The task that was cancelled.
         task: TaskInfo,
     },
+    /// A task was cancelled while pending (or before it started) because its handle was dropped
+    /// (debug mode only): asyncio's "Task was destroyed but it is pending!". Dropping a
+    /// [`Task`](crate::Task) cancels it, which is seldom meant (`spawn(..)` without `.detach()`
+    /// is the classic slip); [`detach`](crate::Task::detach) lets a task run on its own, and
+    /// [`cancel`](crate::Task::cancel) cancels it on purpose (neither is reported). Not reported
+    /// for tasks that finished or panicked, nor for those cancelled by `close`
+    /// ([`PendingTaskCancelled`](Diagnostic::PendingTaskCancelled)).
+    PendingTaskDropped {
+        /// The task that was cancelled.
+        task: TaskInfo,
+    },
     /// Blocking jobs were still running when the shutdown timeout expired (always reported); the
     /// runner closed without waiting for them.
     BlockingShutdownTimedOut {
-        /// How many jobs were still running.
-        pending: usize,
+        /// The jobs still running (or still queued), in the order they were spawned.
+        jobs: Vec<StuckJob>,
         /// The shutdown timeout that expired.
         timeout: Duration,
     },
@@ -157,6 +185,61 @@ pub enum Diagnostic {
     },
 }
 
+/// A blocking job that was still running when the runner's shutdown timeout expired, as
+/// [`Diagnostic::BlockingShutdownTimedOut`] lists it.
+///
+/// # Examples
+///
+/// ```
+/// use runner_core::{Builder, Diagnostic};
+/// use std::sync::{Arc, Mutex};
+/// use std::time::Duration;
+///
+/// let seen = Arc::new(Mutex::new(Vec::new()));
+/// let sink = seen.clone();
+/// let mut runner = Builder::new()
+///     .shutdown_timeout(Duration::from_millis(10))
+///     .on_diagnostic(move |d| {
+///         if let Diagnostic::BlockingShutdownTimedOut { jobs, .. } = d {
+///             sink.lock().unwrap().extend(jobs.iter().map(|j| j.job.spawned_at.line()));
+///         }
+///     })
+///     .build();
+/// let line = runner.run(async {
+///     let line = line!() + 1;
+///     runner_core::spawn_blocking(|| std::thread::sleep(Duration::from_millis(200))).detach();
+///     line
+/// });
+/// runner.close();
+/// assert_eq!(*seen.lock().unwrap(), [line.unwrap()]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StuckJob {
+    /// The job: its number and the line that called `spawn_blocking`.
+    pub job: TaskInfo,
+    /// How long it had been running when the timeout expired (`None`: it was still waiting for a
+    /// thread of the pool).
+    pub running_for: Option<Duration>,
+}
+
+/// How many stuck jobs the stderr line names; the rest are counted.
+const JOBS_NAMED: usize = 3;
+
+impl fmt::Display for StuckJob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.running_for {
+            Some(running_for) => write!(
+                f,
+                "{} (running for {:.3} s)",
+                self.job,
+                running_for.as_secs_f64()
+            ),
+            None => write!(f, "{} (not started)", self.job),
+        }
+    }
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -164,6 +247,12 @@ impl fmt::Display for Diagnostic {
                 f,
                 "{task} blocked the executor for {:.3} s in one poll",
                 elapsed.as_secs_f64()
+            ),
+            Diagnostic::StuckPoll { task, running_for } => write!(
+                f,
+                "{task} has blocked the executor for {:.3} s so far, in a poll that has not \
+                 returned",
+                running_for.as_secs_f64()
             ),
             Diagnostic::TaskPanicked { task, message } => {
                 write!(f, "{task} panicked and nobody awaited it: {message}")
@@ -174,14 +263,31 @@ impl fmt::Display for Diagnostic {
                     "{task} was still pending when the runner closed; it was cancelled"
                 )
             }
-            Diagnostic::BlockingShutdownTimedOut { pending, timeout } => write!(
+            Diagnostic::PendingTaskDropped { task } => write!(
                 f,
-                "{pending} blocking job{} still running when the shutdown timeout of {:.3} s \
-                 expired; the runner closed without waiting for {}",
-                if *pending == 1 { " was" } else { "s were" },
-                timeout.as_secs_f64(),
-                if *pending == 1 { "it" } else { "them" },
+                "{task} was cancelled while pending because its handle was dropped (detach the \
+                 task to let it run on its own, or cancel it on purpose with Task::cancel)"
             ),
+            Diagnostic::BlockingShutdownTimedOut { jobs, timeout } => {
+                let one = jobs.len() == 1;
+                write!(
+                    f,
+                    "{} blocking job{} still running when the shutdown timeout of {:.3} s \
+                     expired; the runner closed without waiting for {}",
+                    jobs.len(),
+                    if one { " was" } else { "s were" },
+                    timeout.as_secs_f64(),
+                    if one { "it" } else { "them" },
+                )?;
+                for (i, job) in jobs.iter().take(JOBS_NAMED).enumerate() {
+                    f.write_str(if i == 0 { ": " } else { ", " })?;
+                    write!(f, "{job}")?;
+                }
+                if jobs.len() > JOBS_NAMED {
+                    write!(f, " and {} more", jobs.len() - JOBS_NAMED)?;
+                }
+                Ok(())
+            }
             Diagnostic::WaitingForBlockingJobs {
                 jobs,
                 timeout,
@@ -221,17 +327,141 @@ impl fmt::Display for Diagnostic {
 /// The function diagnostics go to.
 pub(crate) type Handler = Arc<dyn Fn(&Diagnostic) + Send + Sync>;
 
-/// Sends a diagnostic to the handler, or prints it on stderr when there is none.
+/// Sends a diagnostic to the handler, or prints it on stderr when there is none. Never panics:
+/// reports are made from destructors that async-task runs under an abort-on-panic guard.
+///
+/// A handler that panics has its report printed on stderr instead, with a note. While the
+/// thread unwinds from another panic the handler is not called at all (a second panic there
+/// would abort the process, caught or not): the report goes to stderr.
 pub(crate) fn report(handler: Option<&Handler>, diagnostic: Diagnostic) {
-    match handler {
-        Some(handler) => handler(&diagnostic),
-        None => eprintln!("runner: {diagnostic}"),
+    let Some(handler) = handler else {
+        return print(&diagnostic);
+    };
+    if std::thread::panicking() {
+        return print(&diagnostic);
     }
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| handler(&diagnostic))) {
+        let note = format!(
+            "(on stderr because the on_diagnostic handler panicked on it: {})",
+            panic::message_of(&*payload)
+        );
+        // The payload's destructor is the user's code too.
+        let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+        write_line(format_args!("runner: {diagnostic} {note}"));
+    }
+}
+
+/// Prints a diagnostic on stderr the way the runner does without a handler: `runner: ` and its
+/// text, one line. A stderr that cannot be written (closed, or a pipe nobody reads) is ignored.
+pub(crate) fn print(diagnostic: &Diagnostic) {
+    write_line(format_args!("runner: {diagnostic}"));
+}
+
+/// Writes one line on stderr, ignoring a failed write.
+pub(crate) fn write_line(line: fmt::Arguments<'_>) {
+    if std::thread::panicking() {
+        // A second panic would abort: write past the test harness's capture, which only the
+        // printing macros see.
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
+        return;
+    }
+    // `eprintln!`, so that a test harness captures the line; it panics when the write fails.
+    let _ = catch_unwind(|| eprintln!("{line}"));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One fixed location for every job of a test.
+    fn at() -> &'static Location<'static> {
+        Location::caller()
+    }
+
+    fn job(id: u64, running_for: Option<u64>) -> StuckJob {
+        StuckJob {
+            job: TaskInfo::new(id, at()),
+            running_for: running_for.map(Duration::from_millis),
+        }
+    }
+
+    #[test]
+    fn a_timed_out_shutdown_names_the_first_jobs_and_counts_the_rest() {
+        let at = at();
+        let jobs = vec![
+            job(2, Some(1250)),
+            job(3, Some(40)),
+            job(5, None),
+            job(8, Some(7)),
+            job(9, Some(7)),
+        ];
+        let text = Diagnostic::BlockingShutdownTimedOut {
+            jobs,
+            timeout: Duration::from_millis(500),
+        }
+        .to_string();
+        assert_eq!(
+            text,
+            format!(
+                "5 blocking jobs were still running when the shutdown timeout of 0.500 s \
+                 expired; the runner closed without waiting for them: task #2 spawned at {at} \
+                 (running for 1.250 s), task #3 spawned at {at} (running for 0.040 s), task #5 \
+                 spawned at {at} (not started) and 2 more"
+            )
+        );
+    }
+
+    #[test]
+    fn a_timed_out_shutdown_with_one_job() {
+        let text = Diagnostic::BlockingShutdownTimedOut {
+            jobs: vec![job(1, Some(60))],
+            timeout: Duration::from_millis(50),
+        }
+        .to_string();
+        assert_eq!(
+            text,
+            format!(
+                "1 blocking job was still running when the shutdown timeout of 0.050 s expired; \
+                 the runner closed without waiting for it: task #1 spawned at {} (running for \
+                 0.060 s)",
+                at()
+            )
+        );
+    }
+
+    #[test]
+    fn a_stuck_poll_reads_as_a_sentence() {
+        let text = Diagnostic::StuckPoll {
+            task: TaskInfo::new(7, at()),
+            running_for: Duration::from_millis(104),
+        }
+        .to_string();
+        assert_eq!(
+            text,
+            format!(
+                "task #7 spawned at {} has blocked the executor for 0.104 s so far, in a poll \
+                 that has not returned",
+                at()
+            )
+        );
+    }
+
+    #[test]
+    fn a_dropped_pending_task_reads_as_a_sentence() {
+        let text = Diagnostic::PendingTaskDropped {
+            task: TaskInfo::new(5, at()),
+        }
+        .to_string();
+        assert_eq!(
+            text,
+            format!(
+                "task #5 spawned at {} was cancelled while pending because its handle was \
+                 dropped (detach the task to let it run on its own, or cancel it on purpose with \
+                 Task::cancel)",
+                at()
+            )
+        );
+    }
 
     #[test]
     fn waiting_for_one_blocking_job_reads_as_a_sentence() {

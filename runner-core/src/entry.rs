@@ -8,12 +8,13 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_io::Timer;
 use futures_lite::future;
 
-use crate::{signal, Builder, Diagnostic, RunError};
+use crate::diagnostic;
+use crate::{signal, Builder, Diagnostic, RunError, TaskSnapshot};
 
 /// Names `!` on stable Rust: `<fn() -> ! as FnOutput>::Output` is the never type, which lets the
 /// expansion of `async fn main() -> !` check that the body diverges.
@@ -151,58 +152,124 @@ impl Test {
 /// Runs the body of a `#[runner::test]` function on a fresh runner and returns its output.
 ///
 /// The runner is in debug mode unless `debug = false`, and never handles Ctrl-C or SIGTERM. Its
-/// diagnostics go to stderr (which the test harness captures) as usual.
+/// diagnostics go to stderr (which the test harness captures) as usual. With a timeout shorter
+/// than the slow-poll threshold, the threshold is the timeout: a poll that alone outlasts the
+/// timeout is always reported.
 ///
 /// # Panics
 ///
-/// When the body panics (with the body's panic), when the timeout expires first, and when a
-/// task the test spawned panicked and nobody awaited it: the message names the test and the
-/// line that spawned the task. A test that panicked itself reports only its own panic.
+/// When the body panics (with the body's panic), when the timeout expires first (in debug mode
+/// the message lists every task still pending, main future included, with its spawn line and
+/// age), when a task
+/// the test spawned panicked and nobody awaited it (the message names the test and the line that
+/// spawned the task), and when the body finished after its timeout because something blocked
+/// the thread so that the timeout could not fire (the message says by how much, and where the
+/// slowest poll was, if one was seen). A test that panicked itself reports only its own panic.
 #[track_caller]
 pub fn test<F: Future>(test: Test, future: F) -> F::Output {
-    let panicked = Arc::new(Mutex::new(Vec::new()));
-    let sink = panicked.clone();
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let sink = seen.clone();
     let mut builder = Builder::new()
         .debug(test.debug)
         .handle_ctrl_c(false)
         .on_diagnostic(move |diagnostic| {
-            eprintln!("runner: {diagnostic}");
-            if let Diagnostic::TaskPanicked { .. } = diagnostic {
-                lock(&sink).push(diagnostic.to_string());
-            }
+            diagnostic::print(diagnostic);
+            lock(&sink).note(diagnostic);
         });
     if let Some(threads) = test.threads {
         builder = builder.threads(threads);
     }
+    if let Some(timeout) = test.timeout {
+        builder.slow_poll_threshold = builder.slow_poll_threshold.min(timeout);
+    }
     let mut runner = builder.build();
+    let started = Instant::now();
     let output = match test.timeout {
-        None => runner.run(async { Some(future.await) }),
-        Some(timeout) => runner.run(future::or(async { Some(future.await) }, async {
+        None => runner.run(async { Ok(future.await) }),
+        Some(timeout) => runner.run(future::or(async { Ok(future.await) }, async {
             Timer::after(timeout).await;
-            None
+            Err(crate::tasks())
         })),
     };
+    let took = started.elapsed();
     // Closing cancels what is left and joins the workers: every task's panic is reported by now.
     runner.close();
-    let panicked = std::mem::take(&mut *lock(&panicked));
+    let Seen { panicked, slowest } = std::mem::take(&mut *lock(&seen));
+    let timeout = test.timeout.unwrap_or(Duration::MAX);
     match output {
         Err(error) => panic!("test `{}` could not run: {error}", test.name),
-        Ok(None) => panic!(
-            "test `{}` timed out after {}: its future was still pending, so it was cancelled",
+        Ok(Err(pending)) => panic!(
+            "test `{}` timed out after {}: its future was still pending, so it was cancelled{}",
             test.name,
-            HumanDuration(test.timeout.unwrap_or_default()),
+            HumanDuration(timeout),
+            PendingTasks(&pending),
         ),
-        Ok(Some(_)) if !panicked.is_empty() => panic!(
+        Ok(Ok(_)) if !panicked.is_empty() => panic!(
             "test `{}` failed: a task it spawned panicked and nobody awaited it ({})",
             test.name,
             panicked.join("; "),
         ),
-        Ok(Some(output)) => output,
+        Ok(Ok(_)) if took > timeout => panic!(
+            "test `{}` finished after its timeout: it took {:.3} s, {:.3} s more than {} \
+             (the thread was blocked, so the timeout could not fire){}",
+            test.name,
+            took.as_secs_f64(),
+            (took - timeout).as_secs_f64(),
+            HumanDuration(timeout),
+            match slowest {
+                Some(slowest) => format!("; the slowest poll: {slowest}"),
+                None => String::new(),
+            },
+        ),
+        Ok(Ok(output)) => output,
+    }
+}
+
+/// What a test's runner reported that decides the test's outcome.
+#[derive(Default)]
+struct Seen {
+    /// Each unretrieved task panic, as its report reads.
+    panicked: Vec<String>,
+    /// The longest slow poll.
+    slowest: Option<Diagnostic>,
+}
+
+impl Seen {
+    fn note(&mut self, diagnostic: &Diagnostic) {
+        match diagnostic {
+            Diagnostic::TaskPanicked { .. } => self.panicked.push(diagnostic.to_string()),
+            Diagnostic::SlowPoll { elapsed, .. } => {
+                let longer = match &self.slowest {
+                    Some(Diagnostic::SlowPoll {
+                        elapsed: slowest, ..
+                    }) => elapsed > slowest,
+                    _ => true,
+                };
+                if longer {
+                    self.slowest = Some(diagnostic.clone());
+                }
+            }
+            _ => {}
+        }
     }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The tasks a timed-out test left pending, as its failure message lists them (nothing with
+/// debug mode off, which keeps no record of them).
+struct PendingTasks<'a>(&'a [TaskSnapshot]);
+
+impl fmt::Display for PendingTasks<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, task) in self.0.iter().enumerate() {
+            f.write_str(if i == 0 { "; still pending: " } else { "; " })?;
+            write!(f, "{task}")?;
+        }
+        Ok(())
+    }
 }
 
 /// A duration in the units `timeout = ".."` takes: `250ms`, `5s`, `1m`.

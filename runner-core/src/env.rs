@@ -8,6 +8,8 @@
 use std::num::NonZeroUsize;
 use std::sync::OnceLock;
 
+use crate::diagnostic;
+
 /// The variable that switches debug mode on when neither the builder nor the macro decides.
 ///
 /// # Examples
@@ -40,10 +42,10 @@ fn parse_debug(value: Option<std::ffi::OsString>) -> bool {
         "1" | "true" | "yes" | "on" => true,
         "" | "0" | "false" | "no" | "off" => false,
         _ => {
-            eprintln!(
+            diagnostic::write_line(format_args!(
                 "runner: ignoring {DEBUG_VAR}={text:?}: expected one of 1, true, yes, on \
                  (debug mode on) or 0, false, no, off (off); debug mode stays off"
-            );
+            ));
             false
         }
     }
@@ -70,10 +72,10 @@ fn parse_threads(value: Option<std::ffi::OsString>) -> NonZeroUsize {
     match trimmed.parse::<NonZeroUsize>() {
         Ok(n) => n,
         Err(_) => {
-            eprintln!(
+            diagnostic::write_line(format_args!(
                 "runner: ignoring {THREADS_VAR}={text:?}: expected a whole number of threads \
                  of at least 1, or \"auto\" for one per core; using 1 thread"
-            );
+            ));
             ONE
         }
     }

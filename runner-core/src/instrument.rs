@@ -1,5 +1,6 @@
 //! The wrappers the runner runs futures in: one for spawned tasks, one for the main future of a
-//! `run`. Both run the future in its own context and, in debug mode, time every poll.
+//! `run`. Both run the future in its own context; in debug mode the runner wraps them in turn in
+//! [`Tracked`](crate::snapshot), which times every poll.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -10,7 +11,6 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use crate::clock::Stamp;
 use crate::context;
 use crate::current::{self, Current};
 use crate::diagnostic::{Diagnostic, TaskInfo};
@@ -96,12 +96,10 @@ impl<F: Future> Future for TaskFuture<F> {
             return Poll::Ready(None);
         }
 
-        let started = shared.filter(|s| s.debug).map(|s| (s, Stamp::now()));
-        let polled = catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
-        // A panicking poll is reported as a panic; its time went mostly to the panic hook.
-        if let (Some((shared, started)), Ok(_)) = (started, &polled) {
-            report_slow(shared, *this.info, started);
-        }
+        let polled = {
+            let _catches = task::CatchesCancellation::new();
+            catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
+        };
 
         let output = match polled {
             Ok(Poll::Pending) => {
@@ -177,12 +175,7 @@ impl<F: Future> Future for MainFuture<'_, F> {
             unreachable!("the main future is not polled after it completed")
         };
         let _entered = context::EnteredCell::new(this.context);
-        let started = this.shared.debug.then(Stamp::now);
-        let polled = future.poll(cx);
-        if let Some(started) = started {
-            report_slow(this.shared, *this.info, started);
-        }
-        polled
+        future.poll(cx)
     }
 }
 
@@ -191,13 +184,6 @@ impl<F: Future> Future for MainFuture<'_, F> {
 fn drop_future<F>(mut future: Pin<&mut Option<F>>, shared: &Option<Arc<Shared>>, task: TaskInfo) {
     if let Err(payload) = catch_unwind(AssertUnwindSafe(|| future.set(None))) {
         drop(TaskPanic::wrap(payload, task, runner_of(shared)));
-    }
-}
-
-fn report_slow(shared: &Shared, task: TaskInfo, started: Stamp) {
-    let elapsed = started.elapsed();
-    if elapsed > shared.slow_poll_threshold {
-        shared.report(Diagnostic::SlowPoll { task, elapsed });
     }
 }
 

@@ -1,10 +1,9 @@
 //! The runner's list of its blocking jobs not yet done, so that `close` can wait for them and
-//! say which they are.
+//! say which they are, and for how long each has run.
 //!
 //! It lives apart from the pool (`blocking.rs`) so that the runner's shared state can hold it
 //! without the two modules importing each other.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -12,39 +11,54 @@ use event_listener::{Event, Listener};
 use slab::Slab;
 
 use crate::ctrl_c::Signal;
-use crate::diagnostic::{Diagnostic, TaskInfo};
+use crate::diagnostic::{Diagnostic, StuckJob, TaskInfo};
 
 #[derive(Default)]
 pub(crate) struct BlockingJobs {
-    running: AtomicUsize,
+    jobs: Mutex<Slab<Job>>,
     finished: Event,
-    /// The jobs not yet done, for the notice after an interrupt.
-    listed: Mutex<Slab<TaskInfo>>,
+}
+
+struct Job {
+    info: TaskInfo,
+    // `None` while the job waits in the pool's queue.
+    started: Option<Instant>,
 }
 
 impl BlockingJobs {
-    /// Counts a new job; returns its key for `job_done`.
-    pub(crate) fn job_started(&self, info: TaskInfo) -> usize {
-        self.running.fetch_add(1, Ordering::SeqCst);
-        self.lock().insert(info)
+    /// Lists a new job; returns its key for `job_running` and `job_done`.
+    pub(crate) fn job_spawned(&self, info: TaskInfo) -> usize {
+        self.lock().insert(Job {
+            info,
+            started: None,
+        })
+    }
+
+    /// The job has started running on a thread of the pool.
+    pub(crate) fn job_running(&self, key: usize) {
+        if let Some(job) = self.lock().get_mut(key) {
+            job.started = Some(Instant::now());
+        }
     }
 
     pub(crate) fn job_done(&self, key: usize) {
-        self.lock().remove(key);
-        if self.running.fetch_sub(1, Ordering::SeqCst) == 1 {
+        let mut jobs = self.lock();
+        jobs.try_remove(key);
+        if jobs.is_empty() {
+            drop(jobs);
             self.finished.notify(usize::MAX);
         }
     }
 
     /// How many jobs are not yet done.
     pub(crate) fn running(&self) -> usize {
-        self.running.load(Ordering::SeqCst)
+        self.lock().len()
     }
 
     /// What `close` says before it waits for jobs after `signal` cancelled the run: `None` when
     /// there is nothing to wait for.
     pub(crate) fn waiting_notice(&self, signal: Signal, timeout: Duration) -> Option<Diagnostic> {
-        let mut jobs: Vec<TaskInfo> = self.lock().iter().map(|(_, info)| *info).collect();
+        let mut jobs: Vec<TaskInfo> = self.lock().iter().map(|(_, job)| job.info).collect();
         jobs.sort_by_key(|job| job.id);
         (!jobs.is_empty()).then_some(Diagnostic::WaitingForBlockingJobs {
             jobs,
@@ -53,21 +67,22 @@ impl BlockingJobs {
         })
     }
 
-    /// Waits until no job runs, or until `timeout`; returns how many still run.
-    pub(crate) fn wait_idle(&self, timeout: Duration) -> usize {
+    /// Waits until no job runs, or until `timeout`; returns the jobs still running, in the
+    /// order they were spawned.
+    pub(crate) fn wait_idle(&self, timeout: Duration) -> Vec<StuckJob> {
         let deadline = Instant::now().checked_add(timeout);
         loop {
             if self.running() == 0 {
-                return 0;
+                return Vec::new();
             }
             let listener = self.finished.listen();
             if self.running() == 0 {
-                return 0;
+                return Vec::new();
             }
             match deadline {
                 Some(deadline) => {
                     if listener.wait_deadline(deadline).is_none() {
-                        return self.running();
+                        return self.stuck();
                     }
                 }
                 None => listener.wait(),
@@ -75,7 +90,23 @@ impl BlockingJobs {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Slab<TaskInfo>> {
-        self.listed.lock().unwrap_or_else(PoisonError::into_inner)
+    fn stuck(&self) -> Vec<StuckJob> {
+        let now = Instant::now();
+        let mut stuck: Vec<StuckJob> = self
+            .lock()
+            .iter()
+            .map(|(_, job)| StuckJob {
+                job: job.info,
+                running_for: job
+                    .started
+                    .map(|started| now.saturating_duration_since(started)),
+            })
+            .collect();
+        stuck.sort_by_key(|s| s.job.id);
+        stuck
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Slab<Job>> {
+        self.jobs.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

@@ -49,10 +49,12 @@ mod runner;
 mod shared;
 #[doc(hidden)]
 pub mod signal;
+mod snapshot;
 mod task;
 mod task_group;
 mod time;
 mod timeout;
+mod watchdog;
 mod workers;
 mod yield_now;
 
@@ -60,11 +62,12 @@ pub use crate::blocking::spawn_blocking;
 pub use crate::builder::Builder;
 pub use crate::context::{Context, ContextToken, ContextVar};
 pub use crate::ctrl_c::{ctrl_c, shutdown_signal, CtrlC, ShutdownSignal, Signal};
-pub use crate::diagnostic::{Diagnostic, TaskInfo};
+pub use crate::diagnostic::{Diagnostic, StuckJob, TaskInfo};
 pub use crate::env::{DEBUG_VAR, THREADS_VAR};
 pub use crate::error::RunError;
 pub use crate::panic::TaskPanic;
 pub use crate::runner::{run, Runner};
+pub use crate::snapshot::{tasks, TaskSnapshot, TaskState};
 pub use crate::task::{spawn, spawn_local, FallibleTask, Task};
 pub use crate::task_group::TaskGroup;
 pub use crate::time::{interval, interval_at, sleep, sleep_until, Interval, Sleep};

@@ -22,6 +22,8 @@ use crate::local::LocalTasks;
 use crate::panic;
 use crate::registry::TaskRegistry;
 use crate::shared::Shared;
+use crate::snapshot::{TaskSnapshot, Tracked};
+use crate::watchdog;
 use crate::workers::Workers;
 
 /// Runs a future to completion on a fresh runner, then closes the runner: `asyncio.run`.
@@ -267,11 +269,15 @@ impl Runner {
             }
             None => &started.context,
         };
-        let main = MainFuture::new(future.into_future(), &started.shared, run_at, context);
+        let (main, shared) = (future.into_future(), &started.shared);
+        let main = MainFuture::new(main, shared, run_at, context);
         // The signals are this run's from before the first poll until `interrupt` drops, after
         // the main future has (by any path, panics included).
-        let interrupt = Interrupt::take(sigint, sigterm, &started.shared);
-        let output = if interrupt.took_any() {
+        let interrupt = Interrupt::take(sigint, sigterm, shared);
+        let output = if shared.debug {
+            let main = Tracked::main(main, shared, run_at);
+            started.drive(interrupt.race(main))
+        } else if interrupt.took_any() {
             started.drive(interrupt.race(main))
         } else {
             // Without a signal to race, a smaller future to move into the executor.
@@ -417,6 +423,35 @@ impl Runner {
         Ok(context.get_or_insert_with(Context::new).clone())
     }
 
+    /// The runner's live tasks in debug mode: each with its spawn site, age, number of polls,
+    /// total poll time, and whether it is running, scheduled or waiting; asyncio's
+    /// `all_tasks()`. Empty before the runner starts, after it closes, and with debug mode off
+    /// (which keeps no record). Inside the runner, [`tasks`](crate::tasks) also lists the main
+    /// future of the `run` in progress.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let mut runner = runner_core::Builder::new().debug(true).build();
+    /// runner.run(async {
+    ///     runner_core::spawn(runner_core::sleep(Duration::from_secs(60))).detach();
+    ///     runner_core::spawn(async { 1 }).detach();
+    ///     runner_core::sleep(Duration::from_millis(5)).await;
+    /// }).unwrap();
+    /// let tasks = runner.tasks();
+    /// assert_eq!(tasks.len(), 1, "the finished task is gone: {tasks:?}");
+    /// assert_eq!(tasks[0].task.id, 1);
+    /// println!("{}", tasks[0]); // task #1 spawned at src/main.rs:7:5 (age 0.005 s, 1 poll taking 0.000 s, waiting)
+    /// ```
+    pub fn tasks(&self) -> Vec<TaskSnapshot> {
+        match &self.state {
+            State::Started(started) => started.shared.live.snapshot(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Starts the runner on first use: executor, worker threads, context.
     fn start(&mut self) -> Result<&mut Started, RunError> {
         if let State::Idle(_) = self.state {
@@ -440,6 +475,9 @@ impl Runner {
                 on_diagnostic,
                 registry,
             ));
+            if self.debug {
+                watchdog::watch(&shared);
+            }
             let workers = Workers::start(self.threads.get() - 1, &shared, &executor);
             self.state = State::Started(Started {
                 shared,
@@ -498,6 +536,9 @@ impl Started {
         // Inside another runner's `run` (or on its worker): waiting here would stall it.
         let nested = current::is_driving();
         self.shared.begin_closing();
+        if self.shared.debug {
+            watchdog::unwatch(&self.shared);
+        }
         if let Some(registry) = &self.shared.registry {
             // The executor may be shared: each task of this runner completes there as cancelled.
             if registry.begin_close() {
@@ -544,10 +585,10 @@ impl Started {
         if let Some(notice) = notice {
             shared.report(notice);
         }
-        let pending = shared.blocking.wait_idle(shutdown_timeout);
-        if pending > 0 {
+        let jobs = shared.blocking.wait_idle(shutdown_timeout);
+        if !jobs.is_empty() {
             shared.report(Diagnostic::BlockingShutdownTimedOut {
-                pending,
+                jobs,
                 timeout: shutdown_timeout,
             });
         }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::diagnostic::{self, Diagnostic, Handler};
 use crate::jobs::BlockingJobs;
 use crate::registry::TaskRegistry;
+use crate::snapshot::LiveTasks;
 
 pub(crate) struct Shared {
     pub(crate) debug: bool,
@@ -27,6 +28,8 @@ pub(crate) struct Shared {
     /// list of its tasks, so that `close` can cancel them without dropping the executor.
     pub(crate) registry: Option<TaskRegistry>,
     pub(crate) blocking: BlockingJobs,
+    /// The live tasks' records, in debug mode only.
+    pub(crate) live: LiveTasks,
 }
 
 impl Shared {
@@ -46,6 +49,7 @@ impl Shared {
             last_id: AtomicU64::new(0),
             registry,
             blocking: BlockingJobs::default(),
+            live: LiveTasks::default(),
         }
     }
 

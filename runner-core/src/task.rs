@@ -1,16 +1,23 @@
 //! Spawning tasks, and the handle that awaits one.
 
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
-use std::panic::Location;
+use std::panic::{resume_unwind, Location};
 use std::pin::Pin;
 use std::task::{Context, Poll};
+
+use std::sync::Arc;
+
+use async_executor::Executor;
 
 use crate::current::{self, Role};
 use crate::diagnostic::TaskInfo;
 use crate::instrument::TaskFuture;
+use crate::local::LocalTasks;
+use crate::shared::Shared;
+use crate::snapshot::{Handle, Tracked};
 
 /// Spawns a task on the current runner; it may run on any of the runner's threads.
 ///
@@ -53,8 +60,7 @@ where
         Some(match &c.role {
             Role::Driving { executor, .. } => {
                 let future = TaskFuture::new(future, c, spawned_at);
-                let info = future.info();
-                Spawned::Task(Task::new(executor.spawn(future), info))
+                Spawned::Task(spawn_on(executor, future, &c.shared))
             }
             Role::Blocking(executor) => {
                 let _gate = c.shared.gate();
@@ -63,8 +69,7 @@ where
                     unreachable!("the executor lives until its runner is marked closed")
                 });
                 let future = TaskFuture::new(future, c, spawned_at);
-                let info = future.info();
-                let task = Task::new(executor.spawn(future), info);
+                let task = spawn_on(&executor, future, &c.shared);
                 // Before the gate opens: `close` must hold the last handle when it drops it.
                 drop(executor);
                 Spawned::Task(task)
@@ -116,8 +121,7 @@ where
         Some(match &c.role {
             Role::Driving { local, .. } => {
                 let future = TaskFuture::new(future, c, spawned_at);
-                let info = future.info();
-                Spawned::Task(Task::new(local.spawn(future), info))
+                Spawned::Task(spawn_local_on(local, future, &c.shared))
             }
             Role::Blocking(_) => panic!(
                 "runner::spawn_local was called from a blocking job: local tasks run on a thread \
@@ -133,6 +137,46 @@ where
     match spawned {
         Some(spawned) => spawned.start(),
         None => current::no_runner("spawn_local"),
+    }
+}
+
+/// Spawns a task on `executor`, inside the debug wrapper in debug mode.
+fn spawn_on<F>(
+    executor: &Executor<'static>,
+    future: TaskFuture<F>,
+    shared: &Arc<Shared>,
+) -> Task<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let info = future.info();
+    if shared.debug {
+        let tracked = Tracked::new(future, shared, info);
+        let handle = tracked.handle();
+        Task::new(executor.spawn(tracked), info).tracked(handle)
+    } else {
+        Task::new(executor.spawn(future), info)
+    }
+}
+
+/// Spawns a local task on `local`, inside the debug wrapper in debug mode.
+fn spawn_local_on<F>(
+    local: &LocalTasks,
+    future: TaskFuture<F>,
+    shared: &Arc<Shared>,
+) -> Task<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let info = future.info();
+    if shared.debug {
+        let tracked = Tracked::new(future, shared, info);
+        let handle = tracked.handle();
+        Task::new(local.spawn(tracked), info).tracked(handle)
+    } else {
+        Task::new(local.spawn(future), info)
     }
 }
 
@@ -179,14 +223,17 @@ impl<T: 'static> Spawned<T> {
 /// A handle to a spawned task: await it for the task's output.
 ///
 /// Dropping the handle cancels the task; [`detach`](Task::detach) lets it run on its own instead.
+/// In debug mode, dropping the handle of a task that has not finished is reported as
+/// [`Diagnostic::PendingTaskDropped`](crate::Diagnostic::PendingTaskDropped); `detach` and
+/// [`cancel`](Task::cancel) are not.
 /// If the task panicked, awaiting the handle resumes the panic (with a
 /// [`TaskPanic`](crate::TaskPanic) payload that `run` unwraps again).
 ///
 /// When the task's runner closes before the task finished, the task is cancelled, and whoever
 /// awaits the handle wakes, wherever it is: another task, another runner, a blocking job, a plain
 /// thread. A plain `.await` then panics with a message saying the task was cancelled because its
-/// runner closed (asyncio's `CancelledError`); when that panic unwinds through another task, that
-/// task is cancelled in turn, and neither is reported as a panic. Await
+/// runner closed (asyncio's `CancelledError`); inside another task or a blocking job, that task
+/// or job is cancelled in turn, quietly: nothing is printed or reported as a panic. Await
 /// [`fallible`](Task::fallible) to get `None` instead.
 ///
 /// # Examples
@@ -220,6 +267,8 @@ pub struct Task<T> {
     inner: async_task::FallibleTask<Option<T>>,
     // `None` once the output was taken.
     info: Option<TaskInfo>,
+    // Debug mode: tells the task that its handle let it go on purpose (detach, cancel).
+    tracked: Option<Handle>,
 }
 
 impl<T> Task<T> {
@@ -227,7 +276,23 @@ impl<T> Task<T> {
         Task {
             inner: task.fallible(),
             info: Some(info),
+            tracked: None,
         }
+    }
+
+    /// The handle of a task in debug mode, which reports it when dropped while the task pends.
+    fn tracked(mut self, handle: Handle) -> Self {
+        self.tracked = Some(handle);
+        self
+    }
+
+    /// A handle whose owner cancels the task only on purpose (a `TaskGroup`): dropping it is not
+    /// reported.
+    pub(crate) fn owned(mut self) -> Self {
+        if let Some(handle) = self.tracked.take() {
+            handle.let_go();
+        }
+        self
     }
 
     /// Lets the task run on its own: dropping the handle no longer cancels it.
@@ -246,6 +311,9 @@ impl<T> Task<T> {
     /// assert_eq!(out, Ok("done"));
     /// ```
     pub fn detach(self) {
+        if let Some(handle) = self.tracked {
+            handle.let_go();
+        }
         self.inner.detach();
     }
 
@@ -266,6 +334,9 @@ impl<T> Task<T> {
     ///
     /// Resumes the task's panic if it panicked.
     pub async fn cancel(self) -> Option<T> {
+        if let Some(handle) = self.tracked {
+            handle.let_go();
+        }
         self.inner.cancel().await.flatten()
     }
 
@@ -280,7 +351,10 @@ impl<T> Task<T> {
     /// assert_eq!(out, Ok(Some(1)));
     /// ```
     pub fn fallible(self) -> FallibleTask<T> {
-        FallibleTask { inner: self.inner }
+        FallibleTask {
+            inner: self.inner,
+            tracked: self.tracked,
+        }
     }
 
     /// Whether the task has finished: completed, panicked or been cancelled.
@@ -350,6 +424,7 @@ impl<T> fmt::Debug for Task<T> {
 #[must_use = "dropping a FallibleTask cancels it; use `detach` to let it run"]
 pub struct FallibleTask<T> {
     inner: async_task::FallibleTask<Option<T>>,
+    tracked: Option<Handle>,
 }
 
 impl<T> FallibleTask<T> {
@@ -364,6 +439,9 @@ impl<T> FallibleTask<T> {
     /// .unwrap();
     /// ```
     pub fn detach(self) {
+        if let Some(handle) = self.tracked {
+            handle.let_go();
+        }
         self.inner.detach();
     }
 
@@ -378,6 +456,9 @@ impl<T> FallibleTask<T> {
     /// assert_eq!(out, Ok(None));
     /// ```
     pub async fn cancel(self) -> Option<T> {
+        if let Some(handle) = self.tracked {
+            handle.let_go();
+        }
         self.inner.cancel().await.flatten()
     }
 
@@ -416,36 +497,48 @@ impl<T> fmt::Debug for FallibleTask<T> {
 }
 
 thread_local! {
-    // The message of the last cancellation panic raised on this thread: a wrapper that catches
-    // a panic with this very text knows its task awaited a cancelled task.
-    static RAISED: RefCell<Option<String>> = const { RefCell::new(None) };
+    // How many task wrappers and blocking jobs on this thread's stack are polling their code
+    // under a `catch_unwind` that takes a cancellation for what it is.
+    static CATCHERS: Cell<usize> = const { Cell::new(0) };
 }
 
-/// Panics for awaiting a cancelled task. The payload is a `String`, so that any panic hook
-/// prints the message.
+/// The payload of a cancellation panic that a task wrapper or blocking job will catch: it is
+/// no error of the code that awaited, so nothing prints it.
+struct Cancelled;
+
+/// Marks the thread as polling code whose cancellation panic is caught: while it lives, awaiting
+/// a cancelled task unwinds quietly to the catcher instead of printing a panic message.
+pub(crate) struct CatchesCancellation(());
+
+impl CatchesCancellation {
+    pub(crate) fn new() -> Self {
+        CATCHERS.with(|c| c.set(c.get() + 1));
+        CatchesCancellation(())
+    }
+}
+
+impl Drop for CatchesCancellation {
+    fn drop(&mut self) {
+        // `try_with`: a job may end while the thread's locals are torn down.
+        let _ = CATCHERS.try_with(|c| c.set(c.get() - 1));
+    }
+}
+
+/// Panics for awaiting a cancelled task. Inside a task or a blocking job the unwind is quiet
+/// (that task or job is cancelled in turn); anywhere else (a main future, a plain thread) the
+/// payload is the message, so that any panic hook prints it.
 fn raise_cancelled(info: TaskInfo) -> ! {
-    let message = format!(
+    // `try_with`: awaited while the thread's locals are torn down, it still panics as it should.
+    if CATCHERS.try_with(Cell::get).unwrap_or(0) > 0 {
+        resume_unwind(Box::new(Cancelled));
+    }
+    std::panic::panic_any(format!(
         "runner: {info} was cancelled because its runner closed (await `task.fallible()` to get \
          `None` instead of this panic)"
-    );
-    // `try_with`: awaited while the thread's locals are torn down, it still panics as it should.
-    let _ = RAISED.try_with(|raised| *raised.borrow_mut() = Some(message.clone()));
-    std::panic::panic_any(message)
+    ))
 }
 
-/// Whether a caught panic is the cancellation of an awaited task, raised on this thread.
+/// Whether a caught panic is the cancellation of an awaited task.
 pub(crate) fn is_cancellation(payload: &(dyn Any + Send)) -> bool {
-    let Some(text) = payload.downcast_ref::<String>() else {
-        return false;
-    };
-    RAISED
-        .try_with(|raised| {
-            let mut raised = raised.borrow_mut();
-            let matches = raised.as_deref() == Some(text.as_str());
-            if matches {
-                *raised = None;
-            }
-            matches
-        })
-        .unwrap_or(false)
+    payload.is::<Cancelled>()
 }

@@ -138,7 +138,7 @@ impl<T> TaskGroup<T> {
         T: Send + 'static,
     {
         let (member, seq) = self.member(future);
-        let task = spawn(member);
+        let task = spawn(member).owned();
         self.started(seq, task);
     }
 
@@ -173,7 +173,7 @@ impl<T> TaskGroup<T> {
         T: 'static,
     {
         let (member, seq) = self.member(future);
-        let task = spawn_local(member);
+        let task = spawn_local(member).owned();
         self.started(seq, task);
     }
 

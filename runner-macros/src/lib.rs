@@ -113,6 +113,10 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// The timeout fires only when the test's thread gets back to the runner: a test that blocks
 /// its thread without ever awaiting (an endless loop, `std::thread::sleep`) is not interrupted.
+/// It still fails when it finishes after its timeout: the message says by how much, and in debug
+/// mode which poll blocked the thread (the task's spawn line and the poll's duration). A test
+/// that times out fails with a list of the tasks still pending, the main future included, each
+/// with its spawn line and age.
 ///
 /// # Examples
 ///

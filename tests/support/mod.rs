@@ -4,8 +4,9 @@
 
 use std::process::{Command, Output};
 
-/// Runs the ignored test `name` of this test binary in a child process with `env` set.
-pub fn run_child_test(name: &str, env: &[(&str, &str)]) -> Output {
+/// The command that runs the ignored test `name` of this test binary alone, output not captured,
+/// with the runner's environment variables removed.
+pub fn child_test_command(name: &str) -> Command {
     let mut command = Command::new(std::env::current_exe().expect("test binary path"));
     command
         .args([
@@ -17,6 +18,12 @@ pub fn run_child_test(name: &str, env: &[(&str, &str)]) -> Output {
         ])
         .env_remove("RUNNER_DEBUG")
         .env_remove("RUNNER_THREADS");
+    command
+}
+
+/// Runs the ignored test `name` of this test binary in a child process with `env` set.
+pub fn run_child_test(name: &str, env: &[(&str, &str)]) -> Output {
+    let mut command = child_test_command(name);
     for (key, value) in env {
         command.env(key, value);
     }

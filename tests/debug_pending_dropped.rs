@@ -1,0 +1,205 @@
+//! Debug mode reports a pending task cancelled because its handle was dropped (asyncio's "Task
+//! was destroyed but it is pending!"), naming its spawn site; not a task let go on purpose, a
+//! finished one, or one that `close` cancels.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use runner::{Diagnostic, Runner};
+
+/// A debug (or not) runner and the reports it made.
+fn runner(debug: bool) -> (Runner, Arc<Mutex<Vec<Diagnostic>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let runner = Runner::builder()
+        .debug(debug)
+        .on_diagnostic(move |d| sink.lock().unwrap().push(d.clone()))
+        .build();
+    (runner, seen)
+}
+
+/// Sends on its channel when dropped: the task's future is gone.
+struct Dropped(async_channel::Sender<()>);
+
+impl Drop for Dropped {
+    fn drop(&mut self) {
+        let _ = self.0.try_send(());
+    }
+}
+
+/// A task that never finishes, and a receiver that completes once its future was dropped.
+fn pending_task() -> (runner::Task<()>, async_channel::Receiver<()>) {
+    let (tx, rx) = async_channel::bounded(1);
+    let guard = Dropped(tx);
+    let task = runner::spawn(async move {
+        let _guard = guard;
+        std::future::pending::<()>().await
+    });
+    (task, rx)
+}
+
+#[test]
+fn a_pending_task_whose_handle_is_dropped_is_reported_with_its_spawn_site() {
+    let (mut runner, seen) = runner(true);
+    let line = line!() + 4;
+    runner
+        .run(async {
+            let (tx, rx) = async_channel::bounded::<()>(1);
+            let task = runner::spawn(async move {
+                let _guard = Dropped(tx);
+                std::future::pending::<()>().await
+            });
+            runner::sleep(Duration::from_millis(5)).await; // the task is pending now
+            drop(task);
+            let _ = rx.recv().await; // its future was dropped
+        })
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    let [Diagnostic::PendingTaskDropped { task }] = seen.as_slice() else {
+        panic!("{seen:?}")
+    };
+    assert_eq!(
+        (task.spawned_at.file(), task.spawned_at.line()),
+        (file!(), line)
+    );
+    assert_eq!(
+        seen[0].to_string(),
+        format!(
+            "task #1 spawned at {}:{line}:24 was cancelled while pending because its handle was \
+             dropped (detach the task to let it run on its own, or cancel it on purpose with \
+             Task::cancel)",
+            file!()
+        )
+    );
+}
+
+#[test]
+fn a_dropped_fallible_handle_is_reported_too() {
+    let (mut runner, seen) = runner(true);
+    runner
+        .run(async {
+            let (task, dropped) = pending_task();
+            runner::sleep(Duration::from_millis(5)).await;
+            drop(task.fallible());
+            let _ = dropped.recv().await;
+        })
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    assert!(
+        matches!(seen.as_slice(), [Diagnostic::PendingTaskDropped { .. }]),
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn tasks_let_go_on_purpose_or_finished_are_not_reported() {
+    std::panic::set_hook(Box::new(|_| {}));
+    let (mut runner, seen) = runner(true);
+    runner
+        .run(async {
+            // Cancelled on purpose.
+            let (task, dropped) = pending_task();
+            runner::sleep(Duration::from_millis(5)).await;
+            assert_eq!(task.cancel().await, None);
+            let _ = dropped.recv().await;
+            let (task, dropped) = pending_task();
+            runner::sleep(Duration::from_millis(5)).await;
+            assert_eq!(task.fallible().cancel().await, None);
+            let _ = dropped.recv().await;
+            // Finished, then its handle dropped.
+            let task = runner::spawn(async { 1 });
+            runner::sleep(Duration::from_millis(5)).await;
+            assert!(task.is_finished());
+            drop(task);
+            // Panicked, then its handle dropped: reported as a panic.
+            let task = runner::spawn(async { panic!("boom") });
+            runner::sleep(Duration::from_millis(5)).await;
+            drop(task);
+        })
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    assert!(
+        !seen
+            .iter()
+            .any(|d| matches!(d, Diagnostic::PendingTaskDropped { .. })),
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn detached_and_closed_tasks_are_reported_as_cancelled_by_close_only() {
+    let (mut runner, seen) = runner(true);
+    runner
+        .run(async {
+            let (task, _) = pending_task();
+            task.detach();
+            let (task, _) = pending_task();
+            task.fallible().detach();
+            runner::sleep(Duration::from_millis(5)).await;
+        })
+        .unwrap();
+    // Handles kept past the run: still pending when the runner closes.
+    let kept = runner.run(async { Some(pending_task().0) }).unwrap();
+    runner.close();
+    drop(kept);
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert!(
+        seen.iter()
+            .all(|d| matches!(d, Diagnostic::PendingTaskCancelled { .. })),
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn nothing_is_reported_with_debug_off() {
+    let (mut runner, seen) = runner(false);
+    runner
+        .run(async {
+            let (task, dropped) = pending_task();
+            runner::sleep(Duration::from_millis(5)).await;
+            drop(task);
+            let _ = dropped.recv().await;
+        })
+        .unwrap();
+    assert!(seen.lock().unwrap().is_empty());
+}
+
+#[test]
+fn a_task_whose_handle_is_dropped_before_it_ran_is_reported() {
+    // The classic slip: a handle dropped without `.detach()` cancels the task before it starts.
+    let (mut runner, seen) = runner(true);
+    let line = line!() + 3;
+    runner
+        .run(async {
+            drop(runner::spawn(async { unreachable!("never started") }));
+            runner::sleep(Duration::from_millis(5)).await;
+        })
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    let [Diagnostic::PendingTaskDropped { task }] = seen.as_slice() else {
+        panic!("{seen:?}")
+    };
+    assert_eq!(task.spawned_at.line(), line);
+}
+
+#[test]
+fn a_task_group_cancelling_its_members_is_not_reported() {
+    let (mut runner, seen) = runner(true);
+    runner
+        .run(async {
+            let mut group = runner::TaskGroup::new();
+            group.spawn(std::future::pending::<()>());
+            group.spawn(std::future::pending::<()>());
+            runner::sleep(Duration::from_millis(5)).await;
+            group.cancel_all().await;
+            let mut dropped = runner::TaskGroup::new();
+            dropped.spawn(std::future::pending::<()>());
+            runner::sleep(Duration::from_millis(5)).await;
+            drop(dropped);
+            runner::sleep(Duration::from_millis(5)).await;
+        })
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    assert!(seen.is_empty(), "{seen:?}");
+}

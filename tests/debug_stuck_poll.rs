@@ -1,0 +1,178 @@
+//! Debug mode's watchdog reports a poll that is stuck while it is stuck, so a poll that never
+//! returns is reported too.
+
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use runner::{Diagnostic, Runner};
+
+/// Bound on waiting for the watchdog: generous, for a loaded machine.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// A debug runner with a 30 ms threshold whose stuck-poll reports go to the returned channel
+/// (and all reports to the list).
+fn runner(
+    debug: bool,
+) -> (
+    Runner,
+    mpsc::Receiver<Diagnostic>,
+    Arc<Mutex<Vec<Diagnostic>>>,
+) {
+    let (tx, rx) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let runner = Runner::builder()
+        .debug(debug)
+        .slow_poll_threshold(Duration::from_millis(30))
+        .on_diagnostic(move |d| {
+            sink.lock().unwrap().push(d.clone());
+            if let Diagnostic::StuckPoll { .. } = d {
+                let _ = tx.lock().unwrap().send(d.clone());
+            }
+        })
+        .build();
+    (runner, rx, seen)
+}
+
+#[test]
+fn a_poll_that_does_not_return_is_reported_while_it_is_stuck() {
+    let (mut runner, reports, _) = runner(true);
+    let (release, stuck) = mpsc::channel::<()>();
+    // The poll returns only once the report has arrived, or after PATIENCE without one.
+    let watcher = std::thread::spawn(move || {
+        let report = reports.recv_timeout(PATIENCE);
+        let _ = release.send(());
+        report
+    });
+    let line = line!() + 3;
+    let waited = runner
+        .run(async {
+            runner::spawn(async move {
+                let start = std::time::Instant::now();
+                let released = stuck.recv_timeout(PATIENCE);
+                (released, start.elapsed())
+            })
+            .await
+        })
+        .unwrap();
+    let report = watcher
+        .join()
+        .unwrap()
+        .expect("the watchdog reported the stuck poll");
+    let (released, stuck_for) = waited;
+    assert!(released.is_ok());
+    assert!(stuck_for < PATIENCE, "{stuck_for:?}");
+    let Diagnostic::StuckPoll { task, running_for } = &report else {
+        panic!("{report:?}")
+    };
+    assert_eq!(
+        (task.spawned_at.file(), task.spawned_at.line(), task.id),
+        (file!(), line, 1)
+    );
+    // Coarse clock: within a kernel tick (at most 4 ms) of the truth.
+    assert!(*running_for >= Duration::from_millis(26), "{running_for:?}");
+    assert_eq!(
+        report.to_string(),
+        format!(
+            "task #1 spawned at {}:{line}:13 has blocked the executor for {:.3} s so far, in a \
+             poll that has not returned",
+            file!(),
+            running_for.as_secs_f64()
+        )
+    );
+}
+
+#[test]
+fn a_stuck_main_future_is_reported_naming_the_run_call() {
+    let (mut runner, reports, _) = runner(true);
+    let line = line!() + 2;
+    let report = runner
+        .run(async { reports.recv_timeout(PATIENCE) })
+        .unwrap()
+        .expect("the watchdog reported the stuck main future");
+    let Diagnostic::StuckPoll { task, .. } = report else {
+        panic!("{report:?}")
+    };
+    assert!(task.is_main());
+    assert_eq!(task.spawned_at.line(), line);
+}
+
+#[test]
+fn a_stuck_poll_is_reported_once_and_again_as_slow_when_it_returns() {
+    let (mut runner, reports, seen) = runner(true);
+    runner
+        .run(async {
+            runner::spawn(async move {
+                // Stuck until the report arrives, then some more: no second report.
+                reports.recv_timeout(PATIENCE).expect("a stuck-poll report");
+                std::thread::sleep(Duration::from_millis(100));
+            })
+            .await;
+        })
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    let kinds: Vec<_> = seen
+        .iter()
+        .map(|d| match d {
+            Diagnostic::StuckPoll { .. } => "stuck",
+            Diagnostic::SlowPoll { .. } => "slow",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(kinds, ["stuck", "slow"], "{seen:?}");
+}
+
+#[test]
+fn each_stuck_poll_of_a_task_is_reported() {
+    let (mut runner, reports, _) = runner(true);
+    runner
+        .run(async {
+            runner::spawn(async move {
+                for _ in 0..2 {
+                    reports.recv_timeout(PATIENCE).expect("a stuck-poll report");
+                    futures_lite::future::yield_now().await;
+                }
+            })
+            .await;
+        })
+        .unwrap();
+}
+
+#[test]
+fn nothing_is_watched_with_debug_off() {
+    let (mut runner, reports, seen) = runner(false);
+    runner
+        .run(async {
+            runner::spawn(async { std::thread::sleep(Duration::from_millis(150)) }).await;
+        })
+        .unwrap();
+    assert!(reports.try_recv().is_err());
+    assert!(seen.lock().unwrap().is_empty());
+}
+
+#[test]
+fn a_handler_that_panics_on_the_watchdog_thread_does_not_stop_the_watchdog() {
+    std::panic::set_hook(Box::new(|_| {}));
+    let (tx, reports) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    let mut runner = Runner::builder()
+        .debug(true)
+        .slow_poll_threshold(Duration::from_millis(30))
+        .on_diagnostic(move |d| {
+            if let Diagnostic::StuckPoll { .. } = d {
+                let _ = tx.lock().unwrap().send(());
+                panic!("the handler broke");
+            }
+        })
+        .build();
+    runner
+        .run(async {
+            for _ in 0..2 {
+                reports.recv_timeout(PATIENCE).expect("a stuck-poll report");
+                futures_lite::future::yield_now().await;
+            }
+        })
+        .unwrap();
+}

@@ -1,0 +1,48 @@
+//! Awaiting a cancelled task inside a task or a blocking job cancels that one in turn, without a
+//! panic message: only code that nobody catches for it (a main future, a plain thread) prints one.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_lite::future;
+
+#[test]
+fn only_an_uncaught_cancellation_reaches_the_panic_hook() {
+    let hook_calls = Arc::new(AtomicUsize::new(0));
+    let calls = hook_calls.clone();
+    std::panic::set_hook(Box::new(move |_| {
+        calls.fetch_add(1, Ordering::SeqCst);
+    }));
+
+    let mut runner = runner::Runner::builder().threads(2).build();
+    let (for_thread, job) = runner
+        .run(async {
+            let awaited = runner::spawn(future::pending::<()>());
+            let awaited_by_job = runner::spawn(future::pending::<()>());
+            let for_thread = runner::spawn(future::pending::<()>());
+            // Another task and a blocking job await tasks that close will cancel.
+            runner::spawn(awaited).detach();
+            let job = runner::spawn_blocking(move || future::block_on(awaited_by_job));
+            runner::sleep(Duration::from_millis(50)).await;
+            (for_thread, job)
+        })
+        .unwrap();
+    runner.close();
+    assert_eq!(
+        future::block_on(job.fallible()),
+        None,
+        "the job was cancelled"
+    );
+    assert_eq!(hook_calls.load(Ordering::SeqCst), 0, "nothing was printed");
+
+    // A plain thread has nobody to catch the cancellation for it: the message is printed.
+    let outcome = std::thread::spawn(move || future::block_on(for_thread)).join();
+    let message = *outcome.unwrap_err().downcast::<String>().unwrap();
+    assert!(
+        message.ends_with("was cancelled because its runner closed (await `task.fallible()` to get `None` instead of this panic)"),
+        "{message}"
+    );
+    assert_eq!(hook_calls.load(Ordering::SeqCst), 1);
+    let _ = std::panic::take_hook();
+}
