@@ -145,6 +145,34 @@ fn runner_copies_the_callers_context_when_it_starts() {
 }
 
 #[test]
+fn a_runner_started_from_an_empty_context_does_not_see_the_callers_later_sets() {
+    static VAR: ContextVar<&str> = ContextVar::new("var");
+    let mut runner = Runner::new();
+    assert_eq!(runner.run(async { VAR.get() }), Ok(None));
+    VAR.set("caller, after the start");
+    assert_eq!(runner.run(async { VAR.get() }), Ok(None));
+    runner.run(async { VAR.set("runner") }).unwrap();
+    assert_eq!(VAR.get(), Some("caller, after the start"));
+    assert_eq!(runner.run(async { VAR.get() }), Ok(Some("runner")));
+    assert_eq!(runner.context().unwrap().get(&VAR), Some("runner"));
+}
+
+#[test]
+fn a_panicking_run_keeps_the_values_it_set_in_a_runners_empty_context() {
+    static VAR: ContextVar<u8> = ContextVar::new("var");
+    let mut runner = Runner::new();
+    let panicked = catch_unwind(AssertUnwindSafe(|| {
+        runner.run(async {
+            VAR.set(2);
+            panic!("the main future panics");
+        })
+    }));
+    assert!(panicked.is_err());
+    assert_eq!(VAR.get(), None);
+    assert_eq!(runner.run(async { VAR.get() }), Ok(Some(2)));
+}
+
+#[test]
 fn runner_context_is_shared_with_its_runs() {
     static VAR: ContextVar<u32> = ContextVar::new("var");
     let mut runner = Runner::new();

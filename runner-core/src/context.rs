@@ -570,6 +570,33 @@ impl Drop for Entered<'_> {
     }
 }
 
+/// `Entered` for a context kept in a `Cell`: a runner's own, which its runs share.
+pub(crate) struct EnteredCell<'a> {
+    slot: &'a Cell<Option<Context>>,
+}
+
+impl<'a> EnteredCell<'a> {
+    #[inline]
+    pub(crate) fn new(slot: &'a Cell<Option<Context>>) -> EnteredCell<'a> {
+        swap_cell(slot);
+        EnteredCell { slot }
+    }
+}
+
+impl Drop for EnteredCell<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        swap_cell(self.slot);
+    }
+}
+
+#[inline]
+fn swap_cell(slot: &Cell<Option<Context>>) {
+    let mut context = slot.take();
+    swap(&mut context);
+    slot.set(context);
+}
+
 #[inline]
 fn swap(slot: &mut Option<Context>) {
     *slot = CURRENT.with(|current| current.replace(slot.take()));

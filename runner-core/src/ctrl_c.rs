@@ -124,6 +124,11 @@ impl Interrupt {
         Interrupt { owned }
     }
 
+    /// Whether this run took any signal: if not, `race` only awaits `main`.
+    pub(crate) fn took_any(&self) -> bool {
+        self.owned.is_some()
+    }
+
     /// Runs `main` until it completes or a signal cancels it: the first signal ends this future
     /// with `Interrupted` or `Terminated`, unless a future made in this run waits for it.
     /// Dropping the returned future drops `main`.

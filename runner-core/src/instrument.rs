@@ -2,6 +2,7 @@
 //! `run`. Both run the future in its own context; in debug mode the runner wraps them in turn in
 //! [`Tracked`](crate::snapshot), which times every poll.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
 use std::pin::Pin;
@@ -135,14 +136,15 @@ pin_project! {
     pub(crate) struct MainFuture<'a, F> {
         #[pin]
         future: Option<F>,
-        context: Option<context::Context>,
+        // The run's context: the runner's own (shared by its runs) or the one given to the run.
+        context: &'a Cell<Option<context::Context>>,
         shared: &'a Shared,
         info: TaskInfo,
     }
     impl<F> PinnedDrop for MainFuture<'_, F> {
         fn drop(this: Pin<&mut Self>) {
             let mut this = this.project();
-            let _entered = context::Entered::new(this.context);
+            let _entered = context::EnteredCell::new(this.context);
             this.future.set(None);
         }
     }
@@ -153,11 +155,11 @@ impl<'a, F: Future> MainFuture<'a, F> {
         future: F,
         shared: &'a Shared,
         run_at: &'static Location<'static>,
-        context: &context::Context,
+        context: &'a Cell<Option<context::Context>>,
     ) -> Self {
         MainFuture {
             future: Some(future),
-            context: Some(context.clone()),
+            context,
             shared,
             info: TaskInfo::new(0, run_at),
         }
@@ -172,7 +174,7 @@ impl<F: Future> Future for MainFuture<'_, F> {
         let Some(future) = this.future.as_mut().as_pin_mut() else {
             unreachable!("the main future is not polled after it completed")
         };
-        let _entered = context::Entered::new(this.context);
+        let _entered = context::EnteredCell::new(this.context);
         future.poll(cx)
     }
 }

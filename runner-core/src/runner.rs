@@ -1,5 +1,6 @@
 //! `Runner` and `run`: asyncio's `Runner` and `asyncio.run`.
 
+use std::cell::Cell;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::num::NonZeroUsize;
@@ -10,7 +11,7 @@ use std::time::Duration;
 use async_executor::Executor;
 
 use crate::builder::{Builder, ExecutorFactory};
-use crate::context::Context;
+use crate::context::{self, Context};
 use crate::ctrl_c::{Interrupt, Signal};
 use crate::current::{self, Current, Role};
 use crate::diagnostic::{Diagnostic, Handler};
@@ -124,8 +125,9 @@ struct Started {
     handed_out: Option<Arc<Executor<'static>>>,
     local: LocalTasks,
     workers: Option<Workers>,
-    /// The context every `run` executes its future in: a copy of the starter's context.
-    context: Context,
+    /// The context every `run` executes its future in: a copy of the starter's context. `None`
+    /// while empty: a `set` in a run makes it real, and it comes back here.
+    context: Cell<Option<Context>>,
 }
 
 impl Runner {
@@ -259,7 +261,14 @@ impl Runner {
         // Reset first: a run that panics was not cancelled by a signal either.
         self.cancelled_by = None;
         let started = self.start()?;
-        let context = context.unwrap_or(&started.context);
+        let given;
+        let context = match context {
+            Some(context) => {
+                given = Cell::new(Some(context.clone()));
+                &given
+            }
+            None => &started.context,
+        };
         let (main, shared) = (future.into_future(), &started.shared);
         let main = MainFuture::new(main, shared, run_at, context);
         // The signals are this run's from before the first poll until `interrupt` drops, after
@@ -268,8 +277,11 @@ impl Runner {
         let output = if shared.debug {
             let main = Tracked::main(main, shared, run_at);
             started.drive(interrupt.race(main))
-        } else {
+        } else if interrupt.took_any() {
             started.drive(interrupt.race(main))
+        } else {
+            // Without a signal to race, a smaller future to move into the executor.
+            Ok(started.drive(main))
         };
         self.cancelled_by = match output {
             Err(RunError::Interrupted) => Some(Signal::Interrupt),
@@ -383,7 +395,8 @@ impl Runner {
     /// The runner's own [`Context`], starting the runner if needed: the one every
     /// [`run`](Runner::run) executes its future in.
     ///
-    /// The runner makes it when it starts, as a copy of the starting thread's current context.
+    /// The runner takes it when it starts, as a copy of the starting thread's current context
+    /// (an empty one costs nothing until a variable is set in it or this handle is asked for).
     /// The handle shares the runner's values: what a `run` sets is seen here, and what is set
     /// through it (with [`Context::run`]) is seen by the next `run`.
     ///
@@ -406,7 +419,8 @@ impl Runner {
     ///
     /// [`RunError::Closed`] after [`close`](Runner::close).
     pub fn context(&mut self) -> Result<Context, RunError> {
-        Ok(self.start()?.context.clone())
+        let context = self.start()?.context.get_mut();
+        Ok(context.get_or_insert_with(Context::new).clone())
     }
 
     /// The runner's live tasks in debug mode: each with its spawn site, age, number of polls,
@@ -471,7 +485,7 @@ impl Runner {
                 handed_out: None,
                 local: LocalTasks::new(),
                 workers,
-                context: Context::current(),
+                context: Cell::new(context::copy_current()),
             });
         }
         match &mut self.state {
