@@ -208,3 +208,7 @@ fn tasks_on_worker_threads_are_cancelled_and_their_awaiters_wake() {
     runner.close();
     assert_eq!(waiter.join().unwrap(), vec![None; 40]);
 }
+
+// The channel the tests use (see the file for why it is not `async-channel`).
+#[path = "support/channel.rs"]
+mod async_channel;

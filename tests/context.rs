@@ -495,3 +495,7 @@ fn reset_in_a_child_task_with_the_parents_token_panics() {
     assert!(reset_panicked.load(Ordering::SeqCst));
     assert_eq!(seen, Ok(Some(1)));
 }
+
+// The channel the tests use (see the file for why it is not `async-channel`).
+#[path = "support/channel.rs"]
+mod async_channel;

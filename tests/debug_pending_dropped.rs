@@ -203,3 +203,7 @@ fn a_task_group_cancelling_its_members_is_not_reported() {
     let seen = seen.lock().unwrap();
     assert!(seen.is_empty(), "{seen:?}");
 }
+
+// The channel the tests use (see the file for why it is not `async-channel`).
+#[path = "support/channel.rs"]
+mod async_channel;

@@ -138,3 +138,7 @@ fn the_snapshot_line() {
         )
     );
 }
+
+// The channel the tests use (see the file for why it is not `async-channel`).
+#[path = "support/channel.rs"]
+mod async_channel;

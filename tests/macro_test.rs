@@ -266,3 +266,7 @@ fn a_timed_out_test_lists_its_pending_tasks() {
         "{message}"
     );
 }
+
+// The channel the tests use (see the file for why it is not `async-channel`).
+#[path = "support/channel.rs"]
+mod async_channel;

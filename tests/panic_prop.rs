@@ -188,3 +188,7 @@ fn task_panics_on_worker_threads_do_not_kill_the_workers() {
         .unwrap();
     assert_eq!(*seen.lock().unwrap(), 20);
 }
+
+// The channel the tests use (see the file for why it is not `async-channel`).
+#[path = "support/channel.rs"]
+mod async_channel;

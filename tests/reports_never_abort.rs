@@ -90,3 +90,7 @@ fn a_stderr_nobody_reads_does_not_abort() {
     assert!(status.success(), "{status:?}, {tagged:?}");
     assert_eq!(tagged, ["stderr write: Err(BrokenPipe)", "survived"]);
 }
+
+// The channel the tests use (see the file for why it is not `async-channel`).
+#[path = "support/channel.rs"]
+mod async_channel;

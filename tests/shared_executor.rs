@@ -106,3 +106,7 @@ fn tasks_spawned_before_and_after_executor_is_handed_out_are_cancelled_by_close(
         "none of the runner's tasks is left in it"
     );
 }
+
+// The channel the tests use (see the file for why it is not `async-channel`).
+#[path = "support/channel.rs"]
+mod async_channel;

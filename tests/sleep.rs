@@ -176,3 +176,7 @@ fn timer_is_still_exported_for_async_io_code() {
     })
     .unwrap();
 }
+
+// The channel the tests use (see the file for why it is not `async-channel`).
+#[path = "support/channel.rs"]
+mod async_channel;

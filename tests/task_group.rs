@@ -475,3 +475,7 @@ fn task_group_is_send_when_its_outputs_are() {
     is_send(&group.cancel_all());
     is_send(&group.join_all());
 }
+
+// The channel the tests use (see the file for why it is not `async-channel`).
+#[path = "support/channel.rs"]
+mod async_channel;

@@ -46,3 +46,7 @@ fn local_tasks_also_survive_between_runs() {
         .unwrap();
     assert_eq!(runner.run(task).map(|rc| *rc), Ok(5));
 }
+
+// The channel the tests use (see the file for why it is not `async-channel`).
+#[path = "support/channel.rs"]
+mod async_channel;

@@ -269,3 +269,7 @@ fn timeout_is_send_when_its_future_is() {
     let text = format!("{work:?}");
     assert!(text.starts_with("Timeout { deadline: "), "{text}");
 }
+
+// The channel the tests use (see the file for why it is not `async-channel`).
+#[path = "support/channel.rs"]
+mod async_channel;

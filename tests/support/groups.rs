@@ -22,7 +22,7 @@ pub fn on_every_runner<F: Future<Output = ()>>(body: impl Fn() -> F) {
 }
 
 /// Sends its id to its channel when dropped.
-pub struct DropGuard(pub usize, pub async_channel::Sender<usize>);
+pub struct DropGuard(pub usize, pub crate::async_channel::Sender<usize>);
 
 impl Drop for DropGuard {
     fn drop(&mut self) {
@@ -32,13 +32,13 @@ impl Drop for DropGuard {
 
 /// A channel for guards, and the ids of the guards dropped so far.
 pub struct Drops {
-    sender: async_channel::Sender<usize>,
-    receiver: async_channel::Receiver<usize>,
+    sender: crate::async_channel::Sender<usize>,
+    receiver: crate::async_channel::Receiver<usize>,
 }
 
 impl Drops {
     pub fn new() -> Drops {
-        let (sender, receiver) = async_channel::unbounded();
+        let (sender, receiver) = crate::async_channel::unbounded();
         Drops { sender, receiver }
     }
 
