@@ -103,16 +103,8 @@ impl<T> Sender<T> {
         }
     }
 
-    pub fn send_blocking(&self, mut message: T) -> Result<(), SendError<T>> {
-        loop {
-            let listener = self.0.writable.listen();
-            match self.try_send(message) {
-                Ok(()) => return Ok(()),
-                Err(TrySendError::Closed(m)) => return Err(SendError(m)),
-                Err(TrySendError::Full(m)) => message = m,
-            }
-            listener.wait();
-        }
+    pub fn send_blocking(&self, message: T) -> Result<(), SendError<T>> {
+        futures_lite::future::block_on(self.send(message))
     }
 }
 
