@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use event_listener::{Event, Listener};
+use event_listener::Event;
 
 struct Channel<T> {
     state: Mutex<State<T>>,
