@@ -264,32 +264,33 @@ impl<T: 'static> Spawned<T> {
 /// Awaiting the handle of a cancelled task panics; see above.
 #[must_use = "dropping a Task cancels it; use `detach` to let it run"]
 pub struct Task<T> {
-    inner: async_task::FallibleTask<Option<T>>,
+    // What a `Task` adds to it: a panic, rather than `None`, for a cancelled task.
+    task: FallibleTask<T>,
     // `None` once the output was taken.
     info: Option<TaskInfo>,
-    // Debug mode: tells the task that its handle let it go on purpose (detach, cancel).
-    tracked: Option<Handle>,
 }
 
 impl<T> Task<T> {
     pub(crate) fn new(task: async_task::Task<Option<T>>, info: TaskInfo) -> Self {
         Task {
-            inner: task.fallible(),
+            task: FallibleTask {
+                inner: task.fallible(),
+                tracked: None,
+            },
             info: Some(info),
-            tracked: None,
         }
     }
 
     /// The handle of a task in debug mode, which reports it when dropped while the task pends.
     fn tracked(mut self, handle: Handle) -> Self {
-        self.tracked = Some(handle);
+        self.task.tracked = Some(handle);
         self
     }
 
     /// A handle whose owner cancels the task only on purpose (a `TaskGroup`): dropping it is not
     /// reported.
     pub(crate) fn owned(mut self) -> Self {
-        if let Some(handle) = self.tracked.take() {
+        if let Some(handle) = self.task.tracked.take() {
             handle.let_go();
         }
         self
@@ -311,10 +312,7 @@ impl<T> Task<T> {
     /// assert_eq!(out, Ok("done"));
     /// ```
     pub fn detach(self) {
-        if let Some(handle) = self.tracked {
-            handle.let_go();
-        }
-        self.inner.detach();
+        self.task.detach();
     }
 
     /// Cancels the task and waits until its future is dropped; returns its output if it had
@@ -334,10 +332,7 @@ impl<T> Task<T> {
     ///
     /// Resumes the task's panic if it panicked.
     pub async fn cancel(self) -> Option<T> {
-        if let Some(handle) = self.tracked {
-            handle.let_go();
-        }
-        self.inner.cancel().await.flatten()
+        self.task.cancel().await
     }
 
     /// A handle whose output is `None` when the task was cancelled, instead of a panic.
@@ -351,10 +346,7 @@ impl<T> Task<T> {
     /// assert_eq!(out, Ok(Some(1)));
     /// ```
     pub fn fallible(self) -> FallibleTask<T> {
-        FallibleTask {
-            inner: self.inner,
-            tracked: self.tracked,
-        }
+        self.task
     }
 
     /// Whether the task has finished: completed, panicked or been cancelled.
@@ -371,7 +363,7 @@ impl<T> Task<T> {
     /// .unwrap();
     /// ```
     pub fn is_finished(&self) -> bool {
-        self.inner.is_finished()
+        self.task.is_finished()
     }
 }
 
@@ -379,9 +371,9 @@ impl<T> Future for Task<T> {
     type Output = T;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        match Pin::new(&mut self.inner).poll(cx) {
+        match Pin::new(&mut self.task).poll(cx) {
             Poll::Pending => Poll::Pending,
-            Poll::Ready(Some(Some(output))) => {
+            Poll::Ready(Some(output)) => {
                 self.info = None;
                 Poll::Ready(output)
             }
