@@ -161,13 +161,7 @@ fn a_runner_started_from_an_empty_context_does_not_see_the_callers_later_sets() 
 fn a_panicking_run_keeps_the_values_it_set_in_a_runners_empty_context() {
     static VAR: ContextVar<u8> = ContextVar::new("var");
     let mut runner = Runner::new();
-    let panicked = catch_unwind(AssertUnwindSafe(|| {
-        runner.run(async {
-            VAR.set(2);
-            panic!("the main future panics");
-        })
-    }));
-    assert!(panicked.is_err());
+    run_that_sets_then_panics(&mut runner, &VAR, 2);
     assert_eq!(VAR.get(), None);
     assert_eq!(runner.run(async { VAR.get() }), Ok(Some(2)));
 }
@@ -200,13 +194,7 @@ fn a_panicking_run_restores_the_callers_context_and_keeps_the_runners() {
     static VAR: ContextVar<u8> = ContextVar::new("var");
     VAR.set(1);
     let mut runner = Runner::new();
-    let panicked = catch_unwind(AssertUnwindSafe(|| {
-        runner.run(async {
-            VAR.set(2);
-            panic!("the main future panics");
-        })
-    }));
-    assert!(panicked.is_err());
+    run_that_sets_then_panics(&mut runner, &VAR, 2);
     assert_eq!(VAR.get(), Some(1));
     assert_eq!(runner.run(async { VAR.get() }), Ok(Some(2)));
 }
@@ -494,6 +482,17 @@ fn reset_in_a_child_task_with_the_parents_token_panics() {
     });
     assert!(reset_panicked.load(Ordering::SeqCst));
     assert_eq!(seen, Ok(Some(1)));
+}
+
+/// Runs a main future on `runner` that sets `var` to `value` and then panics; checks it panicked.
+fn run_that_sets_then_panics(runner: &mut Runner, var: &'static ContextVar<u8>, value: u8) {
+    let panicked = catch_unwind(AssertUnwindSafe(|| {
+        runner.run(async {
+            var.set(value);
+            panic!("the main future panics");
+        })
+    }));
+    assert!(panicked.is_err());
 }
 
 // The channel the tests use (see the file for why it is not `async-channel`).
