@@ -1,5 +1,5 @@
 //! A TCP echo server that shuts down gracefully on Ctrl-C or SIGTERM, with
-//! `runner::shutdown_signal`.
+//! `runner::signal::shutdown_signal`.
 //!
 //! Run it with `cargo run --example echo_server`, connect with `nc 127.0.0.1 <port>`, type a few
 //! lines, then press Ctrl-C in the server's terminal (or `kill <pid>`, as a supervisor stops a
@@ -34,14 +34,14 @@ fn main() -> io::Result<()> {
 /// What the accept loop waits for.
 enum Next {
     Accepted(io::Result<(Async<TcpStream>, SocketAddr)>),
-    Stop(runner::Signal),
+    Stop(runner::signal::Signal),
 }
 
 /// Serves until Ctrl-C or SIGTERM, then waits for the open connections; returns a one-line
 /// summary.
 async fn serve() -> io::Result<String> {
     // Made first, so that from here on either signal resolves it instead of cancelling `serve`.
-    let mut stop = runner::shutdown_signal();
+    let mut stop = runner::signal::shutdown_signal();
     let listener = Async::<TcpListener>::bind(([127, 0, 0, 1], 0))?;
     println!("listening on {}", listener.get_ref().local_addr()?);
 
@@ -66,7 +66,7 @@ async fn serve() -> io::Result<String> {
 
     drop(listener);
     let signal = match signal {
-        runner::Signal::Terminate => "SIGTERM",
+        runner::signal::Signal::Terminate => "SIGTERM",
         _ => "Ctrl-C",
     };
     println!("{signal}: stopped accepting, letting open connections finish");

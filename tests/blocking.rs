@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use runner::{Diagnostic, Runner};
+use runner::{diagnostic::Diagnostic, Runner};
 
 #[test]
 fn blocking_jobs_run_off_the_runner_thread_and_do_not_stall_tasks() {

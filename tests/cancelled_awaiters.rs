@@ -8,7 +8,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_lite::future;
-use runner::{Diagnostic, Runner, Task};
+use runner::{diagnostic::Diagnostic, Runner, Task};
 
 /// A runner that leaves one task pending forever and hands its handle out.
 fn pending_task(runner: &mut Runner) -> Task<u32> {

@@ -177,7 +177,7 @@ fn a_destructor_that_panics_during_close_does_not_hang_close() {
     let sink = reports.clone();
     let mut runner = Runner::builder()
         .on_diagnostic(move |d| {
-            if let runner::Diagnostic::TaskPanicked { .. } = d {
+            if let runner::diagnostic::Diagnostic::TaskPanicked { .. } = d {
                 sink.lock().unwrap().push(d.to_string());
             }
         })

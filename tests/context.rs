@@ -6,7 +6,7 @@ use std::sync::{mpsc, Arc};
 use std::thread;
 
 use futures_lite::future::yield_now;
-use runner::{Context, ContextVar, RunError, Runner};
+use runner::{context::Context, context::ContextVar, RunError, Runner};
 
 #[test]
 fn every_thread_has_a_current_context_outside_runners() {

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use runner::{Diagnostic, Runner};
+use runner::{diagnostic::Diagnostic, Runner};
 
 #[derive(Debug, PartialEq)]
 enum Event {
@@ -95,7 +95,7 @@ fn the_cancelled_task_sentence() {
 }
 
 /// `TaskInfo` is non-exhaustive: take one from a real diagnostic.
-fn task_info_from_a_real_report() -> runner::TaskInfo {
+fn task_info_from_a_real_report() -> runner::diagnostic::TaskInfo {
     let info = Arc::new(Mutex::new(None));
     let sink = info.clone();
     let mut runner = Runner::builder()

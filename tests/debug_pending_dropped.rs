@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use runner::{Diagnostic, Runner};
+use runner::{diagnostic::Diagnostic, Runner};
 
 /// A debug (or not) runner and the reports it made.
 fn runner(debug: bool) -> (Runner, Arc<Mutex<Vec<Diagnostic>>>) {

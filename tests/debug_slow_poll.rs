@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use runner::{Diagnostic, Runner};
+use runner::{diagnostic::Diagnostic, Runner};
 
 fn runner_with(debug: bool) -> (Runner, Arc<Mutex<Vec<Diagnostic>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));

@@ -5,7 +5,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use runner::{Diagnostic, Runner};
+use runner::{diagnostic::Diagnostic, Runner};
 
 /// Bound on waiting for the watchdog: generous, for a loaded machine.
 const PATIENCE: Duration = Duration::from_secs(10);

@@ -1,8 +1,8 @@
-//! Debug mode's live-task snapshot: `Runner::tasks` and `runner::tasks`.
+//! Debug mode's live-task snapshot: `Runner::tasks` and `runner::debug::tasks`.
 
 use std::time::Duration;
 
-use runner::{Runner, TaskSnapshot, TaskState};
+use runner::{debug::TaskSnapshot, debug::TaskState, Runner};
 
 fn debug_runner() -> Runner {
     Runner::builder().debug(true).build()
@@ -30,7 +30,7 @@ fn each_live_task_is_listed_with_its_spawn_site_polls_and_state() {
             });
             runner::sleep(Duration::from_millis(10)).await; // every task has run and waits
             tx.send(()).await.unwrap(); // wakes `woken`, which has not run since
-            let tasks = runner::tasks();
+            let tasks = runner::debug::tasks();
             drop((waiting, woken, blocked));
             tasks
         })
@@ -95,7 +95,7 @@ fn a_task_that_yields_is_scheduled_and_counts_its_polls() {
             for _ in 0..5 {
                 futures_lite::future::yield_now().await;
             }
-            let tasks = runner::tasks();
+            let tasks = runner::debug::tasks();
             drop(yielder);
             tasks.into_iter().find(|t| t.task.id == 1).unwrap()
         })
@@ -110,7 +110,7 @@ fn nothing_is_recorded_with_debug_off() {
     let inside = runner
         .run(async {
             runner::spawn(std::future::pending::<()>()).detach();
-            runner::tasks()
+            runner::debug::tasks()
         })
         .unwrap();
     assert!(inside.is_empty());

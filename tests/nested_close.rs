@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use runner::{Diagnostic, Runner};
+use runner::{diagnostic::Diagnostic, Runner};
 
 struct DropCounter(Arc<AtomicUsize>);
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_lite::future;
-use runner::{ContextVar, Runner};
+use runner::{context::ContextVar, Runner};
 
 static HELD: ContextVar<Arc<()>> = ContextVar::new("held");
 

@@ -5,7 +5,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use runner::{Diagnostic, Runner};
+use runner::{diagnostic::Diagnostic, Runner};
 
 fn quiet_panics() {
     std::panic::set_hook(Box::new(|_| {}));

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use futures_lite::future::poll_once;
 use groups::on_every_runner;
-use runner::Sleep;
+use runner::time::Sleep;
 
 #[test]
 fn sleep_waits_at_least_its_duration() {
@@ -23,7 +23,7 @@ fn sleep_waits_at_least_its_duration() {
 #[runner::test]
 async fn sleep_waits_in_a_runner_test() {
     let deadline = Instant::now() + Duration::from_millis(10);
-    runner::sleep_until(deadline).await;
+    runner::time::sleep_until(deadline).await;
     assert!(Instant::now() >= deadline);
 }
 
@@ -31,7 +31,7 @@ async fn sleep_waits_in_a_runner_test() {
 fn sleep_until_a_past_deadline_is_ready_on_its_first_poll() {
     runner::run(async {
         let past = Instant::now() - Duration::from_millis(1);
-        assert_eq!(poll_once(runner::sleep_until(past)).await, Some(()));
+        assert_eq!(poll_once(runner::time::sleep_until(past)).await, Some(()));
         assert_eq!(poll_once(runner::sleep(Duration::ZERO)).await, Some(()));
     })
     .unwrap();
@@ -76,7 +76,9 @@ mod or_is_unambiguous {
         runner::run(async {
             let slow = runner::sleep(Duration::from_secs(3600));
             runner::sleep(Duration::from_millis(1)).or(slow).await;
-            let first = runner::interval(Duration::from_millis(1)).next().await;
+            let first = runner::time::interval(Duration::from_millis(1))
+                .next()
+                .await;
             assert!(first.is_some());
         })
         .unwrap();
@@ -94,7 +96,7 @@ fn sleep_is_an_unpin_send_future() {
 fn interval_ticks_a_period_apart() {
     on_every_runner(|| async {
         let start = Instant::now();
-        let mut ticks = runner::interval(Duration::from_millis(5));
+        let mut ticks = runner::time::interval(Duration::from_millis(5));
         assert_eq!(ticks.period(), Duration::from_millis(5));
         let first = ticks.tick().await;
         assert!(first >= start + Duration::from_millis(5));
@@ -108,7 +110,7 @@ fn interval_ticks_a_period_apart() {
 fn an_interval_catches_up_on_missed_ticks_at_once() {
     runner::run(async {
         let start = Instant::now();
-        let mut ticks = runner::interval_at(start, Duration::from_millis(10));
+        let mut ticks = runner::time::interval_at(start, Duration::from_millis(10));
         runner::sleep(Duration::from_millis(45)).await;
         // Five ticks (0, 10, 20, 30, 40 ms) were due: each is ready at once, with its own instant.
         for i in 0..5 {
@@ -121,10 +123,10 @@ fn an_interval_catches_up_on_missed_ticks_at_once() {
 
 #[test]
 fn a_zero_period_is_refused_with_a_clear_message() {
-    let panic = std::panic::catch_unwind(|| runner::interval(Duration::ZERO)).unwrap_err();
+    let panic = std::panic::catch_unwind(|| runner::time::interval(Duration::ZERO)).unwrap_err();
     let message = panic.downcast_ref::<&str>().copied().unwrap_or_default();
     assert!(
-        message.starts_with("runner::interval was given a period of zero"),
+        message.starts_with("runner::time::interval was given a period of zero"),
         "{message}"
     );
 }
@@ -171,7 +173,7 @@ async fn yield_now_lets_other_tasks_run_in_a_runner_test() {
 fn timer_is_still_exported_for_async_io_code() {
     runner::run(async {
         let start = Instant::now();
-        let fired: Instant = runner::Timer::after(Duration::from_millis(1)).await;
+        let fired: Instant = async_io::Timer::after(Duration::from_millis(1)).await;
         assert!(fired >= start);
     })
     .unwrap();

@@ -11,7 +11,7 @@ use std::time::Duration;
 use async_channel::{Receiver, Sender};
 use futures_lite::FutureExt;
 use groups::{on_every_runner, Drops};
-use runner::{ContextVar, TaskGroup, TaskPanic, TimedOut};
+use runner::{context::ContextVar, task::TaskPanic, TaskGroup, TimedOut};
 
 /// A gate per member: member `i` finishes, with output `i`, once gate `i` is opened.
 fn gates(n: usize) -> (Vec<Sender<()>>, Vec<Receiver<()>>) {

@@ -1,4 +1,4 @@
-//! `runner::timeout` and `runner::timeout_at`: asyncio's `timeout` and `wait_for`.
+//! `runner::timeout` and `runner::time::timeout_at`: asyncio's `timeout` and `wait_for`.
 
 #[path = "support/groups.rs"]
 mod groups;
@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use futures_lite::future::{poll_fn, poll_once};
 use groups::{on_every_runner, Drops};
-use runner::{TimedOut, Timeout};
+use runner::{time::Timeout, TimedOut};
 
 const LONG: Duration = Duration::from_secs(3600);
 
@@ -95,7 +95,7 @@ fn a_ready_future_beats_a_zero_or_past_deadline() {
     on_every_runner(|| async {
         assert_eq!(runner::timeout(Duration::ZERO, async { 1 }).await, Ok(1));
         let past = Instant::now() - Duration::from_secs(1);
-        assert_eq!(runner::timeout_at(past, async { 2 }).await, Ok(2));
+        assert_eq!(runner::time::timeout_at(past, async { 2 }).await, Ok(2));
     });
 }
 
@@ -117,7 +117,7 @@ fn a_zero_timeout_runs_the_future_until_its_first_pending() {
 fn timeout_at_expires_at_its_deadline() {
     on_every_runner(|| async {
         let deadline = Instant::now() + Duration::from_millis(20);
-        let work = runner::timeout_at(deadline, std::future::pending::<()>());
+        let work = runner::time::timeout_at(deadline, std::future::pending::<()>());
         assert_eq!(work.deadline(), deadline);
         assert_eq!(work.await, Err(TimedOut));
         assert!(Instant::now() >= deadline);
@@ -165,7 +165,10 @@ fn timeout_accepts_into_future() {
     runner::run(async {
         let work: Timeout<std::future::Ready<u32>> = runner::timeout(LONG, Answer);
         assert_eq!(work.await, Ok(42));
-        assert_eq!(runner::timeout_at(Instant::now(), Answer).await, Ok(42));
+        assert_eq!(
+            runner::time::timeout_at(Instant::now(), Answer).await,
+            Ok(42)
+        );
     })
     .unwrap();
 }
@@ -229,7 +232,7 @@ fn polling_a_resolved_timeout_panics_with_a_clear_message() {
     let message = panic.downcast_ref::<String>().map(String::as_str);
     assert_eq!(
         message,
-        Some("a runner::Timeout was polled after it resolved")
+        Some("a runner::time::Timeout was polled after it resolved")
     );
 }
 

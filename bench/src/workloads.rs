@@ -207,7 +207,7 @@ fn cpu_work(iters: u64, seed: u64) -> u64 {
 }
 
 /// The context variable of the context workloads.
-static VAR: runner::ContextVar<u64> = runner::ContextVar::new("bench");
+static VAR: runner::context::ContextVar<u64> = runner::context::ContextVar::new("bench");
 
 /// `0` with one context variable set for the whole run: every task spawned inherits it, and every
 /// poll enters the task's context. Only for runner: the peers have no inherited variables.

@@ -37,7 +37,7 @@ mod unix {
     use std::pin::Pin;
 
     use futures_lite::future;
-    use runner::{Runner, Signal};
+    use runner::{signal::Signal, Runner};
 
     const SIGINT: i32 = 2;
     const SIGTERM: i32 = 15;
@@ -821,7 +821,7 @@ mod unix {
                                 Signal::Interrupt
                             })
                         } else {
-                            Box::pin(runner::shutdown_signal())
+                            Box::pin(runner::signal::shutdown_signal())
                         };
                     say_ready();
                     let signal = stop.await;

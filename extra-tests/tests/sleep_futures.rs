@@ -17,7 +17,7 @@ mod fuse_is_unambiguous {
             (&mut sleep).await;
             assert!(sleep.is_terminated());
             // StreamExt is in use too, on the stream that interval is.
-            let ticks: Vec<_> = runner::interval(Duration::from_millis(1))
+            let ticks: Vec<_> = runner::time::interval(Duration::from_millis(1))
                 .take(2)
                 .collect()
                 .await;

@@ -75,14 +75,14 @@ static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
 /// # Examples
 ///
 /// ```
-/// use runner_core::ContextVar;
+/// use runner::context::ContextVar;
 ///
 /// static REQUEST_ID: ContextVar<u64> = ContextVar::new("request_id");
 ///
-/// let seen = runner_core::run(async {
+/// let seen = runner::run(async {
 ///     REQUEST_ID.set(7);
 ///     // The child starts with a copy of the parent's context ...
-///     let child = runner_core::spawn(async {
+///     let child = runner::spawn(async {
 ///         let inherited = REQUEST_ID.get();
 ///         REQUEST_ID.set(8); // ... and its own sets stay in its copy.
 ///         inherited
@@ -96,14 +96,14 @@ static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
 ///
 /// ```compile_fail
 /// use std::rc::Rc;
-/// static NOT_SEND: runner_core::ContextVar<Rc<u8>> = runner_core::ContextVar::new("rc");
+/// static NOT_SEND: runner::context::ContextVar<Rc<u8>> = runner::context::ContextVar::new("rc");
 /// NOT_SEND.set(Rc::new(1));
 /// ```
 ///
 /// A variable is declared in a `static` (its methods take `&'static self`; tokens refer to it):
 ///
 /// ```compile_fail
-/// let local = runner_core::ContextVar::<u8>::new("local");
+/// let local = runner::context::ContextVar::<u8>::new("local");
 /// local.get();
 /// ```
 pub struct ContextVar<T> {
@@ -118,7 +118,7 @@ impl<T: Clone + Send + Sync + 'static> ContextVar<T> {
     /// # Examples
     ///
     /// ```
-    /// static USER: runner_core::ContextVar<String> = runner_core::ContextVar::new("user");
+    /// static USER: runner::context::ContextVar<String> = runner::context::ContextVar::new("user");
     /// assert_eq!(USER.name(), "user");
     /// assert_eq!(USER.get(), None);
     /// ```
@@ -135,7 +135,7 @@ impl<T: Clone + Send + Sync + 'static> ContextVar<T> {
     /// # Examples
     ///
     /// ```
-    /// static DEPTH: runner_core::ContextVar<u32> = runner_core::ContextVar::new("depth");
+    /// static DEPTH: runner::context::ContextVar<u32> = runner::context::ContextVar::new("depth");
     /// assert_eq!(DEPTH.name(), "depth");
     /// ```
     pub fn name(&self) -> &'static str {
@@ -147,7 +147,7 @@ impl<T: Clone + Send + Sync + 'static> ContextVar<T> {
     /// # Examples
     ///
     /// ```
-    /// static LEVEL: runner_core::ContextVar<u8> = runner_core::ContextVar::new("level");
+    /// static LEVEL: runner::context::ContextVar<u8> = runner::context::ContextVar::new("level");
     /// assert_eq!(LEVEL.get(), None);
     /// LEVEL.set(3);
     /// assert_eq!(LEVEL.get(), Some(3));
@@ -167,7 +167,7 @@ impl<T: Clone + Send + Sync + 'static> ContextVar<T> {
     /// # Examples
     ///
     /// ```
-    /// static MODE: runner_core::ContextVar<&str> = runner_core::ContextVar::new("mode");
+    /// static MODE: runner::context::ContextVar<&str> = runner::context::ContextVar::new("mode");
     /// let token = MODE.set("fast");
     /// assert_eq!(MODE.get(), Some("fast"));
     /// assert_eq!(token.old_value(), None);
@@ -199,7 +199,7 @@ impl<T: Clone + Send + Sync + 'static> ContextVar<T> {
     /// # Examples
     ///
     /// ```
-    /// static COLOR: runner_core::ContextVar<&str> = runner_core::ContextVar::new("color");
+    /// static COLOR: runner::context::ContextVar<&str> = runner::context::ContextVar::new("color");
     /// COLOR.set("red");
     /// let token = COLOR.set("blue");
     /// COLOR.set("green");
@@ -210,7 +210,7 @@ impl<T: Clone + Send + Sync + 'static> ContextVar<T> {
     /// A token resets once: `reset` consumes it.
     ///
     /// ```compile_fail
-    /// static COLOR: runner_core::ContextVar<&str> = runner_core::ContextVar::new("color");
+    /// static COLOR: runner::context::ContextVar<&str> = runner::context::ContextVar::new("color");
     /// let token = COLOR.set("blue");
     /// COLOR.reset(token);
     /// COLOR.reset(token); // the token was moved into the first reset
@@ -291,7 +291,7 @@ impl<T> fmt::Debug for ContextVar<T> {
 /// # Examples
 ///
 /// ```
-/// static RETRIES: runner_core::ContextVar<u32> = runner_core::ContextVar::new("retries");
+/// static RETRIES: runner::context::ContextVar<u32> = runner::context::ContextVar::new("retries");
 /// RETRIES.set(1);
 /// let token = RETRIES.set(2);
 /// assert_eq!(token.var().name(), "retries");
@@ -311,7 +311,7 @@ impl<T: Clone + Send + Sync + 'static> ContextToken<T> {
     /// # Examples
     ///
     /// ```
-    /// static NAME: runner_core::ContextVar<&str> = runner_core::ContextVar::new("name");
+    /// static NAME: runner::context::ContextVar<&str> = runner::context::ContextVar::new("name");
     /// assert!(std::ptr::eq(NAME.set("x").var(), &NAME));
     /// ```
     pub fn var(&self) -> &'static ContextVar<T> {
@@ -323,7 +323,7 @@ impl<T: Clone + Send + Sync + 'static> ContextToken<T> {
     /// # Examples
     ///
     /// ```
-    /// static COUNT: runner_core::ContextVar<u8> = runner_core::ContextVar::new("count");
+    /// static COUNT: runner::context::ContextVar<u8> = runner::context::ContextVar::new("count");
     /// assert_eq!(COUNT.set(1).old_value(), None);
     /// assert_eq!(COUNT.set(2).old_value(), Some(1));
     /// ```
@@ -350,7 +350,7 @@ impl<T> fmt::Debug for ContextToken<T> {
 /// # Examples
 ///
 /// ```
-/// use runner_core::{Context, ContextVar};
+/// use runner::context::{Context, ContextVar};
 ///
 /// static USER: ContextVar<&str> = ContextVar::new("user");
 ///
@@ -379,9 +379,9 @@ impl Context {
     /// # Examples
     ///
     /// ```
-    /// static X: runner_core::ContextVar<i32> = runner_core::ContextVar::new("x");
+    /// static X: runner::context::ContextVar<i32> = runner::context::ContextVar::new("x");
     /// X.set(1);
-    /// let empty = runner_core::Context::new();
+    /// let empty = runner::context::Context::new();
     /// assert_eq!(empty.run(|| X.get()), None);
     /// ```
     pub fn new() -> Context {
@@ -394,9 +394,9 @@ impl Context {
     /// # Examples
     ///
     /// ```
-    /// static STAGE: runner_core::ContextVar<u8> = runner_core::ContextVar::new("stage");
+    /// static STAGE: runner::context::ContextVar<u8> = runner::context::ContextVar::new("stage");
     /// STAGE.set(1);
-    /// let copy = runner_core::Context::current();
+    /// let copy = runner::context::Context::current();
     /// STAGE.set(2);
     /// assert_eq!(copy.get(&STAGE), Some(1));
     /// copy.run(|| STAGE.set(3));
@@ -411,8 +411,8 @@ impl Context {
     /// # Examples
     ///
     /// ```
-    /// static N: runner_core::ContextVar<u8> = runner_core::ContextVar::new("n");
-    /// let original = runner_core::Context::new();
+    /// static N: runner::context::ContextVar<u8> = runner::context::ContextVar::new("n");
+    /// let original = runner::context::Context::new();
     /// original.run(|| N.set(1));
     /// let copy = original.copy();
     /// copy.run(|| N.set(2));
@@ -428,8 +428,8 @@ impl Context {
     /// # Examples
     ///
     /// ```
-    /// static TRACE: runner_core::ContextVar<bool> = runner_core::ContextVar::new("trace");
-    /// let traced = runner_core::Context::new();
+    /// static TRACE: runner::context::ContextVar<bool> = runner::context::ContextVar::new("trace");
+    /// let traced = runner::context::Context::new();
     /// traced.run(|| TRACE.set(true));
     /// assert_eq!(traced.run(|| TRACE.get()), Some(true));
     /// assert_eq!(TRACE.get(), None);
@@ -445,8 +445,8 @@ impl Context {
     /// # Examples
     ///
     /// ```
-    /// static PORT: runner_core::ContextVar<u16> = runner_core::ContextVar::new("port");
-    /// let context = runner_core::Context::new();
+    /// static PORT: runner::context::ContextVar<u16> = runner::context::ContextVar::new("port");
+    /// let context = runner::context::Context::new();
     /// assert_eq!(context.get(&PORT), None);
     /// context.run(|| PORT.set(8080));
     /// assert_eq!(context.get(&PORT), Some(8080));
@@ -522,8 +522,8 @@ impl Default for Context {
     /// # Examples
     ///
     /// ```
-    /// static X: runner_core::ContextVar<u8> = runner_core::ContextVar::new("x");
-    /// let context = runner_core::Context::default();
+    /// static X: runner::context::ContextVar<u8> = runner::context::ContextVar::new("x");
+    /// let context = runner::context::Context::default();
     /// assert_eq!(context.get(&X), None);
     /// ```
     fn default() -> Context {

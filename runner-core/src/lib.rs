@@ -1,22 +1,23 @@
 //! The runtime behind [`runner`](https://docs.rs/async-runner): Python's `asyncio.run` and
 //! `asyncio.Runner` for Rust, on the smol family of crates.
 //!
-//! Most programs use the `runner` facade and its `#[runner::main]` / `#[runner::test]`
-//! attributes; this crate is what they call.
+//! Programs use the `runner` facade and its `#[runner::main]` / `#[runner::test]` attributes;
+//! this crate is what they call, and every path in its docs is written as users write it,
+//! `runner::...`.
 //!
 //! # Examples
 //!
 //! ```
 //! use std::time::Duration;
 //!
-//! let total = runner_core::run(async {
+//! let total = runner::run(async {
 //!     let tasks: Vec<_> = (1..=3)
-//!         .map(|i| runner_core::spawn(async move {
-//!             runner_core::sleep(Duration::from_millis(i)).await;
+//!         .map(|i| runner::spawn(async move {
+//!             runner::sleep(Duration::from_millis(i)).await;
 //!             i
 //!         }))
 //!         .collect();
-//!     let blocking = runner_core::spawn_blocking(|| 10);
+//!     let blocking = runner::spawn_blocking(|| 10);
 //!     let mut sum = blocking.await;
 //!     for task in tasks {
 //!         sum += task.await;
@@ -25,67 +26,44 @@
 //! });
 //! assert_eq!(total, Ok(16));
 //! ```
+//!
+//! # The house
+//!
+//! The rooms: `runner/` (the runner and its state), `task/`, `time/`, `signal/`, `debug/` (the
+//! reports, debug mode's task records, its watchdog), `context.rs` and `sync.rs`. A file imports
+//! only files of its own layer or below, never in a circle (a builder and what it builds
+//! aside); `.ci/layers.py` checks this list against the code. From the bottom up:
+//!
+//! 1. foundation: `signal/mod.rs`, `signal/unix.rs`, `signal/other.rs`, `signal/exit.rs`, `signal/run.rs`, `context.rs`, `sync.rs`, `debug/clock.rs`
+//! 2. reports and errors: `debug/diagnostic.rs`, `runner/error.rs`
+//! 3. a runner's parts, each on its own: `debug/snapshot.rs`, `debug/watchdog.rs`, `task/cancel.rs`, `task/handle.rs`, `task/jobs.rs`, `task/local.rs`, `task/panic.rs`, `task/registry.rs`, `time/*`
+//! 4. the runner's state: `runner/shared.rs`, `runner/current.rs`
+//! 5. what runs inside a runner: `task/*`, `signal/ctrl_c.rs`, `debug/mod.rs`
+//! 6. the runner: `runner/*`, `lib.rs`
+//!
+//! The OS layer (`signal/unix.rs`, `signal/other.rs`) is the only place with `unsafe` code.
 
+#![deny(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
-#[doc(hidden)]
-#[path = "entry.rs"]
-pub mod __private;
-mod blocking;
-mod builder;
-mod clock;
-mod context;
-mod ctrl_c;
-mod current;
-mod diagnostic;
-mod env;
-mod error;
-mod instrument;
-mod jobs;
-mod local;
-mod panic;
-mod registry;
+pub mod context;
+pub mod debug;
 mod runner;
-mod shared;
-#[doc(hidden)]
 pub mod signal;
-mod snapshot;
-mod task;
-mod task_group;
-mod time;
-mod timeout;
-mod watchdog;
-mod workers;
-mod yield_now;
+mod sync;
+pub mod task;
+pub mod time;
 
-pub use crate::blocking::spawn_blocking;
-pub use crate::builder::Builder;
-pub use crate::context::{Context, ContextToken, ContextVar};
-pub use crate::ctrl_c::{ctrl_c, shutdown_signal, CtrlC, ShutdownSignal, Signal};
-pub use crate::diagnostic::{Diagnostic, StuckJob, TaskInfo};
-pub use crate::env::{DEBUG_VAR, THREADS_VAR};
-pub use crate::error::RunError;
-pub use crate::panic::TaskPanic;
-pub use crate::runner::{run, Runner};
-pub use crate::snapshot::{tasks, TaskSnapshot, TaskState};
-pub use crate::task::{spawn, spawn_local, FallibleTask, Task};
-pub use crate::task_group::TaskGroup;
-pub use crate::time::{interval, interval_at, sleep, sleep_until, Interval, Sleep};
-pub use crate::timeout::{timeout, timeout_at, TimedOut, Timeout};
-pub use crate::yield_now::{yield_now, YieldNow};
-/// async-io's timer, for code written against async-io; [`sleep`] and [`interval`] cover most
-/// uses.
-pub use async_io::Timer;
-
-/// Whether the runner the current code runs in is in debug mode (`false` outside any runner).
-///
-/// # Examples
-///
-/// ```
-/// assert!(!runner_core::is_debug());
-/// let mut runner = runner_core::Builder::new().debug(true).build();
-/// assert_eq!(runner.run(async { runner_core::is_debug() }), Ok(true));
-/// ```
-pub fn is_debug() -> bool {
-    current::with(|c| c.is_some_and(|c| c.shared.debug))
+/// What the runner reports about misbehaving async code: the [`Diagnostic`](diagnostic::Diagnostic)
+/// reports, in debug mode and out of it, and the task names they carry.
+pub mod diagnostic {
+    pub use crate::debug::diagnostic::{Diagnostic, StuckJob, TaskInfo};
 }
+
+#[doc(hidden)]
+pub use crate::runner::entry as __private;
+
+pub use crate::runner::{is_debug, run, Builder, RunError, Runner};
+pub use crate::signal::ctrl_c;
+pub use crate::task::{spawn, spawn_blocking, spawn_local, yield_now, Task, TaskGroup};
+pub use crate::time::{sleep, timeout, TimedOut};

@@ -8,26 +8,16 @@
 use std::num::NonZeroUsize;
 use std::sync::OnceLock;
 
-use crate::diagnostic;
+use crate::debug::diagnostic;
 
-/// The variable that switches debug mode on when neither the builder nor the macro decides.
+/// The variable that switches debug mode on; documented at [`Builder::DEBUG_VAR`].
 ///
-/// # Examples
+/// [`Builder::DEBUG_VAR`]: crate::Builder::DEBUG_VAR
+pub(crate) const DEBUG_VAR: &str = "RUNNER_DEBUG";
+/// The variable that sets the thread count; documented at [`Builder::THREADS_VAR`].
 ///
-/// ```
-/// assert_eq!(runner_core::DEBUG_VAR, "RUNNER_DEBUG");
-/// // `RUNNER_DEBUG=1 cargo run` switches debug mode on for runners built without `debug(..)`.
-/// ```
-pub const DEBUG_VAR: &str = "RUNNER_DEBUG";
-/// The variable that sets the thread count when neither the builder nor the macro decides.
-///
-/// # Examples
-///
-/// ```
-/// assert_eq!(runner_core::THREADS_VAR, "RUNNER_THREADS");
-/// // `RUNNER_THREADS=auto cargo run` gives runners built without `threads(..)` one thread a core.
-/// ```
-pub const THREADS_VAR: &str = "RUNNER_THREADS";
+/// [`Builder::THREADS_VAR`]: crate::Builder::THREADS_VAR
+pub(crate) const THREADS_VAR: &str = "RUNNER_THREADS";
 
 /// The debug flag: the explicit setting if there is one, else `RUNNER_DEBUG`.
 pub(crate) fn resolve_debug(explicit: Option<bool>) -> bool {

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::signal::Signal;
+
 /// Why [`Runner::run`](crate::Runner::run) or [`run`](crate::run) did not return the future's
 /// output.
 ///
@@ -11,7 +13,7 @@ use std::fmt;
 /// # Examples
 ///
 /// ```
-/// use runner_core::{RunError, Runner};
+/// use runner::{RunError, Runner};
 ///
 /// let mut runner = Runner::new();
 /// runner.close();
@@ -53,3 +55,13 @@ impl fmt::Display for RunError {
 }
 
 impl std::error::Error for RunError {}
+
+impl From<Signal> for RunError {
+    /// The error of a run that `signal` cancelled.
+    fn from(signal: Signal) -> RunError {
+        match signal {
+            Signal::Interrupt => RunError::Interrupted,
+            Signal::Terminate => RunError::Terminated,
+        }
+    }
+}

@@ -10,21 +10,21 @@ use std::time::Duration;
 
 use async_executor::Executor;
 
-use crate::builder::{Builder, ExecutorFactory};
 use crate::context::{self, Context};
-use crate::ctrl_c::{Interrupt, Signal};
-use crate::current::{self, Current, Role};
-use crate::diagnostic::{Diagnostic, Handler};
-use crate::env;
-use crate::error::RunError;
-use crate::instrument::MainFuture;
-use crate::local::LocalTasks;
-use crate::panic;
-use crate::registry::TaskRegistry;
-use crate::shared::Shared;
-use crate::snapshot::{TaskSnapshot, Tracked};
-use crate::watchdog;
-use crate::workers::Workers;
+use crate::debug::diagnostic::{Diagnostic, Handler};
+use crate::debug::snapshot::{TaskSnapshot, Tracked};
+use crate::debug::watchdog;
+use crate::runner::builder::{Builder, ExecutorFactory};
+use crate::runner::current::{self, Current, Role};
+use crate::runner::env;
+use crate::runner::error::RunError;
+use crate::runner::shared::Shared;
+use crate::runner::workers::Workers;
+use crate::signal::{Interrupt, Signal};
+use crate::task::local::LocalTasks;
+use crate::task::panic;
+use crate::task::registry::TaskRegistry;
+use crate::task::wrapper::MainFuture;
 
 /// Runs a future to completion on a fresh runner, then closes the runner: `asyncio.run`.
 ///
@@ -39,8 +39,8 @@ use crate::workers::Workers;
 /// ```
 /// use std::time::Duration;
 ///
-/// let answer = runner_core::run(async {
-///     runner_core::sleep(Duration::from_millis(1)).await;
+/// let answer = runner::run(async {
+///     runner::sleep(Duration::from_millis(1)).await;
 ///     42
 /// });
 /// assert_eq!(answer, Ok(42));
@@ -76,7 +76,7 @@ pub fn run<F: IntoFuture>(future: F) -> Result<F::Output, RunError> {
 /// # Examples
 ///
 /// ```
-/// use runner_core::Runner;
+/// use runner::Runner;
 ///
 /// let mut runner = Runner::new();
 /// let first = runner.run(async { 1 }).unwrap();
@@ -90,7 +90,7 @@ pub fn run<F: IntoFuture>(future: F) -> Result<F::Output, RunError> {
 ///
 /// ```compile_fail
 /// fn assert_send<T: Send>() {}
-/// assert_send::<runner_core::Runner>();
+/// assert_send::<runner::Runner>();
 /// ```
 pub struct Runner {
     state: State,
@@ -136,7 +136,7 @@ impl Runner {
     /// # Examples
     ///
     /// ```
-    /// let mut runner = runner_core::Runner::new();
+    /// let mut runner = runner::Runner::new();
     /// assert_eq!(runner.run(async { 5 }), Ok(5));
     /// ```
     pub fn new() -> Runner {
@@ -148,7 +148,7 @@ impl Runner {
     /// # Examples
     ///
     /// ```
-    /// let runner = runner_core::Runner::builder().debug(true).build();
+    /// let runner = runner::Runner::builder().debug(true).build();
     /// assert!(runner.is_debug());
     /// ```
     pub fn builder() -> Builder {
@@ -184,15 +184,15 @@ impl Runner {
     /// [`RunError::Interrupted`]; a second one ends the process. This holds on the process's
     /// main thread only: a run on another thread leaves Ctrl-C to the program. See
     /// [`Builder::handle_ctrl_c`] for the details, [`Builder::handle_sigterm`] for SIGTERM, and
-    /// [`ctrl_c`](crate::ctrl_c) to handle Ctrl-C in the future instead.
+    /// [`ctrl_c`](crate::signal::ctrl_c) to handle Ctrl-C in the future instead.
     ///
     /// # Examples
     ///
     /// ```
-    /// let mut runner = runner_core::Runner::new();
+    /// let mut runner = runner::Runner::new();
     /// let (tx, rx) = async_channel::unbounded();
     /// runner.run(async move {
-    ///     runner_core::spawn(async move { tx.send("from the first run").await.unwrap() }).detach();
+    ///     runner::spawn(async move { tx.send("from the first run").await.unwrap() }).detach();
     /// }).unwrap();
     /// // The task spawned in the first run finishes in the second.
     /// assert_eq!(runner.run(rx.recv()).unwrap(), Ok("from the first run"));
@@ -220,7 +220,8 @@ impl Runner {
     /// # Examples
     ///
     /// ```
-    /// use runner_core::{Context, ContextVar, Runner};
+    /// use runner::context::{Context, ContextVar};
+    /// use runner::Runner;
     ///
     /// static USER: ContextVar<&str> = ContextVar::new("user");
     ///
@@ -275,7 +276,7 @@ impl Runner {
         // the main future has (by any path, panics included).
         let interrupt = Interrupt::take(sigint, sigterm, shared);
         let output = if shared.debug {
-            let main = Tracked::main(main, shared, run_at);
+            let main = Tracked::main(main, &shared.live, run_at);
             started.drive(interrupt.race(main))
         } else if interrupt.took_any() {
             started.drive(interrupt.race(main))
@@ -321,9 +322,9 @@ impl Runner {
     ///
     /// let dropped = Arc::new(AtomicBool::new(false));
     /// let guard = SetOnDrop(dropped.clone());
-    /// let mut runner = runner_core::Runner::new();
+    /// let mut runner = runner::Runner::new();
     /// runner.run(async move {
-    ///     runner_core::spawn(async move {
+    ///     runner::spawn(async move {
     ///         let _guard = guard;
     ///         std::future::pending::<()>().await
     ///     })
@@ -344,7 +345,7 @@ impl Runner {
     /// # Examples
     ///
     /// ```
-    /// let mut runner = runner_core::Runner::new();
+    /// let mut runner = runner::Runner::new();
     /// assert!(!runner.is_closed());
     /// runner.close();
     /// assert!(runner.is_closed());
@@ -358,7 +359,7 @@ impl Runner {
     /// # Examples
     ///
     /// ```
-    /// assert!(runner_core::Builder::new().debug(true).build().is_debug());
+    /// assert!(runner::Builder::new().debug(true).build().is_debug());
     /// ```
     pub fn is_debug(&self) -> bool {
         self.debug
@@ -379,7 +380,7 @@ impl Runner {
     /// # Examples
     ///
     /// ```
-    /// let mut runner = runner_core::Runner::new();
+    /// let mut runner = runner::Runner::new();
     /// let executor = runner.executor().unwrap();
     /// let task = executor.spawn(async { 1 + 1 });
     /// assert_eq!(runner.run(task), Ok(2));
@@ -403,7 +404,8 @@ impl Runner {
     /// # Examples
     ///
     /// ```
-    /// use runner_core::{ContextVar, Runner};
+    /// use runner::context::ContextVar;
+    /// use runner::Runner;
     ///
     /// static ATTEMPT: ContextVar<u32> = ContextVar::new("attempt");
     ///
@@ -426,7 +428,7 @@ impl Runner {
     /// The runner's live tasks in debug mode: each with its spawn site, age, number of polls,
     /// total poll time, and whether it is running, scheduled or waiting; asyncio's
     /// `all_tasks()`. Empty before the runner starts, after it closes, and with debug mode off
-    /// (which keeps no record). Inside the runner, [`tasks`](crate::tasks) also lists the main
+    /// (which keeps no record). Inside the runner, [`tasks`](crate::debug::tasks) also lists the main
     /// future of the `run` in progress.
     ///
     /// # Examples
@@ -434,11 +436,11 @@ impl Runner {
     /// ```
     /// use std::time::Duration;
     ///
-    /// let mut runner = runner_core::Builder::new().debug(true).build();
+    /// let mut runner = runner::Builder::new().debug(true).build();
     /// runner.run(async {
-    ///     runner_core::spawn(runner_core::sleep(Duration::from_secs(60))).detach();
-    ///     runner_core::spawn(async { 1 }).detach();
-    ///     runner_core::sleep(Duration::from_millis(5)).await;
+    ///     runner::spawn(runner::sleep(Duration::from_secs(60))).detach();
+    ///     runner::spawn(async { 1 }).detach();
+    ///     runner::sleep(Duration::from_millis(5)).await;
     /// }).unwrap();
     /// let tasks = runner.tasks();
     /// assert_eq!(tasks.len(), 1, "the finished task is gone: {tasks:?}");
@@ -476,7 +478,7 @@ impl Runner {
                 registry,
             ));
             if self.debug {
-                watchdog::watch(&shared);
+                watchdog::watch(&shared.live);
             }
             let workers = Workers::start(self.threads.get() - 1, &shared, &executor);
             self.state = State::Started(Started {
@@ -537,7 +539,7 @@ impl Started {
         let nested = current::is_driving();
         self.shared.begin_closing();
         if self.shared.debug {
-            watchdog::unwatch(&self.shared);
+            watchdog::unwatch(&self.shared.live);
         }
         if let Some(registry) = &self.shared.registry {
             // The executor may be shared: each task of this runner completes there as cancelled.
@@ -623,4 +625,17 @@ impl fmt::Debug for Runner {
             .field("shutdown_timeout", &self.shutdown_timeout)
             .finish()
     }
+}
+
+/// Whether the runner the current code runs in is in debug mode (`false` outside any runner).
+///
+/// # Examples
+///
+/// ```
+/// assert!(!runner::is_debug());
+/// let mut runner = runner::Builder::new().debug(true).build();
+/// assert_eq!(runner.run(async { runner::is_debug() }), Ok(true));
+/// ```
+pub fn is_debug() -> bool {
+    current::with(|c| c.is_some_and(|c| c.shared.debug))
 }

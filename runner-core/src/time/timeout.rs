@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use async_io::Timer;
 use pin_project_lite::pin_project;
 
-use crate::time::deadline_after;
+use crate::time::sleep::deadline_after;
 
 /// Runs `future` for at most `duration`: asyncio's `asyncio.timeout(delay)` and
 /// `asyncio.wait_for(aw, timeout)`.
@@ -27,14 +27,14 @@ use crate::time::deadline_after;
 ///
 /// ```
 /// use std::time::Duration;
-/// use runner_core::TimedOut;
+/// use runner::TimedOut;
 ///
-/// runner_core::run(async {
-///     let quick = runner_core::timeout(Duration::from_secs(5), async { 42 }).await;
+/// runner::run(async {
+///     let quick = runner::timeout(Duration::from_secs(5), async { 42 }).await;
 ///     assert_eq!(quick, Ok(42));
 ///
-///     let slow = runner_core::sleep(Duration::from_secs(3600));
-///     assert_eq!(runner_core::timeout(Duration::from_millis(5), slow).await, Err(TimedOut));
+///     let slow = runner::sleep(Duration::from_secs(3600));
+///     assert_eq!(runner::timeout(Duration::from_millis(5), slow).await, Err(TimedOut));
 /// })
 /// .unwrap();
 /// ```
@@ -51,12 +51,12 @@ pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoF
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// use runner_core::TimedOut;
+/// use runner::TimedOut;
 ///
-/// runner_core::run(async {
+/// runner::run(async {
 ///     let deadline = Instant::now() + Duration::from_millis(5);
 ///     let never = std::future::pending::<()>();
-///     assert_eq!(runner_core::timeout_at(deadline, never).await, Err(TimedOut));
+///     assert_eq!(runner::time::timeout_at(deadline, never).await, Err(TimedOut));
 ///     assert!(Instant::now() >= deadline);
 /// })
 /// .unwrap();
@@ -79,10 +79,10 @@ pin_project! {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use runner_core::{TimedOut, Timeout};
+    /// use runner::time::{TimedOut, Timeout};
     ///
-    /// runner_core::run(async {
-    ///     let work: Timeout<_> = runner_core::timeout(Duration::from_secs(5), async { "done" });
+    /// runner::run(async {
+    ///     let work: Timeout<_> = runner::timeout(Duration::from_secs(5), async { "done" });
     ///     let result: Result<&str, TimedOut> = work.await;
     ///     assert_eq!(result, Ok("done"));
     /// })
@@ -111,7 +111,7 @@ impl<F> Timeout<F> {
     /// use std::time::{Duration, Instant};
     ///
     /// let deadline = Instant::now() + Duration::from_secs(1);
-    /// let work = runner_core::timeout_at(deadline, async {});
+    /// let work = runner::time::timeout_at(deadline, async {});
     /// assert_eq!(work.deadline(), deadline);
     /// ```
     pub fn deadline(&self) -> Instant {
@@ -126,7 +126,7 @@ impl<F> Timeout<F> {
     /// use std::future::Ready;
     /// use std::time::Duration;
     ///
-    /// let work = runner_core::timeout(Duration::from_secs(1), std::future::ready(7));
+    /// let work = runner::timeout(Duration::from_secs(1), std::future::ready(7));
     /// let inner: Option<&Ready<i32>> = work.get_ref();
     /// assert!(inner.is_some());
     /// ```
@@ -153,7 +153,7 @@ impl<F: Future> Future for Timeout<F> {
             .future
             .as_mut()
             .as_pin_mut()
-            .expect("a runner::Timeout was polled after it resolved");
+            .expect("a runner::time::Timeout was polled after it resolved");
         if let Poll::Ready(output) = future.poll(cx) {
             this.future.set(None);
             return Poll::Ready(Ok(output));
@@ -178,15 +178,15 @@ impl<F: Future> Future for Timeout<F> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use runner_core::TimedOut;
+/// use runner::TimedOut;
 ///
 /// async fn read_config() -> std::io::Result<String> {
-///     let read = runner_core::sleep(Duration::from_secs(3600)); // a read that hangs
-///     runner_core::timeout(Duration::from_millis(5), read).await?;
+///     let read = runner::sleep(Duration::from_secs(3600)); // a read that hangs
+///     runner::timeout(Duration::from_millis(5), read).await?;
 ///     Ok("config".to_owned())
 /// }
 ///
-/// let error = runner_core::run(read_config()).unwrap().unwrap_err();
+/// let error = runner::run(read_config()).unwrap().unwrap_err();
 /// assert_eq!(error.kind(), std::io::ErrorKind::TimedOut);
 /// assert_eq!(TimedOut.to_string(), "the deadline passed before the future finished");
 /// ```

@@ -13,10 +13,12 @@ use std::time::Duration;
 use async_task::Runnable;
 
 use crate::context;
-use crate::current::{self, Current, Role};
-use crate::panic::TaskPanic;
-use crate::shared::Shared;
-use crate::task::{closed_check, is_cancellation, CatchesCancellation, Spawned, Task};
+use crate::runner::current::{self, Current, Role};
+use crate::runner::shared::Shared;
+use crate::task::cancel::{is_cancellation, CatchesCancellation};
+use crate::task::handle::Task;
+use crate::task::panic::TaskPanic;
+use crate::task::spawn::{closed_check, Spawned};
 
 /// Runs a blocking closure on a thread pool and returns a task for its result.
 ///
@@ -28,7 +30,7 @@ use crate::task::{closed_check, is_cancellation, CatchesCancellation, Spawned, T
 /// where it must not block). A job does not keep its runner's executor alive, so a job that
 /// awaits a task of its runner wakes when `close` cancels the task. Inside the job, `spawn` and
 /// `spawn_blocking` work as they do in the runner's tasks, and the closure runs in a copy of the
-/// spawner's current [`Context`](crate::Context), as a task would.
+/// spawner's current [`Context`](crate::context::Context), as a task would.
 ///
 /// Dropping the task before the job starts cancels it; a job that has started runs to the end
 /// (threads cannot be cancelled) and its result is discarded. A job spawned while its runner
@@ -37,8 +39,8 @@ use crate::task::{closed_check, is_cancellation, CatchesCancellation, Spawned, T
 /// # Examples
 ///
 /// ```
-/// let len = runner_core::run(async {
-///     runner_core::spawn_blocking(|| std::fs::read_dir(".").map(|d| d.count()).unwrap_or(0)).await
+/// let len = runner::run(async {
+///     runner::spawn_blocking(|| std::fs::read_dir(".").map(|d| d.count()).unwrap_or(0)).await
 /// });
 /// assert!(len.is_ok());
 /// ```
@@ -89,7 +91,9 @@ where
                 Ok(value) => Some(value),
                 // It awaited a task that was cancelled: it is cancelled too.
                 Err(payload) if is_cancellation(&*payload) => None,
-                Err(payload) => resume_unwind(TaskPanic::wrap(payload, info, Some(shared))),
+                Err(payload) => {
+                    resume_unwind(TaskPanic::wrap(payload, info, shared.reporter.clone()))
+                }
             }
         }
     };

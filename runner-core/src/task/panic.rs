@@ -8,10 +8,8 @@
 
 use std::any::Any;
 use std::fmt;
-use std::sync::Arc;
 
-use crate::diagnostic::{self, Diagnostic, TaskInfo};
-use crate::shared::Shared;
+use crate::debug::diagnostic::{message_of, Diagnostic, Reporter, TaskInfo};
 
 /// The panic payload of a task spawned through `runner`.
 ///
@@ -27,12 +25,12 @@ use crate::shared::Shared;
 ///
 /// ```
 /// use futures_lite::FutureExt;
-/// use runner_core::TaskPanic;
+/// use runner::task::TaskPanic;
 /// use std::panic::AssertUnwindSafe;
 ///
 /// # std::panic::set_hook(Box::new(|_| {}));
-/// runner_core::run(async {
-///     let task = runner_core::spawn(async { panic!("boom") });
+/// runner::run(async {
+///     let task = runner::spawn(async { panic!("boom") });
 ///     let payload = AssertUnwindSafe(task).catch_unwind().await.unwrap_err();
 ///     let panic = payload.downcast::<TaskPanic>().unwrap();
 ///     assert_eq!(panic.message(), "boom");
@@ -44,8 +42,8 @@ use crate::shared::Shared;
 pub struct TaskPanic {
     payload: Option<Box<dyn Any + Send>>,
     task: TaskInfo,
-    // The runner whose handler gets the report (`None`: stderr).
-    shared: Option<Arc<Shared>>,
+    // Where the report goes if nobody retrieves the panic.
+    reporter: Reporter,
 }
 
 impl TaskPanic {
@@ -54,13 +52,13 @@ impl TaskPanic {
     pub(crate) fn wrap(
         payload: Box<dyn Any + Send>,
         task: TaskInfo,
-        shared: Option<Arc<Shared>>,
+        reporter: Reporter,
     ) -> Box<dyn Any + Send> {
         let payload = unwrap(payload);
         Box::new(TaskPanic {
             payload: Some(payload),
             task,
-            shared,
+            reporter,
         })
     }
 
@@ -80,13 +78,13 @@ impl TaskPanic {
     ///
     /// ```
     /// use futures_lite::FutureExt;
-    /// use runner_core::TaskPanic;
+    /// use runner::task::TaskPanic;
     /// use std::panic::AssertUnwindSafe;
     ///
     /// # std::panic::set_hook(Box::new(|_| {}));
-    /// runner_core::run(async {
+    /// runner::run(async {
     ///     let line = line!() + 1;
-    ///     let task = runner_core::spawn(async { panic!("boom") });
+    ///     let task = runner::spawn(async { panic!("boom") });
     ///     let payload = AssertUnwindSafe(task).catch_unwind().await.unwrap_err();
     ///     let panic = payload.downcast::<TaskPanic>().unwrap();
     ///     assert_eq!(panic.task().spawned_at.line(), line);
@@ -115,10 +113,7 @@ impl Drop for TaskPanic {
                 task: self.task,
                 message: message_of(&*payload).to_owned(),
             };
-            match &self.shared {
-                Some(shared) => shared.report(diagnostic),
-                None => diagnostic::report(None, diagnostic),
-            }
+            self.reporter.report(diagnostic);
         }
     }
 }
@@ -143,18 +138,5 @@ pub(crate) fn unwrap(payload: Box<dyn Any + Send>) -> Box<dyn Any + Send> {
     match payload.downcast::<TaskPanic>() {
         Ok(task_panic) => task_panic.into_payload(),
         Err(payload) => payload,
-    }
-}
-
-/// The text of a panic payload, the way the standard panic hook finds it.
-pub(crate) fn message_of(payload: &(dyn Any + Send)) -> &str {
-    if let Some(s) = payload.downcast_ref::<&'static str>() {
-        s
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s
-    } else if let Some(p) = payload.downcast_ref::<TaskPanic>() {
-        p.message()
-    } else {
-        "Box<dyn Any>"
     }
 }

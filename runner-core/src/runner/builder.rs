@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use async_executor::Executor;
 
-use crate::diagnostic::{Diagnostic, Handler};
-use crate::runner::Runner;
+use crate::debug::diagnostic::{Diagnostic, Handler};
+use crate::runner::env;
+use crate::runner::run::Runner;
 
 pub(crate) type ExecutorFactory = Box<dyn FnOnce() -> Arc<Executor<'static>> + Send>;
 
@@ -22,7 +23,7 @@ pub(crate) type ExecutorFactory = Box<dyn FnOnce() -> Arc<Executor<'static>> + S
 /// # Examples
 ///
 /// ```
-/// use runner_core::Builder;
+/// use runner::Builder;
 /// use std::time::Duration;
 ///
 /// let mut runner = Builder::new()
@@ -44,6 +45,32 @@ pub struct Builder {
 }
 
 impl Builder {
+    /// The environment variable that switches debug mode on for runners whose builder leaves
+    /// [`debug`](Builder::debug) open: `1`, `true`, `yes` or `on` switch it on; `0`, `false`,
+    /// `no`, `off` or empty leave it off. Any other value is ignored with one warning line on
+    /// stderr. Read once per process, by the first runner that needs it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(runner::Builder::DEBUG_VAR, "RUNNER_DEBUG");
+    /// // `RUNNER_DEBUG=1 cargo run` switches debug mode on for runners built without `debug(..)`.
+    /// ```
+    pub const DEBUG_VAR: &'static str = env::DEBUG_VAR;
+
+    /// The environment variable that sets the thread count for runners whose builder leaves
+    /// [`threads`](Builder::threads) open: a whole number of at least 1, or `auto` for one
+    /// thread per core. Any other value is ignored with one warning line on stderr, and the
+    /// runner has one thread. Read once per process, by the first runner that needs it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(runner::Builder::THREADS_VAR, "RUNNER_THREADS");
+    /// // `RUNNER_THREADS=auto cargo run` gives runners built without `threads(..)` one thread a core.
+    /// ```
+    pub const THREADS_VAR: &'static str = env::THREADS_VAR;
+
     /// A builder with the defaults: debug mode and threads from the environment, Ctrl-C handled,
     /// SIGTERM not, a 300 s shutdown timeout (asyncio's), a 100 ms slow-poll threshold,
     /// diagnostics on stderr.
@@ -51,7 +78,7 @@ impl Builder {
     /// # Examples
     ///
     /// ```
-    /// let runner = runner_core::Builder::new().build();
+    /// let runner = runner::Builder::new().build();
     /// assert!(!runner.is_closed());
     /// ```
     pub fn new() -> Builder {
@@ -79,9 +106,9 @@ impl Builder {
     /// # Examples
     ///
     /// ```
-    /// let runner = runner_core::Builder::new().debug(true).build();
+    /// let runner = runner::Builder::new().debug(true).build();
     /// assert!(runner.is_debug());
-    /// let runner = runner_core::Builder::new().debug(false).build();
+    /// let runner = runner::Builder::new().debug(false).build();
     /// assert!(!runner.is_debug());
     /// ```
     pub fn debug(mut self, debug: impl Into<Option<bool>>) -> Builder {
@@ -99,8 +126,8 @@ impl Builder {
     /// # Examples
     ///
     /// ```
-    /// let mut runner = runner_core::Builder::new().threads(2).build();
-    /// assert_eq!(runner.run(async { runner_core::spawn(async { 7 }).await }), Ok(7));
+    /// let mut runner = runner::Builder::new().threads(2).build();
+    /// assert_eq!(runner.run(async { runner::spawn(async { 7 }).await }), Ok(7));
     /// ```
     ///
     /// # Panics
@@ -127,7 +154,7 @@ impl Builder {
     /// - The first Ctrl-C drops the main future (its destructors run: that is where cleanup
     ///   happens) and `run` returns [`RunError::Interrupted`](crate::RunError::Interrupted). The
     ///   runner stays usable. A program that wants to shut down its own way instead awaits
-    ///   [`ctrl_c`](crate::ctrl_c).
+    ///   [`ctrl_c`](crate::signal::ctrl_c).
     /// - A second Ctrl-C before `run` returned (a future stuck in a loop that never yields, or
     ///   a destructor that hangs) ends the process at once, as if no handler were installed.
     /// - After `run`, SIGINT is as it was: with the default disposition, Ctrl-C kills the
@@ -149,7 +176,7 @@ impl Builder {
     /// # Examples
     ///
     /// ```
-    /// let mut runner = runner_core::Builder::new().handle_ctrl_c(false).build();
+    /// let mut runner = runner::Builder::new().handle_ctrl_c(false).build();
     /// assert_eq!(runner.run(async { 1 }), Ok(1));
     /// ```
     pub fn handle_ctrl_c(mut self, handle: bool) -> Builder {
@@ -169,7 +196,7 @@ impl Builder {
     ///   then ends the process by SIGTERM (shell status 143), see
     ///   [`signal::exit_terminated`](crate::signal::exit_terminated).
     /// - A second SIGTERM or Ctrl-C before `run` returned ends the process at once.
-    /// - To drain instead of being cancelled, await [`shutdown_signal`](crate::shutdown_signal),
+    /// - To drain instead of being cancelled, await [`shutdown_signal`](crate::signal::shutdown_signal),
     ///   which resolves on either signal.
     ///
     /// Off, SIGTERM keeps the program's disposition (by default it ends the process at once,
@@ -178,7 +205,7 @@ impl Builder {
     /// # Examples
     ///
     /// ```
-    /// let mut runner = runner_core::Builder::new().handle_sigterm(true).build();
+    /// let mut runner = runner::Builder::new().handle_sigterm(true).build();
     /// assert_eq!(runner.run(async { 1 }), Ok(1));
     /// ```
     pub fn handle_sigterm(mut self, handle: bool) -> Builder {
@@ -195,7 +222,7 @@ impl Builder {
     /// ```
     /// use std::time::Duration;
     ///
-    /// let runner = runner_core::Builder::new()
+    /// let runner = runner::Builder::new()
     ///     .shutdown_timeout(Duration::from_secs(1))
     ///     .build();
     /// ```
@@ -217,7 +244,7 @@ impl Builder {
     ///
     /// let executor = Arc::new(Executor::new());
     /// let mine = executor.clone();
-    /// let mut runner = runner_core::Builder::new()
+    /// let mut runner = runner::Builder::new()
     ///     .executor_factory(move || mine)
     ///     .build();
     /// assert!(Arc::ptr_eq(&runner.executor().unwrap(), &executor));
@@ -242,7 +269,7 @@ impl Builder {
     /// # Examples
     ///
     /// ```
-    /// let runner = runner_core::Builder::new()
+    /// let runner = runner::Builder::new()
     ///     .on_diagnostic(|d| eprintln!("[app] {d}"))
     ///     .build();
     /// ```
@@ -266,7 +293,7 @@ impl Builder {
     /// ```
     /// use std::time::Duration;
     ///
-    /// let runner = runner_core::Builder::new()
+    /// let runner = runner::Builder::new()
     ///     .debug(true)
     ///     .slow_poll_threshold(Duration::from_millis(20))
     ///     .build();
@@ -283,7 +310,7 @@ impl Builder {
     /// # Examples
     ///
     /// ```
-    /// let mut runner = runner_core::Builder::new().build();
+    /// let mut runner = runner::Builder::new().build();
     /// assert_eq!(runner.run(async { "done" }), Ok("done"));
     /// ```
     pub fn build(self) -> Runner {

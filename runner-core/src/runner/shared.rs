@@ -4,20 +4,20 @@
 //! tasks' state would keep itself alive forever.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{PoisonError, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
-use crate::diagnostic::{self, Diagnostic, Handler};
-use crate::jobs::BlockingJobs;
-use crate::registry::TaskRegistry;
-use crate::snapshot::LiveTasks;
+use crate::debug::diagnostic::{Diagnostic, Handler, Reporter};
+use crate::debug::snapshot::LiveTasks;
+use crate::signal::run::RunSignals;
+use crate::sync;
+use crate::task::jobs::BlockingJobs;
+use crate::task::registry::TaskRegistry;
 
 pub(crate) struct Shared {
     pub(crate) debug: bool,
-    pub(crate) slow_poll_threshold: Duration,
-    handler: Option<Handler>,
-    /// Set when `close` begins: tasks dropped from then on were cancelled by the close.
-    closing: AtomicBool,
+    /// Where the runner's reports go.
+    pub(crate) reporter: Reporter,
     /// Set once nothing new may start. Written under the gate's write lock, so that a blocking
     /// job that saw it unset (under the read lock) has finished spawning before close goes on.
     closed: AtomicBool,
@@ -28,8 +28,10 @@ pub(crate) struct Shared {
     /// list of its tasks, so that `close` can cancel them without dropping the executor.
     pub(crate) registry: Option<TaskRegistry>,
     pub(crate) blocking: BlockingJobs,
-    /// The live tasks' records, in debug mode only.
-    pub(crate) live: LiveTasks,
+    /// The live tasks' records (in debug mode only), and whether `close` has begun.
+    pub(crate) live: Arc<LiveTasks>,
+    /// The signal state of the run in progress, while it owns the signals.
+    signals: Mutex<Option<Arc<RunSignals>>>,
 }
 
 impl Shared {
@@ -41,15 +43,14 @@ impl Shared {
     ) -> Self {
         Shared {
             debug,
-            slow_poll_threshold,
-            handler,
-            closing: AtomicBool::new(false),
+            reporter: Reporter::new(handler.clone()),
             closed: AtomicBool::new(false),
             gate: RwLock::new(()),
             last_id: AtomicU64::new(0),
             registry,
             blocking: BlockingJobs::default(),
-            live: LiveTasks::default(),
+            live: Arc::new(LiveTasks::new(slow_poll_threshold, Reporter::new(handler))),
+            signals: Mutex::new(None),
         }
     }
 
@@ -71,17 +72,18 @@ impl Shared {
         self.debug || self.registry.is_some()
     }
 
+    /// `close` begins: tasks dropped from now on were cancelled by the close.
     pub(crate) fn begin_closing(&self) {
-        self.closing.store(true, Ordering::SeqCst);
+        self.live.begin_closing();
     }
 
     pub(crate) fn is_closing(&self) -> bool {
-        self.closing.load(Ordering::Relaxed)
+        self.live.is_closing()
     }
 
     /// From now on nothing new may start; returns once no blocking job is still spawning.
     pub(crate) fn mark_closed(&self) {
-        let _gate = self.gate.write().unwrap_or_else(PoisonError::into_inner);
+        let _gate = sync::write(&self.gate);
         self.closed.store(true, Ordering::SeqCst);
     }
 
@@ -91,10 +93,20 @@ impl Shared {
 
     /// Held by a blocking job while it spawns, so that `mark_closed` waits for the spawn.
     pub(crate) fn gate(&self) -> RwLockReadGuard<'_, ()> {
-        self.gate.read().unwrap_or_else(PoisonError::into_inner)
+        sync::read(&self.gate)
+    }
+
+    /// A run of this runner takes the signals (`Some`) or lets them go (`None`).
+    pub(crate) fn own_signals(&self, run: Option<Arc<RunSignals>>) {
+        *sync::lock(&self.signals) = run;
+    }
+
+    /// The signal state of this runner's run in progress, if that run owns the signals.
+    pub(crate) fn signals_owned(&self) -> Option<Arc<RunSignals>> {
+        sync::lock(&self.signals).clone()
     }
 
     pub(crate) fn report(&self, diagnostic: Diagnostic) {
-        diagnostic::report(self.handler.as_ref(), diagnostic);
+        self.reporter.report(diagnostic);
     }
 }

@@ -21,13 +21,14 @@ use atomic_waker::AtomicWaker;
 use concurrent_queue::ConcurrentQueue;
 use pin_project_lite::pin_project;
 
-use crate::task::{spawn, spawn_local, Task};
+use crate::task::handle::Task;
+use crate::task::spawn::{spawn, spawn_local};
 
 /// A group of tasks that finish, fail and are cancelled together: asyncio's `TaskGroup`, tokio's
 /// `JoinSet`.
 ///
 /// Members are spawned with [`spawn`](TaskGroup::spawn) or [`spawn_local`](TaskGroup::spawn_local)
-/// and start at once, each in a copy of the spawner's [`Context`](crate::Context), as
+/// and start at once, each in a copy of the spawner's [`Context`](crate::context::Context), as
 /// [`runner::spawn`](crate::spawn) does. Their outputs are read with
 /// [`next`](TaskGroup::next), in the order the members finish, or all at once with
 /// [`join_all`](TaskGroup::join_all), in the order they were spawned.
@@ -42,13 +43,13 @@ use crate::task::{spawn, spawn_local, Task};
 ///
 /// ```
 /// use std::time::Duration;
-/// use runner_core::TaskGroup;
+/// use runner::TaskGroup;
 ///
-/// runner_core::run(async {
+/// runner::run(async {
 ///     let mut group = TaskGroup::new();
 ///     for ms in [30, 10, 20] {
 ///         group.spawn(async move {
-///             runner_core::sleep(Duration::from_millis(ms)).await;
+///             runner::sleep(Duration::from_millis(ms)).await;
 ///             ms
 ///         });
 ///     }
@@ -94,7 +95,7 @@ impl<T> TaskGroup<T> {
     /// # Examples
     ///
     /// ```
-    /// let group = runner_core::TaskGroup::<u32>::new();
+    /// let group = runner::TaskGroup::<u32>::new();
     /// assert!(group.is_empty());
     /// ```
     pub fn new() -> TaskGroup<T> {
@@ -118,8 +119,8 @@ impl<T> TaskGroup<T> {
     /// # Examples
     ///
     /// ```
-    /// runner_core::run(async {
-    ///     let mut group = runner_core::TaskGroup::new();
+    /// runner::run(async {
+    ///     let mut group = runner::TaskGroup::new();
     ///     group.spawn(async { 1 });
     ///     group.spawn(async { 2 });
     ///     assert_eq!(group.len(), 2);
@@ -150,8 +151,8 @@ impl<T> TaskGroup<T> {
     /// ```
     /// use std::rc::Rc;
     ///
-    /// runner_core::run(async {
-    ///     let mut group = runner_core::TaskGroup::new();
+    /// runner::run(async {
+    ///     let mut group = runner::TaskGroup::new();
     ///     let shared = Rc::new(3); // Rc is not Send
     ///     for i in 0..3 {
     ///         let shared = shared.clone();
@@ -182,8 +183,8 @@ impl<T> TaskGroup<T> {
     /// # Examples
     ///
     /// ```
-    /// runner_core::run(async {
-    ///     let mut group = runner_core::TaskGroup::new();
+    /// runner::run(async {
+    ///     let mut group = runner::TaskGroup::new();
     ///     group.spawn(async { "a" });
     ///     group.spawn(async { "b" });
     ///     assert_eq!(group.len(), 2);
@@ -201,8 +202,8 @@ impl<T> TaskGroup<T> {
     /// # Examples
     ///
     /// ```
-    /// runner_core::run(async {
-    ///     let mut group = runner_core::TaskGroup::new();
+    /// runner::run(async {
+    ///     let mut group = runner::TaskGroup::new();
     ///     assert!(group.is_empty());
     ///     group.spawn(async {});
     ///     assert!(!group.is_empty());
@@ -226,11 +227,11 @@ impl<T> TaskGroup<T> {
     /// ```
     /// use std::time::{Duration, Instant};
     ///
-    /// runner_core::run(async {
-    ///     let mut group = runner_core::TaskGroup::new();
+    /// runner::run(async {
+    ///     let mut group = runner::TaskGroup::new();
     ///     let start = Instant::now();
     ///     for ms in [30, 10, 20] {
-    ///         let wake_up = runner_core::sleep_until(start + Duration::from_millis(ms));
+    ///         let wake_up = runner::time::sleep_until(start + Duration::from_millis(ms));
     ///         group.spawn(async move {
     ///             wake_up.await;
     ///             ms
@@ -266,8 +267,8 @@ impl<T> TaskGroup<T> {
     /// # Examples
     ///
     /// ```
-    /// runner_core::run(async {
-    ///     let mut group = runner_core::TaskGroup::new();
+    /// runner::run(async {
+    ///     let mut group = runner::TaskGroup::new();
     ///     for i in 0..5 {
     ///         group.spawn(async move { i * i });
     ///     }
@@ -324,8 +325,8 @@ impl<T> TaskGroup<T> {
     /// # Examples
     ///
     /// ```
-    /// runner_core::run(async {
-    ///     let mut group = runner_core::TaskGroup::new();
+    /// runner::run(async {
+    ///     let mut group = runner::TaskGroup::new();
     ///     group.spawn(std::future::pending::<()>());
     ///     group.cancel_all().await;
     ///     assert!(group.is_empty());

@@ -6,9 +6,9 @@ use std::sync::{Arc, Weak};
 
 use async_executor::Executor;
 
-use crate::diagnostic::TaskInfo;
-use crate::local::LocalTasks;
-use crate::shared::Shared;
+use crate::debug::diagnostic::TaskInfo;
+use crate::runner::shared::Shared;
+use crate::task::local::LocalTasks;
 
 /// How the current thread serves its runner.
 #[derive(Clone)]

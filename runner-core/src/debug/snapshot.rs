@@ -3,7 +3,7 @@
 //! In debug mode each task (and each `run`'s main future) runs inside a [`Tracked`] wrapper
 //! with a [`TaskRecord`] that the runner lists while the task is alive. The wrapper times every
 //! poll (the slow-poll report), counts polls and their time, says when a poll is in progress (for
-//! the [watchdog](crate::watchdog)), and hands the future a waker of its own that counts wake-ups,
+//! the [watchdog](crate::debug::watchdog)), and hands the future a waker of its own that counts wake-ups,
 //! so a snapshot can tell a task that waits for a wake-up from one that is scheduled to run.
 //!
 //! Only the polling thread writes the poll fields (a task is polled by one thread at a time), so
@@ -15,29 +15,28 @@ use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed, Ordering::Release};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use pin_project_lite::pin_project;
 use slab::Slab;
 
-use crate::clock::Stamp;
-use crate::current;
-use crate::diagnostic::{Diagnostic, TaskInfo};
-use crate::shared::Shared;
+use crate::debug::clock::Stamp;
+use crate::debug::diagnostic::{Diagnostic, Reporter, TaskInfo};
+use crate::sync;
 
 /// What a task was doing when a snapshot was taken.
 ///
 /// # Examples
 ///
 /// ```
-/// use runner_core::TaskState;
+/// use runner::debug::TaskState;
 ///
-/// let states = runner_core::Builder::new().debug(true).build().run(async {
-///     let task = runner_core::spawn(std::future::pending::<()>());
-///     runner_core::sleep(std::time::Duration::from_millis(5)).await;
-///     let states: Vec<TaskState> = runner_core::tasks().iter().map(|t| t.state).collect();
+/// let states = runner::Builder::new().debug(true).build().run(async {
+///     let task = runner::spawn(std::future::pending::<()>());
+///     runner::sleep(std::time::Duration::from_millis(5)).await;
+///     let states: Vec<TaskState> = runner::debug::tasks().iter().map(|t| t.state).collect();
 ///     drop(task);
 ///     states
 /// });
@@ -65,7 +64,7 @@ impl fmt::Display for TaskState {
     }
 }
 
-/// One live task of a runner in debug mode, as [`tasks`] and [`Runner::tasks`] see it: asyncio's
+/// One live task of a runner in debug mode, as [`tasks`](crate::debug::tasks) and [`Runner::tasks`] see it: asyncio's
 /// `all_tasks()`, with the numbers debug mode keeps.
 ///
 /// [`Runner::tasks`]: crate::Runner::tasks
@@ -73,18 +72,18 @@ impl fmt::Display for TaskState {
 /// # Examples
 ///
 /// ```
-/// let mut runner = runner_core::Builder::new().debug(true).build();
+/// let mut runner = runner::Builder::new().debug(true).build();
 /// let line = runner.run(async {
 ///     let line = line!() + 1;
-///     runner_core::spawn(runner_core::sleep(std::time::Duration::from_secs(60))).detach();
-///     runner_core::sleep(std::time::Duration::from_millis(5)).await;
+///     runner::spawn(runner::sleep(std::time::Duration::from_secs(60))).detach();
+///     runner::sleep(std::time::Duration::from_millis(5)).await;
 ///     line
 /// }).unwrap();
 /// let tasks = runner.tasks();
 /// assert_eq!(tasks.len(), 1); // the main future of that run is gone
 /// assert_eq!(tasks[0].task.spawned_at.line(), line);
 /// assert_eq!(tasks[0].polls, 1);
-/// assert_eq!(tasks[0].state, runner_core::TaskState::Waiting);
+/// assert_eq!(tasks[0].state, runner::debug::TaskState::Waiting);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -117,36 +116,41 @@ impl fmt::Display for TaskSnapshot {
     }
 }
 
-/// The live tasks of the current runner, main future included, in the order they were spawned
-/// (the main future first); empty outside a runner and with debug mode off, where no record is
-/// kept.
-///
-/// # Examples
-///
-/// ```
-/// let tasks = runner_core::Builder::new().debug(true).build().run(async {
-///     let _task = runner_core::spawn(std::future::pending::<()>());
-///     runner_core::tasks()
-/// }).unwrap();
-/// assert_eq!(tasks.len(), 2);
-/// assert!(tasks[0].task.is_main());
-/// assert_eq!(tasks[1].task.id, 1);
-/// assert_eq!(tasks[1].state, runner_core::TaskState::Scheduled); // spawned, not polled yet
-/// assert!(runner_core::tasks().is_empty()); // outside a runner
-/// ```
-pub fn tasks() -> Vec<TaskSnapshot> {
-    current::with(|c| c.map(|c| c.shared.live.snapshot()).unwrap_or_default())
-}
-
-/// The records of a runner's live tasks (kept in debug mode only).
-#[derive(Default)]
+/// The records of a runner's live tasks (kept in debug mode only), with what the records need
+/// of their runner: where reports go, the slow-poll threshold, and whether `close` has begun.
 pub(crate) struct LiveTasks {
     records: Mutex<Slab<Arc<TaskRecord>>>,
+    pub(crate) slow_poll_threshold: Duration,
+    reporter: Reporter,
+    /// Set when `close` begins: tasks dropped from then on were cancelled by the close.
+    closing: AtomicBool,
 }
 
 impl LiveTasks {
+    pub(crate) fn new(slow_poll_threshold: Duration, reporter: Reporter) -> LiveTasks {
+        LiveTasks {
+            records: Mutex::new(Slab::new()),
+            slow_poll_threshold,
+            reporter,
+            closing: AtomicBool::new(false),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Slab<Arc<TaskRecord>>> {
-        self.records.lock().unwrap_or_else(PoisonError::into_inner)
+        sync::lock(&self.records)
+    }
+
+    pub(crate) fn begin_closing(&self) {
+        self.closing
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub(crate) fn is_closing(&self) -> bool {
+        self.closing.load(Relaxed)
+    }
+
+    pub(crate) fn report(&self, diagnostic: Diagnostic) {
+        self.reporter.report(diagnostic);
     }
 
     pub(crate) fn snapshot(&self) -> Vec<TaskSnapshot> {
@@ -249,7 +253,7 @@ pin_project! {
         #[pin]
         future: F,
         record: Arc<TaskRecord>,
-        shared: Arc<Shared>,
+        live: Arc<LiveTasks>,
         key: usize,
         // The waker the future sees, made at the first poll: it counts wake-ups.
         waker: Option<Waker>,
@@ -259,15 +263,15 @@ pin_project! {
     impl<F> PinnedDrop for Tracked<F> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            this.shared.live.lock().try_remove(*this.key);
+            this.live.lock().try_remove(*this.key);
             let record = &**this.record;
             // Dropped pending, not by `close`, and not let go on purpose: its handle was dropped.
             if !*this.done
                 && !record.info.is_main()
-                && !this.shared.is_closing()
+                && !this.live.is_closing()
                 && !record.let_go.load(Relaxed)
             {
-                this.shared
+                this.live
                     .report(Diagnostic::PendingTaskDropped { task: record.info });
             }
         }
@@ -276,7 +280,7 @@ pin_project! {
 
 impl<F: Future> Tracked<F> {
     /// Tracks a task (or main future, numbered 0) named `info`.
-    pub(crate) fn new(future: F, shared: &Arc<Shared>, info: TaskInfo) -> Tracked<F> {
+    pub(crate) fn new(future: F, live: &Arc<LiveTasks>, info: TaskInfo) -> Tracked<F> {
         let record = Arc::new(TaskRecord {
             info,
             spawned: Stamp::now(),
@@ -289,11 +293,11 @@ impl<F: Future> Tracked<F> {
             inner: OnceLock::new(),
             let_go: AtomicBool::new(false),
         });
-        let key = shared.live.lock().insert(record.clone());
+        let key = live.lock().insert(record.clone());
         Tracked {
             future,
             record,
-            shared: shared.clone(),
+            live: live.clone(),
             key,
             waker: None,
             done: false,
@@ -308,10 +312,10 @@ impl<F: Future> Tracked<F> {
     /// Tracks the main future of a `run` called at `run_at`.
     pub(crate) fn main(
         future: F,
-        shared: &Arc<Shared>,
+        live: &Arc<LiveTasks>,
         run_at: &'static Location<'static>,
     ) -> Tracked<F> {
-        Tracked::new(future, shared, TaskInfo::new(0, run_at))
+        Tracked::new(future, live, TaskInfo::new(0, run_at))
     }
 }
 
@@ -351,8 +355,8 @@ impl<F: Future> Future for Tracked<F> {
         let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
         let total = record.poll_nanos.load(Relaxed).saturating_add(nanos);
         record.poll_nanos.store(total, Relaxed);
-        if elapsed > this.shared.slow_poll_threshold {
-            this.shared.report(Diagnostic::SlowPoll {
+        if elapsed > this.live.slow_poll_threshold {
+            this.live.report(Diagnostic::SlowPoll {
                 task: record.info,
                 elapsed,
             });

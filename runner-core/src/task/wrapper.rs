@@ -1,6 +1,6 @@
 //! The wrappers the runner runs futures in: one for spawned tasks, one for the main future of a
 //! `run`. Both run the future in its own context; in debug mode the runner wraps them in turn in
-//! [`Tracked`](crate::snapshot), which times every poll.
+//! [`Tracked`](crate::debug::snapshot), which times every poll.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -12,12 +12,12 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 
 use crate::context;
-use crate::current::{self, Current};
-use crate::diagnostic::{Diagnostic, TaskInfo};
-use crate::panic::TaskPanic;
-use crate::registry::{RegistryKey, TaskRegistry};
-use crate::shared::Shared;
-use crate::task;
+use crate::debug::diagnostic::{Diagnostic, Reporter, TaskInfo};
+use crate::runner::current::{self, Current};
+use crate::runner::shared::Shared;
+use crate::task::cancel;
+use crate::task::panic::TaskPanic;
+use crate::task::registry::{RegistryKey, TaskRegistry};
 
 pin_project! {
     /// A spawned task's future as the runner runs it. It catches and tags panics, and completes
@@ -97,7 +97,7 @@ impl<F: Future> Future for TaskFuture<F> {
         }
 
         let polled = {
-            let _catches = task::CatchesCancellation::new();
+            let _catches = cancel::CatchesCancellation::new();
             catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
         };
 
@@ -110,11 +110,15 @@ impl<F: Future> Future for TaskFuture<F> {
             }
             Ok(Poll::Ready(output)) => Some(output),
             // It awaited a task that was cancelled: it is cancelled too, which is no panic.
-            Err(payload) if task::is_cancellation(&*payload) => None,
+            Err(payload) if cancel::is_cancellation(&*payload) => None,
             Err(payload) => {
                 let _gone = Gone(registry, this.key.take());
                 drop_future(this.future, this.shared, *this.info);
-                resume_unwind(TaskPanic::wrap(payload, *this.info, runner_of(this.shared)))
+                resume_unwind(TaskPanic::wrap(
+                    payload,
+                    *this.info,
+                    reporter_of(this.shared),
+                ))
             }
         };
         let _gone = Gone(registry, this.key.take());
@@ -123,11 +127,13 @@ impl<F: Future> Future for TaskFuture<F> {
     }
 }
 
-/// The runner of a task, for a report: its own state, or else the thread's runner's.
-fn runner_of(shared: &Option<Arc<Shared>>) -> Option<Arc<Shared>> {
-    shared
-        .clone()
-        .or_else(|| current::with(|c| c.map(|c| c.shared.clone())))
+/// Where a task's reports go: its runner's handler (the task's own state, or else the thread's
+/// runner's), or stderr.
+fn reporter_of(shared: &Option<Arc<Shared>>) -> Reporter {
+    match shared {
+        Some(shared) => shared.reporter.clone(),
+        None => current::with(|c| c.map(|c| c.shared.reporter.clone()).unwrap_or_default()),
+    }
 }
 
 pin_project! {
@@ -183,7 +189,7 @@ impl<F: Future> Future for MainFuture<'_, F> {
 /// out of a cancelled task's drop (inside async-task) would abort the process.
 fn drop_future<F>(mut future: Pin<&mut Option<F>>, shared: &Option<Arc<Shared>>, task: TaskInfo) {
     if let Err(payload) = catch_unwind(AssertUnwindSafe(|| future.set(None))) {
-        drop(TaskPanic::wrap(payload, task, runner_of(shared)));
+        drop(TaskPanic::wrap(payload, task, reporter_of(shared)));
     }
 }
 

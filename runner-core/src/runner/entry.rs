@@ -13,8 +13,12 @@ use std::time::{Duration, Instant};
 use async_io::Timer;
 use futures_lite::future;
 
-use crate::diagnostic;
-use crate::{signal, Builder, Diagnostic, RunError, TaskSnapshot};
+use crate::debug::diagnostic;
+use crate::debug::diagnostic::Diagnostic;
+use crate::debug::{self, TaskSnapshot};
+use crate::runner::builder::Builder;
+use crate::runner::error::RunError;
+use crate::signal;
 
 /// Names `!` on stable Rust: `<fn() -> ! as FnOutput>::Output` is the never type, which lets the
 /// expansion of `async fn main() -> !` check that the body diverges.
@@ -188,7 +192,7 @@ pub fn test<F: Future>(test: Test, future: F) -> F::Output {
         None => runner.run(async { Ok(future.await) }),
         Some(timeout) => runner.run(future::or(async { Ok(future.await) }, async {
             Timer::after(timeout).await;
-            Err(crate::tasks())
+            Err(debug::tasks())
         })),
     };
     let took = started.elapsed();

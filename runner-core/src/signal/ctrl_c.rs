@@ -1,110 +1,29 @@
 //! Ctrl-C and SIGTERM as a run sees them: cancel the main future, or hand the signal to
 //! [`ctrl_c`] or [`shutdown_signal`].
 //!
-//! The state belongs to the run that owns the signals (see `signal.rs`): a new run starts with
+//! The state belongs to the run that owns the signals (see `run.rs` and `unix.rs`): a new run starts with
 //! no signal seen, and only the futures made inside that run hold its first signal back.
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::Ordering::SeqCst;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use event_listener::{Event, EventListener};
+use event_listener::EventListener;
 
-use crate::current;
-use crate::error::RunError;
-use crate::shared::Shared;
-use crate::signal::Signals;
-
-/// A signal that a run handles: what [`shutdown_signal`] resolves to.
-///
-/// # Examples
-///
-/// ```no_run
-/// use runner_core::Signal;
-///
-/// let mut runner = runner_core::Builder::new().handle_sigterm(true).build();
-/// let signal = runner.run(runner_core::shutdown_signal()).unwrap();
-/// match signal {
-///     Signal::Interrupt => println!("Ctrl-C"),
-///     Signal::Terminate => println!("SIGTERM"),
-///     _ => println!("{signal:?}"),
-/// }
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Signal {
-    /// Ctrl-C: SIGINT.
-    Interrupt,
-    /// SIGTERM, as sent by `kill`, systemd or a container runtime to stop a service.
-    Terminate,
-}
-
-impl Signal {
-    fn code(self) -> u8 {
-        match self {
-            Signal::Interrupt => 1,
-            Signal::Terminate => 2,
-        }
-    }
-
-    /// The error a run cancelled by this signal returns.
-    pub(crate) fn error(self) -> RunError {
-        match self {
-            Signal::Interrupt => RunError::Interrupted,
-            Signal::Terminate => RunError::Terminated,
-        }
-    }
-}
-
-/// The signal state of one run that owns signals.
-struct RunSignals {
-    /// The first signal's `code`, 0 before it.
-    fired: AtomicU8,
-    fired_event: Event,
-    /// Live [`CtrlC`]s made in this run that have not resolved: they hold back Ctrl-C.
-    ctrl_c: AtomicUsize,
-    /// Live [`ShutdownSignal`]s made in this run that have not resolved: they hold back both.
-    shutdown: AtomicUsize,
-}
-
-impl RunSignals {
-    fn fired(&self) -> Option<Signal> {
-        match self.fired.load(SeqCst) {
-            1 => Some(Signal::Interrupt),
-            2 => Some(Signal::Terminate),
-            _ => None,
-        }
-    }
-
-    /// Whether a future made in this run waits for `signal`, so that it must not cancel main.
-    fn held_back(&self, signal: Signal) -> bool {
-        self.shutdown.load(SeqCst) > 0
-            || (signal == Signal::Interrupt && self.ctrl_c.load(SeqCst) > 0)
-    }
-
-    fn counter(&self, waits_for: WaitsFor) -> &AtomicUsize {
-        match waits_for {
-            WaitsFor::CtrlC => &self.ctrl_c,
-            WaitsFor::Any => &self.shutdown,
-        }
-    }
-}
-
-/// The run that owns the signals now: its runner (the address of its `Shared`, alive as long as
-/// the run is) and its state.
-static OWNER: Mutex<Option<(usize, Arc<RunSignals>)>> = Mutex::new(None);
-
-fn owner() -> std::sync::MutexGuard<'static, Option<(usize, Arc<RunSignals>)>> {
-    OWNER.lock().unwrap_or_else(PoisonError::into_inner)
-}
+use super::os::Signals;
+use super::run::{RunSignals, WaitsFor};
+use super::Signal;
+use crate::runner::current;
+use crate::runner::error::RunError;
+use crate::runner::shared::Shared;
 
 /// Signal handling for one `run`: owns SIGINT and/or SIGTERM, when it could take them, until
 /// dropped.
 pub(crate) struct Interrupt {
-    owned: Option<(Signals, Arc<RunSignals>)>,
+    owned: Option<(Signals, Arc<RunSignals>, Arc<Shared>)>,
 }
 
 impl Interrupt {
@@ -112,14 +31,9 @@ impl Interrupt {
     /// `Signals::take`); never fails.
     pub(crate) fn take(sigint: bool, sigterm: bool, shared: &Arc<Shared>) -> Interrupt {
         let owned = Signals::take(sigint, sigterm).map(|signals| {
-            let run = Arc::new(RunSignals {
-                fired: AtomicU8::new(0),
-                fired_event: Event::new(),
-                ctrl_c: AtomicUsize::new(0),
-                shutdown: AtomicUsize::new(0),
-            });
-            *owner() = Some((Arc::as_ptr(shared) as usize, run.clone()));
-            (signals, run)
+            let run = Arc::new(RunSignals::new());
+            shared.own_signals(Some(run.clone()));
+            (signals, run, shared.clone())
         });
         Interrupt { owned }
     }
@@ -133,20 +47,19 @@ impl Interrupt {
     /// with `Interrupted` or `Terminated`, unless a future made in this run waits for it.
     /// Dropping the returned future drops `main`.
     pub(crate) async fn race<F: Future>(&self, main: F) -> Result<F::Output, RunError> {
-        let Some((signals, run)) = &self.owned else {
+        let Some((signals, run, _)) = &self.owned else {
             return Ok(main.await);
         };
         let interrupted = async {
             let signal = signals.first_signal().await;
             // Counted before the waiters wake (and uncount themselves).
             let held_back = run.held_back(signal);
-            run.fired.store(signal.code(), SeqCst);
-            run.fired_event.notify(usize::MAX);
+            run.fire(signal);
             if held_back {
                 // The program handles this signal itself; the next one ends the process.
                 std::future::pending::<()>().await;
             }
-            Err(signal.error())
+            Err(RunError::from(signal))
         };
         futures_lite::future::or(async { Ok(main.await) }, interrupted).await
     }
@@ -154,8 +67,8 @@ impl Interrupt {
 
 impl Drop for Interrupt {
     fn drop(&mut self) {
-        if self.owned.is_some() {
-            *owner() = None;
+        if let Some((_, _, shared)) = &self.owned {
+            shared.own_signals(None);
         }
         // Then `Signals` drops and puts the default dispositions back.
     }
@@ -189,9 +102,9 @@ impl Drop for Interrupt {
 /// ```no_run
 /// use futures_lite::future;
 ///
-/// # async fn accept_one() -> Option<runner_core::Task<()>> { None }
-/// let served = runner_core::run(async {
-///     let mut ctrl_c = runner_core::ctrl_c();
+/// # async fn accept_one() -> Option<runner::Task<()>> { None }
+/// let served = runner::run(async {
+///     let mut ctrl_c = runner::ctrl_c();
 ///     let mut open = Vec::new();
 ///     // Accept until Ctrl-C...
 ///     while let Some(connection) = future::or(accept_one(), async {
@@ -230,9 +143,9 @@ pub fn ctrl_c() -> CtrlC {
 /// # Examples
 ///
 /// ```no_run
-/// let mut runner = runner_core::Builder::new().handle_sigterm(true).build();
+/// let mut runner = runner::Builder::new().handle_sigterm(true).build();
 /// let served = runner.run(async {
-///     let stop = runner_core::shutdown_signal();
+///     let stop = runner::signal::shutdown_signal();
 ///     // ... serve until Ctrl-C or SIGTERM ...
 ///     let signal = stop.await;
 ///     // ... then finish the work in progress.
@@ -250,8 +163,8 @@ pub fn shutdown_signal() -> ShutdownSignal {
 /// # Examples
 ///
 /// ```no_run
-/// runner_core::run(async {
-///     let ctrl_c: runner_core::CtrlC = runner_core::ctrl_c();
+/// runner::run(async {
+///     let ctrl_c: runner::signal::CtrlC = runner::ctrl_c();
 ///     ctrl_c.await;
 ///     println!("shutting down");
 /// })
@@ -283,8 +196,8 @@ impl fmt::Debug for CtrlC {
 /// # Examples
 ///
 /// ```no_run
-/// runner_core::run(async {
-///     let stop: runner_core::ShutdownSignal = runner_core::shutdown_signal();
+/// runner::run(async {
+///     let stop: runner::signal::ShutdownSignal = runner::signal::shutdown_signal();
 ///     println!("stopping on {:?}", stop.await);
 /// })
 /// .unwrap();
@@ -309,12 +222,6 @@ impl fmt::Debug for ShutdownSignal {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum WaitsFor {
-    CtrlC,
-    Any,
-}
-
 /// What [`CtrlC`] and [`ShutdownSignal`] share: the run they belong to, counted there until they
 /// resolve or drop.
 struct Waiter {
@@ -328,14 +235,12 @@ struct Waiter {
 
 impl Waiter {
     fn new(waits_for: WaitsFor) -> Waiter {
-        let here = current::with(|c| c.map(|c| Arc::as_ptr(&c.shared) as usize));
-        let run = match (here, &*owner()) {
-            (Some(here), Some((runner, run))) if here == *runner => {
-                run.counter(waits_for).fetch_add(1, SeqCst);
-                Some(run.clone())
-            }
-            _ => None,
-        };
+        // A run that lets the signals go between the look and the count reads its counters no
+        // more: counting there is harmless.
+        let run = current::with(|c| c.and_then(|c| c.shared.signals_owned()));
+        if let Some(run) = &run {
+            run.counter(waits_for).fetch_add(1, SeqCst);
+        }
         Waiter {
             counted: run.is_some(),
             run,
@@ -374,7 +279,7 @@ impl Waiter {
             }
             match &mut self.listener {
                 // Listen, then look again: a signal between the look and the listen is not lost.
-                None => self.listener = Some(run.fired_event.listen()),
+                None => self.listener = Some(run.listen()),
                 Some(listener) => {
                     if Pin::new(listener).poll(cx).is_pending() {
                         return Poll::Pending;

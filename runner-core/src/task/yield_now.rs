@@ -16,12 +16,12 @@ use std::task::{Context, Poll};
 /// use std::sync::atomic::{AtomicBool, Ordering};
 /// use std::sync::Arc;
 ///
-/// runner_core::Runner::builder().threads(1).build().run(async {
+/// runner::Runner::builder().threads(1).build().run(async {
 ///     let ran = Arc::new(AtomicBool::new(false));
 ///     let flag = ran.clone();
-///     let task = runner_core::spawn(async move { flag.store(true, Ordering::SeqCst) });
+///     let task = runner::spawn(async move { flag.store(true, Ordering::SeqCst) });
 ///     while !ran.load(Ordering::SeqCst) {
-///         runner_core::yield_now().await; // one thread: the task runs only while we yield
+///         runner::yield_now().await; // one thread: the task runs only while we yield
 ///     }
 ///     task.await;
 /// })
@@ -36,8 +36,8 @@ pub fn yield_now() -> YieldNow {
 /// # Examples
 ///
 /// ```
-/// let yielding: runner_core::YieldNow = runner_core::yield_now();
-/// runner_core::run(yielding).unwrap();
+/// let yielding: runner::task::YieldNow = runner::yield_now();
+/// runner::run(yielding).unwrap();
 /// ```
 #[derive(Debug)]
 #[must_use = "futures do nothing unless you `.await` or poll them"]

@@ -21,9 +21,9 @@ use futures_lite::Stream;
 /// ```
 /// use std::time::{Duration, Instant};
 ///
-/// runner_core::run(async {
+/// runner::run(async {
 ///     let start = Instant::now();
-///     runner_core::sleep(Duration::from_millis(10)).await;
+///     runner::sleep(Duration::from_millis(10)).await;
 ///     assert!(start.elapsed() >= Duration::from_millis(10));
 /// })
 /// .unwrap();
@@ -39,9 +39,9 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// ```
 /// use std::time::{Duration, Instant};
 ///
-/// runner_core::run(async {
+/// runner::run(async {
 ///     let deadline = Instant::now() + Duration::from_millis(10);
-///     runner_core::sleep_until(deadline).await;
+///     runner::time::sleep_until(deadline).await;
 ///     assert!(Instant::now() >= deadline);
 /// })
 /// .unwrap();
@@ -63,10 +63,10 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// use runner_core::Sleep;
+/// use runner::time::Sleep;
 ///
-/// runner_core::run(async {
-///     let mut sleep: Sleep = runner_core::sleep(Duration::from_millis(5));
+/// runner::run(async {
+///     let mut sleep: Sleep = runner::sleep(Duration::from_millis(5));
 ///     (&mut sleep).await; // Unpin: it can be awaited by reference
 ///     assert!(Instant::now() >= sleep.deadline());
 /// })
@@ -77,7 +77,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 ///
 /// ```compile_fail
 /// fn is_stream<S: futures_lite::Stream>(_: S) {}
-/// is_stream(runner_core::sleep(std::time::Duration::from_secs(1)));
+/// is_stream(runner::sleep(std::time::Duration::from_secs(1)));
 /// ```
 #[derive(Debug)]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
@@ -95,7 +95,7 @@ impl Sleep {
     /// use std::time::{Duration, Instant};
     ///
     /// let deadline = Instant::now() + Duration::from_secs(1);
-    /// assert_eq!(runner_core::sleep_until(deadline).deadline(), deadline);
+    /// assert_eq!(runner::time::sleep_until(deadline).deadline(), deadline);
     /// ```
     pub fn deadline(&self) -> Instant {
         self.deadline
@@ -108,8 +108,8 @@ impl Sleep {
     /// ```
     /// use std::time::Duration;
     ///
-    /// assert!(runner_core::sleep(Duration::ZERO).is_elapsed());
-    /// assert!(!runner_core::sleep(Duration::from_secs(3600)).is_elapsed());
+    /// assert!(runner::sleep(Duration::ZERO).is_elapsed());
+    /// assert!(!runner::sleep(Duration::from_secs(3600)).is_elapsed());
     /// ```
     pub fn is_elapsed(&self) -> bool {
         Instant::now() >= self.deadline
@@ -122,8 +122,8 @@ impl Sleep {
     /// ```
     /// use std::time::{Duration, Instant};
     ///
-    /// runner_core::run(async {
-    ///     let mut sleep = runner_core::sleep(Duration::from_secs(3600));
+    /// runner::run(async {
+    ///     let mut sleep = runner::sleep(Duration::from_secs(3600));
     ///     let sooner = Instant::now() + Duration::from_millis(5);
     ///     sleep.reset(sooner);
     ///     sleep.await;
@@ -161,8 +161,8 @@ impl Future for Sleep {
 /// use futures_lite::StreamExt;
 /// use std::time::Duration;
 ///
-/// runner_core::run(async {
-///     let ticks: Vec<_> = runner_core::interval(Duration::from_millis(2)).take(3).collect().await;
+/// runner::run(async {
+///     let ticks: Vec<_> = runner::time::interval(Duration::from_millis(2)).take(3).collect().await;
 ///     assert!(ticks[0] < ticks[1] && ticks[1] < ticks[2]);
 ///     assert_eq!(ticks[2] - ticks[1], Duration::from_millis(2));
 /// })
@@ -184,9 +184,9 @@ pub fn interval(period: Duration) -> Interval {
 /// ```
 /// use std::time::{Duration, Instant};
 ///
-/// runner_core::run(async {
+/// runner::run(async {
 ///     let start = Instant::now();
-///     let mut ticks = runner_core::interval_at(start, Duration::from_secs(3600));
+///     let mut ticks = runner::time::interval_at(start, Duration::from_secs(3600));
 ///     assert_eq!(ticks.tick().await, start); // due already: at once
 /// })
 /// .unwrap();
@@ -199,7 +199,7 @@ pub fn interval(period: Duration) -> Interval {
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
     assert!(
         !period.is_zero(),
-        "runner::interval was given a period of zero, which would tick without end; \
+        "runner::time::interval was given a period of zero, which would tick without end; \
          give it a period above zero (for a bare yield, use runner::yield_now)"
     );
     Interval {
@@ -215,8 +215,8 @@ pub fn interval_at(start: Instant, period: Duration) -> Interval {
 /// ```
 /// use std::time::{Duration, Instant};
 ///
-/// runner_core::run(async {
-///     let mut ticks = runner_core::interval(Duration::from_millis(2));
+/// runner::run(async {
+///     let mut ticks = runner::time::interval(Duration::from_millis(2));
 ///     let first = ticks.tick().await;
 ///     assert!(Instant::now() >= first);
 ///     assert_eq!(ticks.tick().await - first, ticks.period());
@@ -249,7 +249,7 @@ impl Interval {
     /// ```
     /// use std::time::Duration;
     ///
-    /// let ticks = runner_core::interval(Duration::from_millis(250));
+    /// let ticks = runner::time::interval(Duration::from_millis(250));
     /// assert_eq!(ticks.period(), Duration::from_millis(250));
     /// ```
     pub fn period(&self) -> Duration {

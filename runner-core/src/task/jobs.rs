@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use event_listener::{Event, Listener};
 use slab::Slab;
 
-use crate::ctrl_c::Signal;
-use crate::diagnostic::{Diagnostic, StuckJob, TaskInfo};
+use crate::debug::diagnostic::{Diagnostic, StuckJob, TaskInfo};
+use crate::signal::Signal;
 
 #[derive(Default)]
 pub(crate) struct BlockingJobs {

@@ -2,7 +2,7 @@
 //! are stuck, so that a poll that never returns is still reported.
 //!
 //! Each debug-mode runner is listed here when it starts. The thread looks at the polls in
-//! progress of every listed runner (a [`TaskRecord`](crate::snapshot) says when its current poll
+//! progress of every listed runner (a [`TaskRecord`](crate::debug::snapshot) says when its current poll
 //! started) and sleeps until the earliest of them reaches its runner's slow-poll threshold, or
 //! for one threshold when no poll is in progress, since a poll starting later cannot be due
 //! sooner. A poll past the threshold is reported once as [`Diagnostic::StuckPoll`], from this
@@ -11,13 +11,14 @@
 //! The thread (`runner-watchdog`) starts with the first debug-mode runner and exits after a
 //! while with none.
 //!
-//! [`Diagnostic::StuckPoll`]: crate::Diagnostic::StuckPoll
+//! [`Diagnostic::StuckPoll`]: crate::diagnostic::Diagnostic::StuckPoll
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
-use crate::clock::Stamp;
-use crate::shared::Shared;
+use crate::debug::clock::Stamp;
+use crate::debug::snapshot::LiveTasks;
+use crate::sync;
 
 /// How long the thread waits without a runner to watch before it exits.
 const IDLE_EXIT: Duration = Duration::from_secs(1);
@@ -28,7 +29,7 @@ struct Watchdog {
 }
 
 struct State {
-    runners: Vec<Weak<Shared>>,
+    runners: Vec<Weak<LiveTasks>>,
     running: bool,
     /// The shortest threshold among the runners at the thread's last look: the longest it
     /// sleeps. A runner with a shorter one wakes it; others wait for its next look.
@@ -46,15 +47,15 @@ static WATCHDOG: Watchdog = Watchdog {
 
 impl Watchdog {
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        sync::lock(&self.state)
     }
 }
 
 /// Watches the polls of a debug-mode runner until it closes ([`unwatch`]).
-pub(crate) fn watch(shared: &Arc<Shared>) {
-    let threshold = shared.slow_poll_threshold;
+pub(crate) fn watch(live: &Arc<LiveTasks>) {
+    let threshold = live.slow_poll_threshold;
     let mut state = WATCHDOG.lock();
-    state.runners.push(Arc::downgrade(shared));
+    state.runners.push(Arc::downgrade(live));
     // The thread looks at least once per `shortest`: only a shorter threshold needs it now.
     let wake = state.running && threshold < state.shortest;
     if !state.running || wake {
@@ -74,9 +75,9 @@ pub(crate) fn watch(shared: &Arc<Shared>) {
 }
 
 /// Stops watching a runner that is closing, so that its state is freed with its last handle.
-pub(crate) fn unwatch(shared: &Arc<Shared>) {
+pub(crate) fn unwatch(live: &Arc<LiveTasks>) {
     let mut state = WATCHDOG.lock();
-    let me = Arc::downgrade(shared);
+    let me = Arc::downgrade(live);
     state.runners.retain(|r| !r.ptr_eq(&me));
 }
 
@@ -84,10 +85,10 @@ fn work() {
     let mut state = WATCHDOG.lock();
     let mut idle_since: Option<Stamp> = None;
     loop {
-        let runners: Vec<Arc<Shared>> = {
+        let runners: Vec<Arc<LiveTasks>> = {
             state
                 .runners
-                .retain(|r| r.upgrade().is_some_and(|r| !r.is_closed()));
+                .retain(|r| r.upgrade().is_some_and(|r| !r.is_closing()));
             state.runners.iter().filter_map(Weak::upgrade).collect()
         };
         if runners.is_empty() {
@@ -115,12 +116,12 @@ fn work() {
 
         let now = Stamp::now();
         let mut wake_at: Option<Stamp> = None;
-        for shared in &runners {
-            let threshold = shared.slow_poll_threshold;
-            let (stuck, next) = shared.live.stuck_polls(now, threshold);
+        for live in &runners {
+            let threshold = live.slow_poll_threshold;
+            let (stuck, next) = live.stuck_polls(now, threshold);
             // Reported outside the lock: the handler may take a snapshot.
             for diagnostic in stuck {
-                shared.report(diagnostic);
+                live.report(diagnostic);
             }
             let next = next.unwrap_or(now.after(threshold));
             wake_at = Some(wake_at.map_or(next, |w| w.min(next)));

@@ -6,8 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::ctrl_c::Signal;
-use crate::panic;
+use crate::signal::Signal;
 
 /// Where a task came from: its number and the line that spawned it.
 ///
@@ -17,7 +16,8 @@ use crate::panic;
 /// # Examples
 ///
 /// ```
-/// use runner_core::{Builder, Diagnostic};
+/// use runner::diagnostic::Diagnostic;
+/// use runner::Builder;
 /// use std::sync::{Arc, Mutex};
 ///
 /// let seen = Arc::new(Mutex::new(Vec::new()));
@@ -32,8 +32,8 @@ use crate::panic;
 /// # std::panic::set_hook(Box::new(|_| {}));
 /// runner.run(async {
 ///     let line = line!() + 1;
-///     runner_core::spawn(async { panic!("boom") }).detach();
-///     runner_core::sleep(std::time::Duration::from_millis(10)).await;
+///     runner::spawn(async { panic!("boom") }).detach();
+///     runner::sleep(std::time::Duration::from_millis(10)).await;
 ///     line
 /// })
 /// .map(|line| assert_eq!(*seen.lock().unwrap(), [line]))
@@ -58,7 +58,8 @@ impl TaskInfo {
     /// # Examples
     ///
     /// ```
-    /// use runner_core::{Builder, Diagnostic};
+    /// use runner::diagnostic::Diagnostic;
+    /// use runner::Builder;
     /// use std::time::Duration;
     ///
     /// let mut runner = Builder::new()
@@ -102,7 +103,7 @@ impl fmt::Display for TaskInfo {
 /// same way):
 ///
 /// ```
-/// use runner_core::Builder;
+/// use runner::Builder;
 ///
 /// let runner = Builder::new()
 ///     .on_diagnostic(|d| eprintln!("[my-app] {d}"))
@@ -191,7 +192,8 @@ pub enum Diagnostic {
 /// # Examples
 ///
 /// ```
-/// use runner_core::{Builder, Diagnostic};
+/// use runner::diagnostic::Diagnostic;
+/// use runner::Builder;
 /// use std::sync::{Arc, Mutex};
 /// use std::time::Duration;
 ///
@@ -207,7 +209,7 @@ pub enum Diagnostic {
 ///     .build();
 /// let line = runner.run(async {
 ///     let line = line!() + 1;
-///     runner_core::spawn_blocking(|| std::thread::sleep(Duration::from_millis(200))).detach();
+///     runner::spawn_blocking(|| std::thread::sleep(Duration::from_millis(200))).detach();
 ///     line
 /// });
 /// runner.close();
@@ -327,6 +329,22 @@ impl fmt::Display for Diagnostic {
 /// The function diagnostics go to.
 pub(crate) type Handler = Arc<dyn Fn(&Diagnostic) + Send + Sync>;
 
+/// Where one runner's reports go: its handler, or stderr. What a task's panic, a task record or
+/// the list of blocking jobs keeps to report, instead of the runner's whole state.
+#[derive(Clone, Default)]
+pub(crate) struct Reporter(Option<Handler>);
+
+impl Reporter {
+    pub(crate) fn new(handler: Option<Handler>) -> Reporter {
+        Reporter(handler)
+    }
+
+    /// Sends `diagnostic` to the handler, or to stderr; see [`report`].
+    pub(crate) fn report(&self, diagnostic: Diagnostic) {
+        report(self.0.as_ref(), diagnostic);
+    }
+}
+
 /// Sends a diagnostic to the handler, or prints it on stderr when there is none. Never panics:
 /// reports are made from destructors that async-task runs under an abort-on-panic guard.
 ///
@@ -343,11 +361,22 @@ pub(crate) fn report(handler: Option<&Handler>, diagnostic: Diagnostic) {
     if let Err(payload) = catch_unwind(AssertUnwindSafe(|| handler(&diagnostic))) {
         let note = format!(
             "(on stderr because the on_diagnostic handler panicked on it: {})",
-            panic::message_of(&*payload)
+            message_of(&*payload)
         );
         // The payload's destructor is the user's code too.
         let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
         write_line(format_args!("runner: {diagnostic} {note}"));
+    }
+}
+
+/// The text of a panic payload, the way the standard panic hook finds it.
+pub(crate) fn message_of(payload: &(dyn std::any::Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "Box<dyn Any>"
     }
 }
 

@@ -7,9 +7,9 @@ use std::thread::JoinHandle;
 use async_executor::Executor;
 use event_listener::Event;
 
-use crate::current::{self, Current, Role};
-use crate::local::LocalTasks;
-use crate::shared::Shared;
+use crate::runner::current::{self, Current, Role};
+use crate::runner::shared::Shared;
+use crate::task::local::LocalTasks;
 
 pub(crate) struct Workers {
     stop: Arc<Stop>,

@@ -1,0 +1,20 @@
+//! The runner: [`Runner`] and [`run`], configured by [`Builder`], entered by the macros
+//! (`entry.rs`), with the state one runner shares with its tasks (`shared.rs`), the runner the
+//! current thread belongs to (`current.rs`), its worker threads and the settings read from the
+//! environment.
+//!
+//! `shared.rs`, `current.rs` and `error.rs` sit low, so that tasks, signals and debug records
+//! can find their runner; the rest sits on top of every other room.
+
+pub(crate) mod builder;
+pub(crate) mod current;
+pub mod entry;
+pub(crate) mod env;
+pub(crate) mod error;
+pub(crate) mod run;
+pub(crate) mod shared;
+pub(crate) mod workers;
+
+pub use self::builder::Builder;
+pub use self::error::RunError;
+pub use self::run::{is_debug, run, Runner};

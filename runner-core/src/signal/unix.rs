@@ -1,0 +1,415 @@
+//! SIGINT and SIGTERM at the OS level: which run owns them, the handler, and dying by them.
+//!
+//! A run that takes a signal installs `on_signal` in place of the default disposition and puts
+//! the default back when it lets go, so that after `run` a Ctrl-C (or SIGTERM) kills the process
+//! again. This is done here with `sigaction` and a self-pipe read through `async-io`, not with
+//! `async-signal` or `signal-hook-registry`: those install their handler once per process and
+//! never put the default back (after dropping a `Signals` for SIGINT, Ctrl-C is silently
+//! ignored), and the registry remembers that its handler is installed, so resetting the
+//! disposition behind its back would break a later registration by the program's own code.
+//! Owning the few lines keeps both promises for both signals: the default comes back, and a
+//! program that registers its own handler (with `signal-hook`, `async-signal`, `ctrlc`, ...)
+//! between runs gets it, untouched by later runs.
+//!
+//! Only a run on the process's main thread takes the signals, as asyncio does: a library that
+//! runs a runner on a thread of its own must not take Ctrl-C from the program. The main thread
+//! is the one whose thread id is the process id on Linux and Android, and the one
+//! `pthread_main_np` names on Apple platforms; elsewhere it cannot be told, and no run takes
+//! them. Since a thread runs one `run` at a time, at most one run owns the signals.
+//!
+//! The state lives in process-wide atomics (and a pipe made before the handler is first
+//! installed), because a signal handler can touch little else. SIGINT and SIGTERM share it: the
+//! first of either is the run's first signal, and the second of either ends the process.
+//!
+//! ```text
+//! IDLE --take--> TAKING --default disposition--> ARMED --1st signal--> FIRED --2nd--> death
+//!   ^              |  (else back to IDLE)          |                     |
+//!   +--------------+-------------release-----------+---------------------+
+//! ```
+//!
+//! The handler does only async-signal-safe things: it saves `errno`, makes a `sigaction` query
+//! and an atomic compare-and-swap, then either one `write` of a byte to the pipe (first signal)
+//! or `sigaction` and `raise` (second signal), and puts `errno` back. It never allocates, locks
+//! or panics.
+//!
+//! Only Unix has these signals. Elsewhere no run ever takes them (see `Signals`), and the
+//! platform's default applies to Ctrl-C while a run is pending.
+
+use std::io::Write;
+use std::marker::PhantomData;
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicU8, Ordering::SeqCst};
+use std::sync::OnceLock;
+
+use async_io::Async;
+use futures_lite::AsyncReadExt;
+use libc::c_int;
+
+use super::Signal;
+
+/// No run owns the signals.
+const IDLE: u8 = 0;
+/// A run is checking the dispositions and installing the handler.
+const TAKING: u8 = 1;
+/// A run owns the signals and none came yet.
+const ARMED: u8 = 2;
+/// Set with the first signal's [`code`](Signal::code): the next SIGINT or SIGTERM ends the
+/// process.
+const FIRED: u8 = 0x10;
+
+static STATE: AtomicU8 = AtomicU8::new(IDLE);
+
+/// The signal a state says came first, if one did.
+fn fired(state: u8) -> Option<Signal> {
+    (state & FIRED != 0)
+        .then(|| Signal::from_code(state & !FIRED))
+        .flatten()
+}
+
+/// The signal the OS numbers `number` (only SIGINT and SIGTERM reach the handler).
+fn signal_of(number: c_int) -> Signal {
+    if number == libc::SIGTERM {
+        Signal::Terminate
+    } else {
+        Signal::Interrupt
+    }
+}
+
+fn number_of(signal: Signal) -> c_int {
+    match signal {
+        Signal::Interrupt => libc::SIGINT,
+        Signal::Terminate => libc::SIGTERM,
+    }
+}
+
+/// The self-pipe, made by the first run that takes a signal and kept for the process's life
+/// (two file descriptors), so that the handler never sees it closed.
+static PIPE: OnceLock<Pipe> = OnceLock::new();
+
+struct Pipe {
+    reader: Async<UnixStream>,
+    /// Non-blocking: the handler never waits.
+    writer: UnixStream,
+}
+
+fn pipe() -> Option<&'static Pipe> {
+    if PIPE.get().is_none() {
+        let (reader, writer) = UnixStream::pair().ok()?;
+        writer.set_nonblocking(true).ok()?;
+        let reader = Async::new(reader).ok()?;
+        // Only the run in TAKING gets here, so nothing else sets it meanwhile.
+        let _ = PIPE.set(Pipe { reader, writer });
+    }
+    PIPE.get()
+}
+
+/// SIGINT and/or SIGTERM, owned by one run from [`take`](Signals::take) until dropped;
+/// dropping puts the default dispositions back (unless someone replaced the handler
+/// meanwhile: theirs stays).
+///
+/// Not `Send`: the guard stays with the `run` that took it.
+pub(crate) struct Signals {
+    sigint: bool,
+    sigterm: bool,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Signals {
+    /// Takes the signals asked for (`sigint`, `sigterm`) for a run: `None` when the caller
+    /// is not the main thread, when another run owns them, or when none of them could be
+    /// taken. A signal is taken only if its disposition is the default (not ignored under
+    /// `nohup`, not the program's own handler). Never fails otherwise.
+    pub(crate) fn take(sigint: bool, sigterm: bool) -> Option<Signals> {
+        if !(sigint || sigterm) || !is_main_thread() {
+            return None;
+        }
+        STATE.compare_exchange(IDLE, TAKING, SeqCst, SeqCst).ok()?;
+        if pipe().is_some() {
+            // ARMED before the handler is in place: a signal right after it is counted.
+            STATE.store(ARMED, SeqCst);
+            let taken = Signals {
+                sigint: sigint && install(libc::SIGINT),
+                sigterm: sigterm && install(libc::SIGTERM),
+                _not_send: PhantomData,
+            };
+            if taken.sigint || taken.sigterm {
+                return Some(taken);
+            }
+        }
+        STATE.store(IDLE, SeqCst);
+        None
+    }
+
+    /// Resolves on the first signal since [`take`](Signals::take), with which one it was.
+    pub(crate) async fn first_signal(&self) -> Signal {
+        let Some(pipe) = PIPE.get() else {
+            unreachable!("taken Signals have their pipe")
+        };
+        let mut bytes = [0; 16];
+        // The state says whether a signal came; the pipe only wakes this up (bytes left by a
+        // signal that raced the previous release just loop once more).
+        loop {
+            if let Some(signal) = fired(STATE.load(SeqCst)) {
+                return signal;
+            }
+            match (&pipe.reader).read(&mut bytes).await {
+                Ok(read) if read > 0 => {}
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                // End of file or another error: cannot happen, the writer lives forever.
+                // Should it, the first signal is lost; the second one still ends the process.
+                _ => std::future::pending::<()>().await,
+            }
+        }
+    }
+}
+
+impl Drop for Signals {
+    fn drop(&mut self) {
+        if self.sigint {
+            uninstall(libc::SIGINT);
+        }
+        if self.sigterm {
+            uninstall(libc::SIGTERM);
+        }
+        // After the reset: a signal before it still finds the handler armed.
+        STATE.store(IDLE, SeqCst);
+    }
+}
+
+/// Whether the calling thread is the process's main thread; `false` where that cannot be
+/// told. Asked once per thread: on Linux it is a system call, a tenth of a run's cost. (A
+/// thread that forks becomes the child's main thread but keeps its answer; a child that
+/// neither `exec`s nor came from the main thread is rare enough to run without signals.)
+fn is_main_thread() -> bool {
+    thread_local! {
+        static IS_MAIN: bool = ask_is_main_thread();
+    }
+    IS_MAIN.with(|is_main| *is_main)
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn ask_is_main_thread() -> bool {
+    // SAFETY: `gettid` takes nothing, cannot fail and touches no memory of ours.
+    let thread = unsafe { libc::gettid() };
+    u32::try_from(thread).is_ok_and(|thread| thread == std::process::id())
+}
+
+#[cfg(target_vendor = "apple")]
+fn ask_is_main_thread() -> bool {
+    // SAFETY: `pthread_main_np` takes nothing, cannot fail and touches no memory of ours.
+    unsafe { libc::pthread_main_np() == 1 }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android", target_vendor = "apple")))]
+fn ask_is_main_thread() -> bool {
+    false
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Disposition {
+    Default,
+    Ours,
+    /// Ignored, or someone else's handler.
+    Other,
+}
+
+/// The handler, for SIGINT and SIGTERM. See the module docs for why each line is
+/// async-signal-safe.
+extern "C" fn on_signal(signal: c_int) {
+    // The interrupted code may be about to read `errno`: whatever a failed call below sets
+    // (EAGAIN from a full pipe, EBADF from one the program closed) must not reach it.
+    let errno = Errno::save();
+    handle(signal);
+    errno.restore();
+}
+
+fn handle(signal: c_int) {
+    // Called while not installed: a handler that the program installed over ours during a
+    // run (`signal-hook`, `async-signal`) chains to the one it replaced. As with asyncio,
+    // a handler installed over the run's takes the signal over: this one steps aside.
+    if disposition(signal) != Some(Disposition::Ours) {
+        return;
+    }
+    let fired = FIRED | signal_of(signal).code();
+    match STATE.compare_exchange(ARMED, fired, SeqCst, SeqCst) {
+        Ok(_) => {
+            if let Some(pipe) = PIPE.get() {
+                // One `write(2)` on a non-blocking socket; a full pipe already wakes the run.
+                let _ = (&pipe.writer).write(&[1]);
+            }
+        }
+        // The second signal: end the process by it, as if no handler were installed. The
+        // signal is blocked on this thread while the handler runs, so the raised one is
+        // delivered, with the default disposition, the moment the handler returns.
+        Err(state) if state & FIRED != 0 => {
+            swap(signal, &action(Disposition::Default));
+            raise(signal);
+        }
+        // Being released: the run is returning, and its signal handling with it.
+        Err(_) => {}
+    }
+}
+
+/// The calling thread's `errno`, to put back before the handler returns.
+struct Errno(c_int);
+
+impl Errno {
+    fn save() -> Errno {
+        // SAFETY: `errno_location` returns this thread's `errno`, valid for the thread's life.
+        Errno(errno_location().map_or(0, |errno| unsafe { *errno }))
+    }
+
+    fn restore(self) {
+        if let Some(errno) = errno_location() {
+            // SAFETY: as in `save`; writing `errno` is what it is for.
+            unsafe { *errno = self.0 };
+        }
+    }
+}
+
+/// Where this thread's `errno` is; `None` on the few Unix systems not listed here, where
+/// the handler cannot save it (it changes it only when its write to the pipe fails).
+fn errno_location() -> Option<*mut c_int> {
+    #[cfg(any(target_os = "linux", target_os = "hurd", target_os = "emscripten"))]
+    // SAFETY: takes nothing and cannot fail.
+    return Some(unsafe { libc::__errno_location() });
+    #[cfg(any(target_os = "android", target_os = "netbsd", target_os = "openbsd"))]
+    // SAFETY: takes nothing and cannot fail.
+    return Some(unsafe { libc::__errno() });
+    #[cfg(any(
+        target_vendor = "apple",
+        target_os = "freebsd",
+        target_os = "dragonfly"
+    ))]
+    // SAFETY: takes nothing and cannot fail.
+    return Some(unsafe { libc::__error() });
+    #[cfg(any(target_os = "solaris", target_os = "illumos"))]
+    // SAFETY: takes nothing and cannot fail.
+    return Some(unsafe { libc::___errno() });
+    #[allow(unreachable_code)]
+    None
+}
+
+fn handler_address() -> libc::sighandler_t {
+    on_signal as extern "C" fn(c_int) as *const () as libc::sighandler_t
+}
+
+fn kind(action: &libc::sigaction) -> Disposition {
+    match action.sa_sigaction {
+        libc::SIG_DFL => Disposition::Default,
+        address if address == handler_address() => Disposition::Ours,
+        _ => Disposition::Other,
+    }
+}
+
+/// The `sigaction` for `disposition` (`Default` or `Ours`). Async-signal-safe.
+fn action(disposition: Disposition) -> libc::sigaction {
+    // SAFETY: all-zero is a valid value of this plain C struct (integers, a signal set, and
+    // a handler address of 0, which is SIG_DFL).
+    let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: `sa_mask` is a valid, writable signal set (emptied portably: zero need not be
+    // the empty set everywhere).
+    unsafe { libc::sigemptyset(&mut action.sa_mask) };
+    if disposition == Disposition::Ours {
+        action.sa_sigaction = handler_address();
+        // Restart the program's interrupted system calls instead of failing them with EINTR.
+        action.sa_flags = libc::SA_RESTART;
+    }
+    action
+}
+
+/// `signal`'s current disposition, unchanged.
+fn disposition(signal: c_int) -> Option<Disposition> {
+    let mut current = action(Disposition::Default);
+    // SAFETY: a null new action only queries; `current` is a valid, writable `sigaction`.
+    let queried = unsafe { libc::sigaction(signal, std::ptr::null(), &mut current) };
+    (queried == 0).then(|| kind(&current))
+}
+
+/// Sets `signal`'s disposition to `new` and returns the one it replaced. Async-signal-safe.
+fn swap(signal: c_int, new: &libc::sigaction) -> Option<libc::sigaction> {
+    let mut old = action(Disposition::Default);
+    // SAFETY: both pointers are valid for the call and not kept. `signal` is SIGINT or
+    // SIGTERM. `new` is either a disposition this module built (SIG_DFL, or `on_signal`: an
+    // `extern "C" fn(c_int)` without SA_SIGINFO, alive for the whole program and
+    // async-signal-safe, see the module docs) or one that `sigaction` itself returned and is
+    // being put back. Replacing these dispositions breaks nothing Rust relies on: the
+    // standard library installs no SIGINT or SIGTERM handler.
+    let swapped = unsafe { libc::sigaction(signal, new, &mut old) };
+    (swapped == 0).then_some(old)
+}
+
+/// Installs our handler for `signal` if its disposition is the default; `false` if it is
+/// not (ignored, or the program's own handler, perhaps installed on another thread a moment
+/// ago: theirs is put back at once) or the call failed.
+fn install(signal: c_int) -> bool {
+    if disposition(signal) != Some(Disposition::Default) {
+        return false;
+    }
+    match swap(signal, &action(Disposition::Ours)) {
+        Some(old) if kind(&old) == Disposition::Default => true,
+        Some(old) => {
+            swap(signal, &old);
+            false
+        }
+        None => false,
+    }
+}
+
+/// Puts the default back if our handler is still installed for `signal`; leaves a handler
+/// someone installed over ours during the run where it is.
+fn uninstall(signal: c_int) {
+    if disposition(signal) == Some(Disposition::Ours) {
+        if let Some(old) = swap(signal, &action(Disposition::Default)) {
+            if kind(&old) != Disposition::Ours {
+                // Replaced between the look and the swap: theirs goes back.
+                swap(signal, &old);
+            }
+        }
+    }
+}
+
+fn raise(signal: c_int) {
+    // SAFETY: `raise` is async-signal-safe and takes no pointers.
+    unsafe { libc::raise(signal) };
+}
+
+/// Dies by `signal`: default disposition, unblocked, raised. Returns only if that did not
+/// end the process (it always does for SIGINT and SIGTERM, whose default is to terminate).
+pub(crate) fn die_by(signal: Signal) {
+    let signal = number_of(signal);
+    swap(signal, &action(Disposition::Default));
+    // SAFETY: an all-zero `sigset_t` is a valid value; `sigemptyset` then makes it empty
+    // portably.
+    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `set` is a valid, writable signal set, and `signal` a valid signal number.
+    unsafe {
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, signal);
+    }
+    // SAFETY: unblocking a signal on the calling thread; `set` is valid, the old mask is
+    // not asked for.
+    unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut()) };
+    raise(signal);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handler_address_is_recognised() {
+        // The address comparison in `disposition` depends on casting the same function the
+        // same way twice.
+        assert_eq!(handler_address(), handler_address());
+        assert_ne!(handler_address(), libc::SIG_DFL);
+        assert_ne!(handler_address(), libc::SIG_IGN);
+    }
+
+    #[test]
+    fn test_threads_are_not_the_main_thread() {
+        // libtest runs each test on a thread of its own: a run here never takes the signals.
+        assert!(!is_main_thread());
+        assert!(Signals::take(true, true).is_none());
+    }
+}
