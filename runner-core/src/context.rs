@@ -19,7 +19,9 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::sync;
 
 /// A variable's value, as a context stores it.
 type Value = Arc<dyn Any + Send + Sync>;
@@ -468,10 +470,7 @@ impl Context {
     /// The list; no code of the user's runs while it is locked, so it is never poisoned in
     /// practice (and a poisoned list is still consistent: every write is a single step).
     fn lock(&self) -> MutexGuard<'_, Option<Arc<Vars>>> {
-        self.inner
-            .vars
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        sync::lock(&self.inner.vars)
     }
 
     fn value(&self, id: usize) -> Option<Value> {

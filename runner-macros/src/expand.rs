@@ -6,6 +6,7 @@
 //!     body                                     ::runner::__private::test(
 //! }                                                ::runner::__private::Test::new(module_path!(), "works")
 //!                                                      .timeout_ms(5000),
+//!                                                  ::runner::__private::Builder::new(),
 //!                                                  async move { let out: Result<(), E> = { body }; out },
 //!                                              )
 //!                                          }
@@ -76,30 +77,34 @@ fn expand(kind: Kind, args: &Args, function: ItemFn) -> TokenStream {
         }
     };
 
-    let mut config = match kind {
-        Kind::Main => quote_spanned!(span=> #private::Main::new()),
-        Kind::Test => {
-            let name = sig.ident.to_string();
-            quote_spanned!(span=> #private::Test::new(::core::module_path!(), #name))
-        }
-    };
+    // The runner's settings go to the public `Builder`, as a user would write them.
+    let mut builder = quote_spanned!(span=> #private::Builder::new());
     if let Some(debug) = args.debug {
-        config.extend(quote_spanned!(span=> .debug(#debug)));
+        builder.extend(quote_spanned!(span=> .debug(#debug)));
     }
     if let Some(threads) = args.threads {
         let threads = Literal::usize_unsuffixed(threads);
-        config.extend(quote_spanned!(span=> .threads(#threads)));
+        builder.extend(quote_spanned!(span=> .threads(#threads)));
     }
     if let Some(ctrl_c) = args.ctrl_c {
-        config.extend(quote_spanned!(span=> .ctrl_c(#ctrl_c)));
+        builder.extend(quote_spanned!(span=> .handle_ctrl_c(#ctrl_c)));
     }
     if let Some(sigterm) = args.sigterm {
-        config.extend(quote_spanned!(span=> .sigterm(#sigterm)));
+        builder.extend(quote_spanned!(span=> .handle_sigterm(#sigterm)));
     }
-    if let Some(timeout) = &args.timeout {
-        let millis = Literal::u64_unsuffixed(timeout.millis);
-        config.extend(quote_spanned!(span=> .timeout_ms(#millis)));
-    }
+    let config = match kind {
+        Kind::Main => builder,
+        Kind::Test => {
+            let name = sig.ident.to_string();
+            let mut test =
+                quote_spanned!(span=> #private::Test::new(::core::module_path!(), #name));
+            if let Some(timeout) = &args.timeout {
+                let millis = Literal::u64_unsuffixed(timeout.millis);
+                test.extend(quote_spanned!(span=> .timeout_ms(#millis)));
+            }
+            quote_spanned!(span=> #test, #builder)
+        }
+    };
 
     let mut block = TokenStream::new();
     brace.surround(&mut block, |tokens| body.to_tokens(tokens));

@@ -13,7 +13,7 @@
 //!
 //! [`Diagnostic::StuckPoll`]: crate::diagnostic::Diagnostic::StuckPoll
 
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use crate::debug::clock::Stamp;
@@ -99,11 +99,7 @@ fn work() {
                 return;
             }
             let sleep = state.shortest.max(Duration::from_millis(1));
-            state = WATCHDOG
-                .changed
-                .wait_timeout(state, sleep)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+            state = sync::wait_timeout(&WATCHDOG.changed, state, sleep).0;
             continue;
         }
         idle_since = None;
@@ -133,10 +129,6 @@ fn work() {
         state = WATCHDOG.lock();
         // At least a millisecond: the coarse clock moves by ticks.
         let sleep = sleep.max(Duration::from_millis(1));
-        state = WATCHDOG
-            .changed
-            .wait_timeout(state, sleep)
-            .unwrap_or_else(PoisonError::into_inner)
-            .0;
+        state = sync::wait_timeout(&WATCHDOG.changed, state, sleep).0;
     }
 }

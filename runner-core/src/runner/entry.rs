@@ -7,7 +7,7 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_io::Timer;
@@ -16,9 +16,10 @@ use futures_lite::future;
 use crate::debug::diagnostic;
 use crate::debug::diagnostic::Diagnostic;
 use crate::debug::{self, TaskSnapshot};
-use crate::runner::builder::Builder;
+pub use crate::runner::builder::Builder;
 use crate::runner::error::RunError;
 use crate::signal;
+use crate::sync;
 
 /// Names `!` on stable Rust: `<fn() -> ! as FnOutput>::Output` is the never type, which lets the
 /// expansion of `async fn main() -> !` check that the body diverges.
@@ -31,57 +32,6 @@ impl<T> FnOutput for fn() -> T {
     type Output = T;
 }
 
-/// The arguments of `#[runner::main]`.
-#[derive(Debug)]
-pub struct Main {
-    debug: Option<bool>,
-    threads: Option<usize>,
-    ctrl_c: bool,
-    sigterm: bool,
-}
-
-impl Main {
-    /// The defaults: debug mode and threads from the environment, Ctrl-C handled, SIGTERM not.
-    pub fn new() -> Main {
-        Main {
-            debug: None,
-            threads: None,
-            ctrl_c: true,
-            sigterm: false,
-        }
-    }
-
-    /// `debug = ..`
-    pub fn debug(mut self, debug: bool) -> Main {
-        self.debug = Some(debug);
-        self
-    }
-
-    /// `threads = ..` (the macro has checked that it is at least 1).
-    pub fn threads(mut self, threads: usize) -> Main {
-        self.threads = Some(threads);
-        self
-    }
-
-    /// `ctrl_c = ..`
-    pub fn ctrl_c(mut self, ctrl_c: bool) -> Main {
-        self.ctrl_c = ctrl_c;
-        self
-    }
-
-    /// `sigterm = ..`
-    pub fn sigterm(mut self, sigterm: bool) -> Main {
-        self.sigterm = sigterm;
-        self
-    }
-}
-
-impl Default for Main {
-    fn default() -> Main {
-        Main::new()
-    }
-}
-
 /// Runs the body of a `#[runner::main]` function on a fresh runner, closes it, and returns the
 /// body's output.
 ///
@@ -89,14 +39,7 @@ impl Default for Main {
 /// ([`signal::exit_interrupted`], [`signal::exit_terminated`]); any other [`RunError`] (a
 /// nested call) panics with its message.
 #[track_caller]
-pub fn main<F: Future>(main: Main, future: F) -> F::Output {
-    let mut builder = Builder::new()
-        .debug(main.debug)
-        .handle_ctrl_c(main.ctrl_c)
-        .handle_sigterm(main.sigterm);
-    if let Some(threads) = main.threads {
-        builder = builder.threads(threads);
-    }
+pub fn main<F: Future>(builder: Builder, future: F) -> F::Output {
     let mut runner = builder.build();
     let output = runner.run(future);
     runner.close();
@@ -112,14 +55,12 @@ pub fn main<F: Future>(main: Main, future: F) -> F::Output {
 #[derive(Debug)]
 pub struct Test {
     name: String,
-    debug: bool,
-    threads: Option<usize>,
     timeout: Option<Duration>,
 }
 
 impl Test {
-    /// The test `name` in the module `module_path` (as `module_path!()` gives it), with the
-    /// defaults: debug mode on, threads from the environment, no timeout.
+    /// The test `name` in the module `module_path` (as `module_path!()` gives it), without a
+    /// timeout.
     pub fn new(module_path: &str, name: &str) -> Test {
         // `module_path!()` starts with the crate's name; test names as libtest prints them don't.
         let name = match module_path.split_once("::") {
@@ -128,22 +69,8 @@ impl Test {
         };
         Test {
             name,
-            debug: true,
-            threads: None,
             timeout: None,
         }
-    }
-
-    /// `debug = ..`
-    pub fn debug(mut self, debug: bool) -> Test {
-        self.debug = debug;
-        self
-    }
-
-    /// `threads = ..` (the macro has checked that it is at least 1).
-    pub fn threads(mut self, threads: usize) -> Test {
-        self.threads = Some(threads);
-        self
     }
 
     /// `timeout = ".."`, in milliseconds (the macro has checked that it is more than 0).
@@ -155,7 +82,8 @@ impl Test {
 
 /// Runs the body of a `#[runner::test]` function on a fresh runner and returns its output.
 ///
-/// The runner is in debug mode unless `debug = false`, and never handles Ctrl-C or SIGTERM. Its
+/// The runner is built from `builder` (the attribute's settings), in debug mode unless `debug =
+/// false` (`RUNNER_DEBUG` does not switch it off), and never handles Ctrl-C or SIGTERM. Its
 /// diagnostics go to stderr (which the test harness captures) as usual. With a timeout shorter
 /// than the slow-poll threshold, the threshold is the timeout: a poll that alone outlasts the
 /// timeout is always reported.
@@ -170,19 +98,17 @@ impl Test {
 /// the thread so that the timeout could not fire (the message says by how much, and where the
 /// slowest poll was, if one was seen). A test that panicked itself reports only its own panic.
 #[track_caller]
-pub fn test<F: Future>(test: Test, future: F) -> F::Output {
+pub fn test<F: Future>(test: Test, builder: Builder, future: F) -> F::Output {
     let seen = Arc::new(Mutex::new(Seen::default()));
     let sink = seen.clone();
-    let mut builder = Builder::new()
-        .debug(test.debug)
+    let debug = builder.debug.unwrap_or(true);
+    let mut builder = builder
+        .debug(debug)
         .handle_ctrl_c(false)
         .on_diagnostic(move |diagnostic| {
             diagnostic::print(diagnostic);
-            lock(&sink).note(diagnostic);
+            sync::lock(&sink).note(diagnostic);
         });
-    if let Some(threads) = test.threads {
-        builder = builder.threads(threads);
-    }
     if let Some(timeout) = test.timeout {
         builder.slow_poll_threshold = builder.slow_poll_threshold.min(timeout);
     }
@@ -198,7 +124,7 @@ pub fn test<F: Future>(test: Test, future: F) -> F::Output {
     let took = started.elapsed();
     // Closing cancels what is left and joins the workers: every task's panic is reported by now.
     runner.close();
-    let Seen { panicked, slowest } = std::mem::take(&mut *lock(&seen));
+    let Seen { panicked, slowest } = std::mem::take(&mut *sync::lock(&seen));
     let timeout = test.timeout.unwrap_or(Duration::MAX);
     match output {
         Err(error) => panic!("test `{}` could not run: {error}", test.name),
@@ -256,10 +182,6 @@ impl Seen {
             _ => {}
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The tasks a timed-out test left pending, as its failure message lists them (nothing with

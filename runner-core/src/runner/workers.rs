@@ -9,6 +9,7 @@ use event_listener::Event;
 
 use crate::runner::current::{self, Current, Role};
 use crate::runner::shared::Shared;
+use crate::sync;
 use crate::task::local::LocalTasks;
 
 pub(crate) struct Workers {
@@ -78,12 +79,6 @@ impl Stop {
     }
 
     async fn wait(&self) {
-        while !self.stopped.load(Ordering::SeqCst) {
-            let listener = self.event.listen();
-            if self.stopped.load(Ordering::SeqCst) {
-                break;
-            }
-            listener.await;
-        }
+        sync::until(&self.event, || self.stopped.load(Ordering::SeqCst)).await;
     }
 }

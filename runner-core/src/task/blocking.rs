@@ -7,7 +7,7 @@
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
-use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
 use async_task::Runnable;
@@ -15,6 +15,7 @@ use async_task::Runnable;
 use crate::context;
 use crate::runner::current::{self, Current, Role};
 use crate::runner::shared::Shared;
+use crate::sync;
 use crate::task::cancel::{is_cancellation, CatchesCancellation};
 use crate::task::handle::Task;
 use crate::task::panic::TaskPanic;
@@ -132,7 +133,7 @@ fn pool() -> &'static Pool {
 
 impl Pool {
     fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        sync::lock(&self.state)
     }
 
     fn schedule(&'static self, runnable: Runnable, shared: Arc<Shared>, key: usize) {
@@ -165,13 +166,10 @@ impl Pool {
                 continue;
             }
             state.idle += 1;
-            let (next, wait) = self
-                .job_ready
-                .wait_timeout(state, IDLE_TIMEOUT)
-                .unwrap_or_else(PoisonError::into_inner);
+            let (next, timed_out) = sync::wait_timeout(&self.job_ready, state, IDLE_TIMEOUT);
             state = next;
             state.idle -= 1;
-            if wait.timed_out() && state.queue.is_empty() {
+            if timed_out && state.queue.is_empty() {
                 state.threads -= 1;
                 return;
             }

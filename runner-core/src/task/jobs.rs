@@ -4,14 +4,15 @@
 //! It lives apart from the pool (`blocking.rs`) so that the runner's shared state can hold it
 //! without the two modules importing each other.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use event_listener::{Event, Listener};
+use event_listener::Event;
 use slab::Slab;
 
 use crate::debug::diagnostic::{Diagnostic, StuckJob, TaskInfo};
 use crate::signal::Signal;
+use crate::sync;
 
 #[derive(Default)]
 pub(crate) struct BlockingJobs {
@@ -71,22 +72,10 @@ impl BlockingJobs {
     /// order they were spawned.
     pub(crate) fn wait_idle(&self, timeout: Duration) -> Vec<StuckJob> {
         let deadline = Instant::now().checked_add(timeout);
-        loop {
-            if self.running() == 0 {
-                return Vec::new();
-            }
-            let listener = self.finished.listen();
-            if self.running() == 0 {
-                return Vec::new();
-            }
-            match deadline {
-                Some(deadline) => {
-                    if listener.wait_deadline(deadline).is_none() {
-                        return self.stuck();
-                    }
-                }
-                None => listener.wait(),
-            }
+        if sync::block_until(&self.finished, || self.running() == 0, deadline) {
+            Vec::new()
+        } else {
+            self.stuck()
         }
     }
 
@@ -107,6 +96,6 @@ impl BlockingJobs {
     }
 
     fn lock(&self) -> MutexGuard<'_, Slab<Job>> {
-        self.jobs.lock().unwrap_or_else(PoisonError::into_inner)
+        sync::lock(&self.jobs)
     }
 }

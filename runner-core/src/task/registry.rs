@@ -9,11 +9,13 @@
 
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 use std::task::Waker;
 
 use event_listener::Event;
 use slab::Slab;
+
+use crate::sync;
 
 /// Where a task's waker sits in the registry: its slab key plus one, so that the
 /// `Option<RegistryKey>` every task carries takes one word, not two.
@@ -82,19 +84,10 @@ impl TaskRegistry {
 
     /// Resolves once no task's future is alive.
     pub(crate) async fn all_gone(&self) {
-        loop {
-            if self.none_alive() {
-                return;
-            }
-            let listener = self.all_gone.listen();
-            if self.none_alive() {
-                return;
-            }
-            listener.await;
-        }
+        sync::until(&self.all_gone, || self.none_alive()).await;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Slab<Waker>> {
-        self.wakers.lock().unwrap_or_else(PoisonError::into_inner)
+        sync::lock(&self.wakers)
     }
 }
