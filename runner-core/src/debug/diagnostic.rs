@@ -184,6 +184,52 @@ pub enum Diagnostic {
         /// How many jobs were still running.
         pending: usize,
     },
+    /// A task, blocking job or main future panicked because it called tokio outside a tokio
+    /// runtime (tokio's message: "must be called from the context of a Tokio 1.x runtime"),
+    /// and this runner has none: the `tokio` cargo feature is off, or the runner was built with
+    /// [`Builder::tokio(false)`](crate::Builder::tokio). Reported once per runner, after tokio's
+    /// own panic message, with the fix.
+    ///
+    /// The runner sees the panics it catches: of the main future, of tasks and of blocking
+    /// jobs. It sees none under `panic = "abort"` (the process ends first), nor a panic that
+    /// user code catches itself.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use runner::diagnostic::Diagnostic;
+    ///
+    /// let mut runner = runner::Builder::new()
+    ///     .tokio(false)
+    ///     .on_diagnostic(|d| {
+    ///         if let Diagnostic::TokioRuntimeMissing { .. } = d {
+    ///             eprintln!("{d}"); // names the feature, or `Builder::tokio(false)`
+    ///         }
+    ///     })
+    ///     .build();
+    /// # std::panic::set_hook(Box::new(|_| {}));
+    /// let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    ///     runner.run(async {
+    ///         panic!("there is no reactor running, must be called from the context of a Tokio 1.x runtime")
+    ///     })
+    /// }));
+    /// assert!(panicked.is_err());
+    /// ```
+    TokioRuntimeMissing {
+        /// The task (or main future, or blocking job) that panicked.
+        task: TaskInfo,
+    },
+    /// With the `tokio` feature: threads of the runner's tokio runtime were still running
+    /// `tokio::task::spawn_blocking` jobs when `close` shut the runtime down, after the
+    /// shutdown timeout (zero inside another runner's `run` or a tokio task, where `close` must
+    /// not block). They run to their end on their own, and tokio calls in them fail (the
+    /// runtime is gone).
+    TokioBlockingJobsLeftRunning {
+        /// How many of the runtime's blocking threads were still busy.
+        threads: usize,
+        /// How long `close` waited for them.
+        timeout: Duration,
+    },
 }
 
 /// A blocking job that was still running when the runner's shutdown timeout expired, as
@@ -321,6 +367,36 @@ impl fmt::Display for Diagnostic {
                  runner's run; it did not wait for {}, so as not to block the outer runner",
                 if *pending == 1 { " was" } else { "s were" },
                 if *pending == 1 { "it" } else { "them" },
+            ),
+            Diagnostic::TokioRuntimeMissing { task } => {
+                write!(
+                    f,
+                    "{task} panicked because it called tokio outside a tokio runtime; "
+                )?;
+                if cfg!(feature = "tokio") {
+                    f.write_str(
+                        "this runner was built with Builder::tokio(false): leave it on to give \
+                         the runner a tokio runtime",
+                    )
+                } else {
+                    write!(
+                        f,
+                        "the `tokio` feature of async-runner gives every runner one: \
+                         async-runner = {{ version = \"{}.{}\", features = [\"tokio\"] }} in \
+                         Cargo.toml (or `cargo add async-runner --features tokio`)",
+                        env!("CARGO_PKG_VERSION_MAJOR"),
+                        env!("CARGO_PKG_VERSION_MINOR"),
+                    )
+                }
+            }
+            Diagnostic::TokioBlockingJobsLeftRunning { threads, timeout } => write!(
+                f,
+                "{threads} tokio spawn_blocking job{} still running when the runner shut its \
+                 tokio runtime down after {:.3} s; {} on {}own, outside any runtime",
+                if *threads == 1 { " was" } else { "s were" },
+                timeout.as_secs_f64(),
+                if *threads == 1 { "it runs" } else { "they run" },
+                if *threads == 1 { "its " } else { "their " },
             ),
         }
     }

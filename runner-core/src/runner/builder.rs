@@ -42,6 +42,7 @@ pub struct Builder {
     pub(crate) slow_poll_threshold: Duration,
     pub(crate) executor_factory: Option<ExecutorFactory>,
     pub(crate) on_diagnostic: Option<Handler>,
+    pub(crate) tokio: bool,
 }
 
 impl Builder {
@@ -91,6 +92,7 @@ impl Builder {
             slow_poll_threshold: Duration::from_millis(100),
             executor_factory: None,
             on_diagnostic: None,
+            tokio: true,
         }
     }
 
@@ -303,6 +305,29 @@ impl Builder {
         self
     }
 
+    /// Whether the runner gets a tokio runtime of its own (default `true`), with the `tokio`
+    /// cargo feature; without the feature there is none, and this does nothing.
+    ///
+    /// With it, tokio's current-thread runtime drives the thread inside [`run`](Runner::run):
+    /// `tokio::net`, `tokio::time`, `tokio::spawn` and the crates built on them work, at tokio's
+    /// own speed. The price is paid by async-io: its reactor moves to its helper thread, so each
+    /// readiness event of `async-net` and friends crosses threads (several times slower for
+    /// small round trips on a busy machine). A dependency can turn the feature on for the whole
+    /// program; an application whose I/O is async-io's turns the runtime off here, and keeps
+    /// async-io on the thread inside `run`. See README.md, "Using tokio crates".
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // I/O on async-net only: keep async-io's reactor on this thread.
+    /// let mut runner = runner::Builder::new().tokio(false).build();
+    /// assert_eq!(runner.run(async { 1 }), Ok(1));
+    /// ```
+    pub fn tokio(mut self, tokio: bool) -> Builder {
+        self.tokio = tokio;
+        self
+    }
+
     /// Builds the runner. Nothing heavy happens yet: the executor and threads start on first use.
     ///
     /// Settings left to the environment come from it (read once per process).
@@ -335,6 +360,7 @@ impl fmt::Debug for Builder {
             .field("slow_poll_threshold", &self.slow_poll_threshold)
             .field("executor_factory", &self.executor_factory.is_some())
             .field("on_diagnostic", &self.on_diagnostic.is_some())
+            .field("tokio", &self.tokio)
             .finish()
     }
 }

@@ -13,6 +13,7 @@ pub(crate) mod env;
 pub(crate) mod error;
 pub(crate) mod run;
 pub(crate) mod shared;
+pub(crate) mod tokio_rt;
 pub(crate) mod workers;
 
 pub use self::builder::Builder;

@@ -6,7 +6,7 @@ use std::future::{Future, IntoFuture};
 use std::num::NonZeroUsize;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_executor::Executor;
 
@@ -19,6 +19,7 @@ use crate::runner::current::{self, Current, Role};
 use crate::runner::env;
 use crate::runner::error::RunError;
 use crate::runner::shared::Shared;
+use crate::runner::tokio_rt::{self, Tokio};
 use crate::runner::workers::Workers;
 use crate::signal::{Interrupt, Signal};
 use crate::task::local::LocalTasks;
@@ -101,6 +102,8 @@ pub struct Runner {
     shutdown_timeout: Duration,
     /// The signal that cancelled the last run, if one did: `close` then says when it waits.
     cancelled_by: Option<Signal>,
+    /// Whether the runner gets a tokio runtime (with the `tokio` feature).
+    tokio: bool,
 }
 
 enum State {
@@ -123,6 +126,8 @@ struct Started {
     executor: Arc<Executor<'static>>,
     /// What `Runner::executor` handed out, for an executor of the runner's own.
     handed_out: Option<Arc<Executor<'static>>>,
+    /// Its tokio runtime, with the `tokio` feature; the shared state holds its handle.
+    tokio: Tokio,
     local: LocalTasks,
     workers: Option<Workers>,
     /// The context every `run` executes its future in: a copy of the starter's context. `None`
@@ -163,6 +168,7 @@ impl Runner {
             handle_sigterm: builder.handle_sigterm,
             shutdown_timeout: builder.shutdown_timeout,
             cancelled_by: None,
+            tokio: builder.tokio,
             state: State::Idle(Unstarted {
                 slow_poll_threshold: builder.slow_poll_threshold,
                 executor_factory: builder.executor_factory,
@@ -258,10 +264,12 @@ impl Runner {
         if current::is_driving() {
             return Err(RunError::Nested);
         }
+        // Called inside a tokio runtime (a tokio task, tokio's `block_on`): the run stays in it.
+        let in_tokio = tokio_rt::in_foreign_context(current::with(|c| c.is_some()));
         let (sigint, sigterm) = (self.handle_ctrl_c, self.handle_sigterm);
         // Reset first: a run that panics was not cancelled by a signal either.
         self.cancelled_by = None;
-        let started = self.start()?;
+        let started = self.start(in_tokio)?;
         let given;
         let context = match context {
             Some(context) => {
@@ -277,12 +285,12 @@ impl Runner {
         let interrupt = Interrupt::take(sigint, sigterm, shared);
         let output = if shared.debug {
             let main = Tracked::main(main, &shared.live, run_at);
-            started.drive(interrupt.race(main))
+            started.drive(in_tokio, interrupt.race(main))
         } else if interrupt.took_any() {
-            started.drive(interrupt.race(main))
+            started.drive(in_tokio, interrupt.race(main))
         } else {
             // Without a signal to race, a smaller future to move into the executor.
-            Ok(started.drive(main))
+            Ok(started.drive(in_tokio, main))
         };
         self.cancelled_by = match output {
             Err(RunError::Interrupted) => Some(Signal::Interrupt),
@@ -390,7 +398,8 @@ impl Runner {
     ///
     /// [`RunError::Closed`] after [`close`](Runner::close).
     pub fn executor(&mut self) -> Result<Arc<Executor<'static>>, RunError> {
-        Ok(self.start()?.hand_out_executor())
+        let in_tokio = tokio_rt::in_foreign_context(current::with(|c| c.is_some()));
+        Ok(self.start(in_tokio)?.hand_out_executor())
     }
 
     /// The runner's own [`Context`], starting the runner if needed: the one every
@@ -421,7 +430,8 @@ impl Runner {
     ///
     /// [`RunError::Closed`] after [`close`](Runner::close).
     pub fn context(&mut self) -> Result<Context, RunError> {
-        let context = self.start()?.context.get_mut();
+        let in_tokio = tokio_rt::in_foreign_context(current::with(|c| c.is_some()));
+        let context = self.start(in_tokio)?.context.get_mut();
         Ok(context.get_or_insert_with(Context::new).clone())
     }
 
@@ -454,8 +464,9 @@ impl Runner {
         }
     }
 
-    /// Starts the runner on first use: executor, worker threads, context.
-    fn start(&mut self) -> Result<&mut Started, RunError> {
+    /// Starts the runner on first use: executor, tokio runtime, worker threads, context.
+    /// `in_tokio`: the starting thread is inside a tokio runtime, which the runner then uses.
+    fn start(&mut self, in_tokio: bool) -> Result<&mut Started, RunError> {
         if let State::Idle(_) = self.state {
             // Closed while the factory runs: a factory that panics leaves a closed runner.
             let State::Idle(unstarted) = std::mem::replace(&mut self.state, State::Closed) else {
@@ -471,11 +482,13 @@ impl Runner {
                 Some(factory) => (factory(), Some(TaskRegistry::default())),
                 None => (Arc::new(Executor::new()), None),
             };
+            let tokio = Tokio::start(self.tokio, in_tokio);
             let shared = Arc::new(Shared::new(
                 self.debug,
                 slow_poll_threshold,
                 on_diagnostic,
                 registry,
+                tokio.handle(),
             ));
             if self.debug {
                 watchdog::watch(&shared.live);
@@ -485,6 +498,7 @@ impl Runner {
                 shared,
                 executor,
                 handed_out: None,
+                tokio,
                 local: LocalTasks::new(),
                 workers,
                 context: Cell::new(context::copy_current()),
@@ -499,7 +513,8 @@ impl Runner {
 
 impl Started {
     /// Polls `future` on this thread until it completes, running the executors meanwhile.
-    fn drive<F: Future>(&self, future: F) -> F::Output {
+    /// `in_tokio`: the thread is inside a tokio runtime that is not the runner's.
+    fn drive<F: Future>(&self, in_tokio: bool, future: F) -> F::Output {
         let _enter = current::enter(Current::new(
             self.shared.clone(),
             Role::Driving {
@@ -508,7 +523,9 @@ impl Started {
             },
         ));
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            async_io::block_on(self.executor.run(self.local.drive(future)))
+            // Who drives the thread (tokio's `block_on`, or async-io's): `tokio_rt.rs`.
+            let run = self.executor.run(self.local.drive(future));
+            self.tokio.block_on(in_tokio, run)
         }));
         drop(_enter);
         outcome.unwrap_or_else(|payload| resume_unwind(panic::unwrap(payload)))
@@ -535,8 +552,12 @@ impl Started {
     }
 
     fn shut_down(self, shutdown_timeout: Duration, cancelled_by: Option<Signal>) {
+        let begun = Instant::now();
         // Inside another runner's `run` (or on its worker): waiting here would stall it.
         let nested = current::is_driving();
+        // Inside a tokio runtime's task or `block_on`: no waiting there either (tokio panics
+        // when a runtime is dropped there and would wait).
+        let in_tokio = tokio_rt::in_foreign_context(current::with(|c| c.is_some()));
         self.shared.begin_closing();
         if self.shared.debug {
             watchdog::unwatch(&self.shared.live);
@@ -544,13 +565,14 @@ impl Started {
         if let Some(registry) = &self.shared.registry {
             // The executor may be shared: each task of this runner completes there as cancelled.
             if registry.begin_close() {
-                self.drive(registry.all_gone());
+                self.drive(in_tokio, registry.all_gone());
             }
         }
         let Started {
             shared,
             executor,
             handed_out,
+            tokio,
             local,
             workers,
             context: _,
@@ -558,42 +580,78 @@ impl Started {
         if let Some(workers) = workers {
             workers.stop_and_join();
         }
-        if shared.spawned_nothing() && handed_out.is_none() && shared.registry.is_none() {
-            // Nothing to cancel, no job to wait for, no destructor to run: the common `run`
-            // of a trivial future closes without the phases below.
-            shared.mark_closed();
-            drop((local, executor));
-            return;
-        }
-        shared.mark_closed();
         {
-            // Destructors run here; what they spawn is cancelled at once.
-            let _closing = current::enter(Current::new(shared.clone(), Role::Closing));
-            local.cancel_all();
-            drop(local);
-            drop(handed_out);
-            // The last handle of the runner's own executor: dropping it cancels every task left
-            // in it (each awaiter wakes), and frees them.
-            drop(executor);
+            // The runner's tasks are cancelled in its tokio context: their destructors may call
+            // tokio. Then its blocking jobs are waited for, which may call tokio too.
+            let _tokio = shared.tokio.enter();
+            cancel_and_wait(
+                &shared,
+                executor,
+                handed_out,
+                local,
+                nested,
+                shutdown_timeout,
+                cancelled_by,
+            );
         }
-        if nested {
-            let pending = shared.blocking.running();
-            if pending > 0 {
-                shared.report(Diagnostic::BlockingJobsLeftRunning { pending });
-            }
-            return;
+        // Last, tokio: its pending tasks are dropped, its blocking jobs waited for in the time
+        // left.
+        let timeout = match nested || in_tokio {
+            true => Duration::ZERO,
+            false => shutdown_timeout.saturating_sub(begun.elapsed()),
+        };
+        let threads = tokio.shut_down(timeout);
+        if threads > 0 {
+            shared.report(Diagnostic::TokioBlockingJobsLeftRunning { threads, timeout });
         }
-        let notice = cancelled_by.and_then(|s| shared.blocking.waiting_notice(s, shutdown_timeout));
-        if let Some(notice) = notice {
-            shared.report(notice);
+    }
+}
+
+/// `close`'s middle: cancels the runner's tasks and waits for its blocking jobs.
+fn cancel_and_wait(
+    shared: &Arc<Shared>,
+    executor: Arc<Executor<'static>>,
+    handed_out: Option<Arc<Executor<'static>>>,
+    local: LocalTasks,
+    nested: bool,
+    shutdown_timeout: Duration,
+    cancelled_by: Option<Signal>,
+) {
+    if shared.spawned_nothing() && handed_out.is_none() && shared.registry.is_none() {
+        // Nothing to cancel, no job to wait for, no destructor to run: the common `run`
+        // of a trivial future closes without the phases below.
+        shared.mark_closed();
+        drop((local, executor));
+        return;
+    }
+    shared.mark_closed();
+    {
+        // Destructors run here; what they spawn is cancelled at once.
+        let _closing = current::enter(Current::new(shared.clone(), Role::Closing));
+        local.cancel_all();
+        drop(local);
+        drop(handed_out);
+        // The last handle of the runner's own executor: dropping it cancels every task left
+        // in it (each awaiter wakes), and frees them.
+        drop(executor);
+    }
+    if nested {
+        let pending = shared.blocking.running();
+        if pending > 0 {
+            shared.report(Diagnostic::BlockingJobsLeftRunning { pending });
         }
-        let jobs = shared.blocking.wait_idle(shutdown_timeout);
-        if !jobs.is_empty() {
-            shared.report(Diagnostic::BlockingShutdownTimedOut {
-                jobs,
-                timeout: shutdown_timeout,
-            });
-        }
+        return;
+    }
+    let notice = cancelled_by.and_then(|s| shared.blocking.waiting_notice(s, shutdown_timeout));
+    if let Some(notice) = notice {
+        shared.report(notice);
+    }
+    let jobs = shared.blocking.wait_idle(shutdown_timeout);
+    if !jobs.is_empty() {
+        shared.report(Diagnostic::BlockingShutdownTimedOut {
+            jobs,
+            timeout: shutdown_timeout,
+        });
     }
 }
 

@@ -3,12 +3,14 @@
 //! It deliberately holds no executor: tasks point at it, and an executor that owned its own
 //! tasks' state would keep itself alive forever.
 
+use std::any::Any;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
-use crate::debug::diagnostic::{Diagnostic, Handler, Reporter};
+use crate::debug::diagnostic::{message_of, Diagnostic, Handler, Reporter, TaskInfo};
 use crate::debug::snapshot::LiveTasks;
+use crate::runner::tokio_rt::{self, TokioHandle};
 use crate::signal::run::RunSignals;
 use crate::sync;
 use crate::task::jobs::BlockingJobs;
@@ -32,6 +34,10 @@ pub(crate) struct Shared {
     pub(crate) live: Arc<LiveTasks>,
     /// The signal state of the run in progress, while it owns the signals.
     signals: Mutex<Option<Arc<RunSignals>>>,
+    /// The runner's tokio context (none without the `tokio` feature), entered by its threads.
+    pub(crate) tokio: TokioHandle,
+    /// Whether the missing-tokio hint was given: once per runner.
+    tokio_hinted: AtomicBool,
 }
 
 impl Shared {
@@ -40,6 +46,7 @@ impl Shared {
         slow_poll_threshold: Duration,
         handler: Option<Handler>,
         registry: Option<TaskRegistry>,
+        tokio: TokioHandle,
     ) -> Self {
         Shared {
             debug,
@@ -51,6 +58,8 @@ impl Shared {
             blocking: BlockingJobs::default(),
             live: Arc::new(LiveTasks::new(slow_poll_threshold, Reporter::new(handler))),
             signals: Mutex::new(None),
+            tokio,
+            tokio_hinted: AtomicBool::new(false),
         }
     }
 
@@ -104,6 +113,17 @@ impl Shared {
     /// The signal state of this runner's run in progress, if that run owns the signals.
     pub(crate) fn signals_owned(&self) -> Option<Arc<RunSignals>> {
         sync::lock(&self.signals).clone()
+    }
+
+    /// Looks at a panic the runner caught from `task`: one that says tokio found no runtime
+    /// gets the hint that names the fix, once per runner.
+    pub(crate) fn notice_panic(&self, payload: &(dyn Any + Send), task: TaskInfo) {
+        if !self.tokio.is_some()
+            && message_of(payload).contains(tokio_rt::NO_RUNTIME)
+            && !self.tokio_hinted.swap(true, Ordering::Relaxed)
+        {
+            self.report(Diagnostic::TokioRuntimeMissing { task });
+        }
     }
 
     pub(crate) fn report(&self, diagnostic: Diagnostic) {

@@ -53,6 +53,11 @@ impl Workers {
 }
 
 fn work(stop: &Stop, shared: Arc<Shared>, executor: Arc<Executor<'static>>) {
+    // The runner's tokio context, entered but not driven here: with the `tokio` feature, tokio's
+    // current-thread runtime runs on the thread inside `run`, and async-io's reactor stays on
+    // the workers (`tokio_rt.rs`).
+    let tokio = shared.tokio.clone();
+    let _tokio = tokio.enter();
     let local = LocalTasks::new();
     let _enter = current::enter(Current::new(
         shared,

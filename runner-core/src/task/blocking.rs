@@ -83,6 +83,8 @@ where
         async move {
             shared.blocking.job_running(key);
             let _context = context::Entered::new(&mut context);
+            // The pool serves every runner: the job enters its own runner's tokio context.
+            let _tokio = shared.tokio.enter();
             let _enter = current::enter(Current::new(shared.clone(), Role::Blocking(executor)));
             let caught = {
                 let _catches = CatchesCancellation::new();
@@ -93,6 +95,7 @@ where
                 // It awaited a task that was cancelled: it is cancelled too.
                 Err(payload) if is_cancellation(&*payload) => None,
                 Err(payload) => {
+                    shared.notice_panic(&*payload, info);
                     resume_unwind(TaskPanic::wrap(payload, info, shared.reporter.clone()))
                 }
             }

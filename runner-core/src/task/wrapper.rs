@@ -2,6 +2,7 @@
 //! `run`. Both run the future in its own context; in debug mode the runner wraps them in turn in
 //! [`Tracked`](crate::debug::snapshot), which times every poll.
 
+use std::any::Any;
 use std::cell::Cell;
 use std::future::Future;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
@@ -112,6 +113,7 @@ impl<F: Future> Future for TaskFuture<F> {
             // It awaited a task that was cancelled: it is cancelled too, which is no panic.
             Err(payload) if cancel::is_cancellation(&*payload) => None,
             Err(payload) => {
+                notice_panic(this.shared, &*payload, *this.info);
                 let _gone = Gone(registry, this.key.take());
                 drop_future(this.future, this.shared, *this.info);
                 resume_unwind(TaskPanic::wrap(
@@ -124,6 +126,19 @@ impl<F: Future> Future for TaskFuture<F> {
         let _gone = Gone(registry, this.key.take());
         drop_future(this.future, this.shared, *this.info);
         Poll::Ready(output)
+    }
+}
+
+/// Hands a task's panic to its runner (the task's own state, or else the thread's runner's),
+/// which looks for tokio's missing-runtime message.
+fn notice_panic(shared: &Option<Arc<Shared>>, payload: &(dyn Any + Send), task: TaskInfo) {
+    match shared {
+        Some(shared) => shared.notice_panic(payload, task),
+        None => current::with(|c| {
+            if let Some(c) = c {
+                c.shared.notice_panic(payload, task);
+            }
+        }),
     }
 }
 
@@ -181,7 +196,13 @@ impl<F: Future> Future for MainFuture<'_, F> {
             unreachable!("the main future is not polled after it completed")
         };
         let _entered = context::EnteredCell::new(this.context);
-        future.poll(cx)
+        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(poll) => poll,
+            Err(payload) => {
+                this.shared.notice_panic(&*payload, *this.info);
+                resume_unwind(payload)
+            }
+        }
     }
 }
 
