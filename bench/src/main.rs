@@ -19,6 +19,8 @@
 
 mod drivers;
 mod harness;
+#[cfg(feature = "tokio")]
+mod tokio_rows;
 mod workloads;
 
 use std::time::{Duration, Instant};
@@ -88,7 +90,11 @@ fn main() {
     println!("{}", harness::HEADER);
 
     let mut results = Vec::new();
-    for (name, group) in WORKLOADS {
+    #[cfg(feature = "tokio")]
+    let workloads = WORKLOADS.iter().chain(tokio_rows::WORKLOADS);
+    #[cfg(not(feature = "tokio"))]
+    let workloads = WORKLOADS.iter();
+    for (name, group) in workloads {
         if !selected(name) {
             continue;
         }
@@ -580,6 +586,10 @@ fn print_targets(results: &[Measured]) {
             check(what, timeout, bare, sub, 100.0);
         }
     }
+    #[cfg(feature = "tokio")]
+    tokio_rows::targets(results, &mut |what, a, b, limit| {
+        check(what, a, b, div, limit)
+    });
     if !lines.is_empty() {
         println!();
         println!(
