@@ -27,6 +27,14 @@
 //! assert_eq!(total, Ok(16));
 //! ```
 //!
+//! # tokio crates
+//!
+//! With the facade's `tokio` cargo feature every runner has its own tokio runtime, so that
+//! `tokio::net`, `tokio::time`, `tokio::spawn` and the crates built on them work inside it; see
+//! [`Builder::tokio`]. Without the feature tokio is not compiled, and a panic of tokio's for want
+//! of a runtime is followed by a report naming the feature
+//! ([`Diagnostic::TokioRuntimeMissing`](diagnostic::Diagnostic::TokioRuntimeMissing)).
+//!
 //! # The house
 //!
 //! The rooms: `runner/` (the runner and its state), `task/`, `time/`, `signal/`, `debug/` (the

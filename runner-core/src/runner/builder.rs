@@ -310,7 +310,11 @@ impl Builder {
     ///
     /// With it, tokio's current-thread runtime drives the thread inside [`run`](Runner::run):
     /// `tokio::net`, `tokio::time`, `tokio::spawn` and the crates built on them work, at tokio's
-    /// own speed. The price is paid by async-io: its reactor moves to its helper thread, so each
+    /// own speed. Each runner has a fresh runtime (each `#[runner::test]` too), which `close`
+    /// shuts down (see [`Runner::close`]). With [`threads`](Builder::threads), the worker threads
+    /// and blocking jobs enter the same runtime's context: `tokio::spawn` and tokio's I/O work
+    /// there, and their tasks and I/O events are served by the thread inside `run`, while a run is
+    /// in progress. The price is paid by async-io: its reactor moves to its helper thread, so each
     /// readiness event of `async-net` and friends crosses threads (several times slower for
     /// small round trips on a busy machine). A dependency can turn the feature on for the whole
     /// program; an application whose I/O is async-io's turns the runtime off here, and keeps

@@ -186,6 +186,12 @@ impl Runner {
     /// The future runs in the runner's [`context`](Runner::context), so context variables it sets
     /// are seen by the next `run`, not by the caller.
     ///
+    /// With the `tokio` feature, tokio's `block_on` on the runner's own tokio runtime drives the
+    /// thread (see [`Builder::tokio`]). Called inside a tokio runtime (a tokio task, or tokio's
+    /// `block_on`), `run` keeps that runtime instead: tokio calls in the future go to it, and on a
+    /// worker of a multi-thread runtime the run first hands the worker's queue to another thread
+    /// (`tokio::task::block_in_place`). The run still blocks the calling thread until it returns.
+    ///
     /// While the future is pending, the first Ctrl-C drops it and `run` returns
     /// [`RunError::Interrupted`]; a second one ends the process. This holds on the process's
     /// main thread only: a run on another thread leaves Ctrl-C to the program. See
@@ -316,6 +322,13 @@ impl Runner {
     ///
     /// After a run that Ctrl-C or SIGTERM cancelled, a wait for blocking jobs is reported before it
     /// starts ([`Diagnostic::WaitingForBlockingJobs`]): the program is no longer stuck silently.
+    ///
+    /// With the `tokio` feature, closing goes: join the worker threads, cancel the runner's tasks
+    /// inside its tokio context (so their destructors may call tokio), wait for its blocking jobs,
+    /// then shut its tokio runtime down: tasks that `tokio::spawn` left pending are dropped, and
+    /// tokio's `spawn_blocking` jobs are waited for in what is left of the shutdown timeout (not
+    /// at all inside another runner's `run` or inside a tokio task); those still running are
+    /// reported as [`Diagnostic::TokioBlockingJobsLeftRunning`].
     ///
     /// # Examples
     ///
