@@ -177,7 +177,7 @@ impl Drop for Signals {
 }
 
 /// Whether the calling thread is the process's main thread; `false` where that cannot be
-/// told. Asked once per thread: on Linux it is a system call, a tenth of a run's cost. (A
+/// told. Asked once per thread: on Linux it is a system call, too dear for every run. (A
 /// thread that forks becomes the child's main thread but keeps its answer; a child that
 /// neither `exec`s nor came from the main thread is rare enough to run without signals.)
 fn is_main_thread() -> bool {
