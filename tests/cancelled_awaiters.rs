@@ -93,7 +93,7 @@ fn a_task_cancelled_by_another_runner_closing_does_not_blame_its_own_runner() {
         .unwrap();
     let mut second = Runner::new();
     let (awaiting, line) = second
-        .run(async move { (runner::spawn(async move { awaited.await }), line!()) })
+        .run(async move { (runner::spawn(async move { awaited.await + 1 }), line!()) })
         .unwrap();
     // Cancels `awaited`; `awaiting`, a task of the still open `second`, is cancelled in turn.
     first.close();
