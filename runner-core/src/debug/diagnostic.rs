@@ -397,7 +397,7 @@ pub(crate) fn write_line(line: fmt::Arguments<'_>) {
         return;
     }
     // `eprintln!`, so that a test harness captures the line; it panics when the write fails.
-    let _ = catch_unwind(|| eprintln!("{line}"));
+    let _ = catch_unwind(AssertUnwindSafe(|| eprintln!("{line}")));
 }
 
 #[cfg(test)]
