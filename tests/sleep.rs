@@ -1,4 +1,5 @@
-//! `runner::sleep`, `sleep_until`, `interval` and `yield_now`; async-io's own `Timer` works inside a runner too.
+//! `runner::sleep`, `sleep_until`, `interval` and `yield_now`; async-io's own `Timer` works
+//! inside a runner too.
 
 #[path = "support/groups.rs"]
 mod groups;
