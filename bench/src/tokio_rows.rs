@@ -192,7 +192,7 @@ fn lifecycle() -> Group {
     };
     Group {
         name: "tokio_lifecycle",
-        title: "lifecycle, tokio on/off".into(),
+        title: "tokio lifecycle".into(),
         ops: N as u64,
         rows: vec![
             row(RUNNER_TOKIO, runner_with(true)),
@@ -210,7 +210,7 @@ fn yield_() -> Group {
     const N: usize = 1_000_000;
     Group {
         name: "tokio_yield",
-        title: "yield 1M, tokio on/off".into(),
+        title: "tokio yield 1M".into(),
         ops: N as u64,
         rows: vec![
             row(RUNNER_TOKIO, timed(driver(true), Yield(N))),
@@ -223,7 +223,7 @@ fn pingpong() -> Group {
     const ROUND_TRIPS: usize = 100_000;
     Group {
         name: "tokio_pingpong",
-        title: "pingpong 200k, tokio on/off".into(),
+        title: "tokio pingpong 200k".into(),
         ops: 2 * ROUND_TRIPS as u64,
         rows: vec![
             row(RUNNER_TOKIO, timed(driver(true), PingPong(ROUND_TRIPS))),
@@ -237,7 +237,7 @@ fn timers() -> Group {
     let work = || Timers(N, Duration::from_millis(1));
     Group {
         name: "tokio_timers",
-        title: "timers 20k x 1ms, tokio on/off".into(),
+        title: "tokio timers 20k".into(),
         ops: N as u64,
         rows: vec![
             row(RUNNER_TOKIO, timed(driver(true), work())),

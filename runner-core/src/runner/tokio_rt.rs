@@ -143,6 +143,7 @@ impl TokioHandle {
 
 #[cfg(feature = "tokio")]
 mod imp {
+    use std::cell::Cell;
     use std::future::Future;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
@@ -198,7 +199,10 @@ mod imp {
 
         pub(super) fn block_on<F: Future>(&self, foreign: bool, future: F) -> F::Output {
             match self {
-                Inner::Own { runtime, .. } if !foreign => runtime.block_on(future),
+                Inner::Own { runtime, .. } if !foreign => {
+                    let _driving = Driving::enter();
+                    runtime.block_on(future)
+                }
                 // Entering the runtime the runner started in: its own threads drive it.
                 Inner::Found(handle) if !foreign => {
                     let _entered = handle.enter();
@@ -229,6 +233,32 @@ mod imp {
                 std::thread::yield_now();
             }
             threads.load(Ordering::SeqCst)
+        }
+    }
+
+    thread_local! {
+        /// Whether this thread is inside a runner's own tokio `block_on`.
+        static DRIVING: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Whether this thread is inside a runner's own tokio `block_on` (its timers fire here).
+    #[allow(dead_code)] // for the timer queue's wake-up timer
+    pub(super) fn drives_tokio() -> bool {
+        DRIVING.with(Cell::get)
+    }
+
+    /// Marks the thread as inside a runner's own tokio `block_on` until dropped.
+    struct Driving(bool);
+
+    impl Driving {
+        fn enter() -> Driving {
+            Driving(DRIVING.with(|d| d.replace(true)))
+        }
+    }
+
+    impl Drop for Driving {
+        fn drop(&mut self) {
+            let _ = DRIVING.try_with(|d| d.set(self.0));
         }
     }
 
