@@ -51,14 +51,14 @@ fn child_tasks_call_tokio() {
     runner
         .run(async {
             for _ in 0..2 {
-                runner::spawn(async { tokio::spawn(async {}) }).detach();
+                runner::spawn(async { drop(tokio::spawn(async {})) }).detach();
             }
             runner::sleep(Duration::from_millis(20)).await;
         })
         .unwrap();
     // A second runner gets its own hint.
     let _ = runner::run(async {
-        runner::spawn(async { tokio::spawn(async {}) }).detach();
+        runner::spawn(async { drop(tokio::spawn(async {})) }).detach();
         runner::sleep(Duration::from_millis(20)).await;
     });
 }
