@@ -111,7 +111,9 @@ mod unix {
         child.interrupt();
         let interrupted = Instant::now();
         child.expect("cleanup");
-        child.expect("run returned Err(Interrupted)");
+        child.expect(
+            "run returned Err(the run was interrupted by Ctrl-C (SIGINT) (RunError::Interrupted))",
+        );
         assert!(
             interrupted.elapsed() < EXIT_BOUND,
             "{:?}",
@@ -298,7 +300,9 @@ mod unix {
         let mut child = Child::spawn("two_runners");
         child.interrupt();
         child.expect("main cleanup");
-        child.expect("main returned Err(Interrupted)");
+        child.expect(
+            "main returned Err(the run was interrupted by Ctrl-C (SIGINT) (RunError::Interrupted))",
+        );
         child.expect("background returned Ok(())");
         assert!(child.exits().success());
     }
@@ -327,7 +331,9 @@ mod unix {
         let mut child = Child::spawn("ctrl_c_dropped");
         child.interrupt();
         child.expect("cleanup");
-        child.expect("run returned Err(Interrupted)");
+        child.expect(
+            "run returned Err(the run was interrupted by Ctrl-C (SIGINT) (RunError::Interrupted))",
+        );
         assert!(child.exits().success());
     }
 
@@ -346,7 +352,7 @@ mod unix {
     fn a_new_run_starts_with_no_ctrl_c_seen() {
         let mut child = Child::spawn("fresh_state");
         child.interrupt();
-        child.expect("run 1 returned Err(Interrupted)");
+        child.expect("run 1 returned Err(the run was interrupted by Ctrl-C (SIGINT) (RunError::Interrupted))");
         // Polled once, a `CtrlC` that had seen a Ctrl-C would be ready.
         child.expect("run 2 (Ctrl-C not handled): ctrl_c() is pending");
         child.expect("run 3 (Ctrl-C handled): ctrl_c() is pending");
@@ -354,7 +360,7 @@ mod unix {
         // Run 3 still cancels on its own first Ctrl-C.
         child.interrupt();
         child.expect("cleanup");
-        child.expect("run 4 returned Err(Interrupted)");
+        child.expect("run 4 returned Err(the run was interrupted by Ctrl-C (SIGINT) (RunError::Interrupted))");
         assert!(child.exits().success());
     }
 
@@ -364,7 +370,9 @@ mod unix {
         let mut child = Child::spawn("foreign_ctrl_c");
         child.interrupt();
         child.expect("cleanup");
-        child.expect("main returned Err(Interrupted)");
+        child.expect(
+            "main returned Err(the run was interrupted by Ctrl-C (SIGINT) (RunError::Interrupted))",
+        );
         child.expect("the CtrlC made outside any run is pending");
         child.expect("background returned Ok(\"stopped by main\")");
         assert!(child.exits().success());
@@ -388,7 +396,7 @@ mod unix {
         child.disposition_is(Disposition::Caught);
         child.terminate();
         child.expect("cleanup");
-        child.expect("run returned Err(Terminated)");
+        child.expect("run returned Err(the run was terminated by SIGTERM (RunError::Terminated))");
         child.expect("idle");
         // Both given back.
         child.disposition_of_is(SIGTERM, Disposition::Default);
@@ -425,7 +433,7 @@ mod unix {
         let mut child = Child::spawn("ctrl_c_then_sigterm");
         child.terminate();
         child.expect("cleanup");
-        child.expect("run returned Err(Terminated)");
+        child.expect("run returned Err(the run was terminated by SIGTERM (RunError::Terminated))");
         assert!(child.exits().success());
     }
 
@@ -452,7 +460,7 @@ mod unix {
     fn close_says_once_that_it_waits_for_blocking_jobs_after_ctrl_c() {
         close_says_once_that_it_waits(
             SIGINT,
-            "Interrupted",
+            "the run was interrupted by Ctrl-C (SIGINT) (RunError::Interrupted)",
             "interrupted by Ctrl-C",
             "another Ctrl-C",
         );
@@ -461,7 +469,7 @@ mod unix {
     fn close_says_once_that_it_waits_for_blocking_jobs_after_sigterm() {
         close_says_once_that_it_waits(
             SIGTERM,
-            "Terminated",
+            "the run was terminated by SIGTERM (RunError::Terminated)",
             "terminated by SIGTERM",
             "another SIGTERM",
         );

@@ -147,6 +147,9 @@ mod parent {
     /// would say more lines instead.
     const DEFAULT_ROUTINE_EXIT: i32 = 0;
 
+    /// A test: its name and its function.
+    type Test = (&'static str, fn(&Wine));
+
     pub(crate) fn main() {
         let Some(exe) = std::env::var_os("RUNNER_WINDOWS_CTRL_C_EXE") else {
             let message = "windows_ctrl_c: SKIPPED, no Windows build to run under wine \
@@ -158,7 +161,7 @@ mod parent {
             return;
         };
         let wine = std::env::var_os("RUNNER_WINE").unwrap_or("/usr/lib/wine/wine64".into());
-        let tests: &[(&str, fn(&Wine))] = &[
+        let tests: &[Test] = &[
             (
                 "main_cancels_runs_destructors_and_exits_interrupted",
                 main_cancels_runs_destructors_and_exits_interrupted,
