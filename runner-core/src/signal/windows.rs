@@ -33,7 +33,8 @@
 //!   after it, the routine returns `FALSE` and the event goes to the next routine (by default,
 //!   it ends the process), as it would once the routine is removed. While a close event's
 //!   routine waits for the process to end, Windows holds its lock on the routine list, so the
-//!   routine is then not removed (that would wait for that lock forever).
+//!   routine is then not removed (that would wait for that lock forever), and a run started in
+//!   the seconds the process has left waits in `take` for that lock until Windows ends it.
 
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering::SeqCst};
