@@ -441,3 +441,28 @@ fn async_io_still_works_with_the_feature() {
     });
     assert_eq!(echoed, Ok(*b"hello"));
 }
+
+#[test]
+fn a_runner_closed_inside_a_tokio_runtime_does_not_panic() {
+    let mut runner = Builder::new().on_diagnostic(|_| {}).build();
+    runner
+        .run(async {
+            tokio::spawn(std::future::pending::<()>());
+            drop(tokio::task::spawn_blocking(|| {
+                std::thread::sleep(Duration::from_millis(100))
+            }));
+        })
+        .unwrap();
+    let tokio_rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // Dropping a tokio runtime that waits would panic here ("Cannot drop a runtime in a context
+    // where blocking is not allowed"): the close waits for nothing.
+    let waited = tokio_rt.block_on(async move {
+        let start = Instant::now();
+        drop(runner);
+        start.elapsed()
+    });
+    assert!(waited < Duration::from_millis(80), "waited {waited:?}");
+}
