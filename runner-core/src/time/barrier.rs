@@ -1,0 +1,56 @@
+//! The reactor barrier: proof that every I/O event already ready in the kernel has been
+//! dispatched, before a paused clock jumps.
+//!
+//! async-io has no public "poll the reactor now", and the reactor may be held by another thread
+//! (async-io's own, or another runner's). So the barrier writes one byte into a socket pair and
+//! awaits the other end readable: that event comes from a reactor poll begun after the write,
+//! and one poll dispatches every event ready at the time, whichever thread runs it.
+
+use std::io::{self, Read, Write};
+
+use async_io::Async;
+
+#[cfg(unix)]
+type Socket = std::os::unix::net::UnixStream;
+#[cfg(not(unix))]
+type Socket = std::net::TcpStream;
+
+pub(crate) struct ReactorBarrier {
+    reader: Async<Socket>,
+    writer: Socket,
+}
+
+impl ReactorBarrier {
+    pub(crate) fn new() -> io::Result<ReactorBarrier> {
+        let (reader, writer) = pair()?;
+        Ok(ReactorBarrier {
+            reader: Async::new(reader)?,
+            writer,
+        })
+    }
+
+    /// Returns once the reactor has dispatched every event that was ready when it was called.
+    pub(crate) async fn pass(&self) {
+        // One byte into an empty socket never blocks; a failed write would only make the wait
+        // below end with the next reactor event instead.
+        let _ = (&self.writer).write(&[1]);
+        let _ = self.reader.readable().await;
+        let mut drain = [0; 16];
+        // Non-blocking (async-io made it so): the loop ends with `WouldBlock`.
+        while let Ok(1..) = (&*self.reader.get_ref()).read(&mut drain) {}
+    }
+}
+
+#[cfg(unix)]
+fn pair() -> io::Result<(Socket, Socket)> {
+    Socket::pair()
+}
+
+#[cfg(not(unix))]
+fn pair() -> io::Result<(Socket, Socket)> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+    let writer = Socket::connect(listener.local_addr()?)?;
+    let (reader, _) = listener.accept()?;
+    writer.set_nodelay(true)?;
+    Ok((reader, writer))
+}
