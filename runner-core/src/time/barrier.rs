@@ -23,6 +23,7 @@ pub(crate) struct ReactorBarrier {
 impl ReactorBarrier {
     pub(crate) fn new() -> io::Result<ReactorBarrier> {
         let (reader, writer) = pair()?;
+        writer.set_nonblocking(true)?;
         Ok(ReactorBarrier {
             reader: Async::new(reader)?,
             writer,
@@ -31,13 +32,19 @@ impl ReactorBarrier {
 
     /// Returns once the reactor has dispatched every event that was ready when it was called.
     pub(crate) async fn pass(&self) {
-        // One byte into an empty socket never blocks; a failed write would only make the wait
-        // below end with the next reactor event instead.
+        // Bytes of passes given up halfway (something woke first) would fill the socket.
+        self.drain();
+        // Into a drained socket the byte always fits; if it did not, the socket would be
+        // readable all the same.
         let _ = (&self.writer).write(&[1]);
         let _ = self.reader.readable().await;
-        let mut drain = [0; 16];
+        self.drain();
+    }
+
+    fn drain(&self) {
+        let mut bytes = [0; 64];
         // Non-blocking (async-io made it so): the loop ends with `WouldBlock`.
-        while let Ok(1..) = (&*self.reader.get_ref()).read(&mut drain) {}
+        while let Ok(1..) = (&*self.reader.get_ref()).read(&mut bytes) {}
     }
 }
 

@@ -130,8 +130,9 @@ pub fn resume() {
 /// Moves the current runner's paused clock forward by exactly `duration`, the way sleeping
 /// would: one deadline at a time.
 ///
-/// At each step the clock moves to the next timer's deadline (at most the end), fires the timers
-/// due then, and lets the tasks they woke run once before the next step. It returns when the
+/// It first lets the runnable tasks run once, so that the timers they are about to set are
+/// known. Then at each step the clock moves to the next timer's deadline (at most the end),
+/// fires the timers due then, and lets the tasks they woke run once before the next step. It returns when the
 /// clock shows its start plus `duration`; it does not wait for tasks to finish or go idle.
 /// Prefer [`sleep`](crate::sleep), which lets the runner advance the clock by itself.
 ///
@@ -167,6 +168,7 @@ pub async fn advance(duration: Duration) {
          runner::time::pause (or build the runner with start_paused) first"
     );
     let target = clock::after(time.now(), duration);
+    crate::task::yield_now().await;
     loop {
         let step = time
             .timers
