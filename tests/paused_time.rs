@@ -491,6 +491,7 @@ fn pause_needs_one_thread() {
     );
 
     let mut runner = Builder::new()
+        .threads(1)
         .executor_factory(|| Arc::new(async_executor::Executor::new()))
         .build();
     let payload = catch_unwind(AssertUnwindSafe(|| {
