@@ -591,3 +591,19 @@ fn a_paused_test_waiting_on_real_time_times_out_on_its_clock() {
     assert!(panic_message(payload).contains("timed out after 200ms"));
     assert!(real.elapsed() < secs(10));
 }
+
+#[test]
+fn task_ages_follow_the_paused_clock() {
+    let mut runner = Builder::new().start_paused(true).debug(true).build();
+    runner
+        .run(async {
+            let task = runner::spawn(std::future::pending::<()>());
+            runner::sleep(secs(3600)).await;
+            let tasks = runner::debug::tasks();
+            let record = tasks.iter().find(|t| t.task.id != 0).expect("the task");
+            assert!(record.age >= secs(3600), "{record}");
+            assert!(record.age < secs(3700), "{record}");
+            task.cancel().await;
+        })
+        .unwrap();
+}

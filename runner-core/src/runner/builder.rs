@@ -297,7 +297,9 @@ impl Builder {
     ///
     /// let mut runner = runner::Builder::new().start_paused(true).build();
     /// let real = Instant::now();
-    /// runner.run(runner::sleep(Duration::from_secs(24 * 3600))).unwrap();
+    /// // Made inside the run: a sleep made outside any runner (such as `run`'s argument
+    /// // `runner::sleep(..)`) would be on the real clock.
+    /// runner.run(async { runner::sleep(Duration::from_secs(24 * 3600)).await }).unwrap();
     /// assert!(real.elapsed() < Duration::from_secs(60));
     /// ```
     ///

@@ -45,6 +45,7 @@ impl Shared {
         registry: Option<TaskRegistry>,
         time: Time,
     ) -> Self {
+        let time = Arc::new(time);
         Shared {
             debug,
             reporter: Reporter::new(handler.clone()),
@@ -53,9 +54,13 @@ impl Shared {
             last_id: AtomicU64::new(0),
             registry,
             blocking: BlockingJobs::default(),
-            live: Arc::new(LiveTasks::new(slow_poll_threshold, Reporter::new(handler))),
+            live: Arc::new(LiveTasks::new(
+                slow_poll_threshold,
+                Reporter::new(handler),
+                time.clone(),
+            )),
             signals: Mutex::new(None),
-            time: Arc::new(time),
+            time,
         }
     }
 

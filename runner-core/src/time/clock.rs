@@ -80,6 +80,16 @@ impl Time {
         sync::lock(&self.clock).now()
     }
 
+    /// The clock's reading if it is not the real clock (it is or was paused), else `None`
+    /// without reading any clock.
+    pub(crate) fn now_if_shifted(&self) -> Option<Instant> {
+        if self.shifted.load(Ordering::Acquire) {
+            Some(sync::lock(&self.clock).now())
+        } else {
+            None
+        }
+    }
+
     pub(crate) fn is_paused(&self) -> bool {
         self.paused.load(Ordering::Acquire)
     }
