@@ -90,6 +90,12 @@ impl Time {
         }
     }
 
+    /// Whether the clock ever left the real one.
+    #[inline]
+    pub(crate) fn is_shifted(&self) -> bool {
+        self.shifted.load(Ordering::Acquire)
+    }
+
     pub(crate) fn is_paused(&self) -> bool {
         self.paused.load(Ordering::Acquire)
     }

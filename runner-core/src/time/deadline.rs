@@ -3,7 +3,9 @@
 //!
 //! It binds to the runner current when it is made, and waits in that runner's timer queue;
 //! outside any runner (or once that runner has closed) it waits on an async-io `Timer`, in real
-//! time.
+//! time. Made while its runner's clock is the real one, it reads the real clock and keeps only
+//! the runner's address until it first waits (a timeout around a ready future never does), so
+//! that it costs one clock reading and no reference count.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -23,6 +25,9 @@ pub(crate) struct Deadline {
 
 enum Clock {
     Real(Option<Timer>),
+    /// Made in the runner at this address while its clock was the real one: bound to it when
+    /// first needed, if it is current then (else the real clock, which its clock was).
+    Unbound(usize),
     /// With the key of the registration in the runner's queue, once polled.
     Runner(Arc<Time>, Option<u64>),
 }
@@ -35,24 +40,39 @@ pub(crate) fn current_time() -> Option<Arc<Time>> {
 impl Deadline {
     /// `duration` from now on the current runner's clock (read once).
     pub(crate) fn after(duration: Duration) -> Deadline {
-        match current_time() {
-            Some(time) => Deadline {
-                at: clock::after(time.now(), duration),
-                clock: Clock::Runner(time, None),
+        current::with(|c| match c {
+            Some(c) if c.shared.time.is_shifted() => Deadline {
+                at: clock::after(c.shared.time.now(), duration),
+                clock: Clock::Runner(c.shared.time.clone(), None),
+            },
+            Some(c) => Deadline {
+                at: clock::after(Instant::now(), duration),
+                clock: Clock::Unbound(Arc::as_ptr(&c.shared.time) as usize),
             },
             None => Deadline {
                 at: clock::after(Instant::now(), duration),
                 clock: Clock::Real(None),
             },
-        }
+        })
     }
 
     pub(crate) fn at(at: Instant) -> Deadline {
-        let clock = match current_time() {
-            Some(time) => Clock::Runner(time, None),
+        let clock = current::with(|c| match c {
+            Some(c) if c.shared.time.is_shifted() => Clock::Runner(c.shared.time.clone(), None),
+            Some(c) => Clock::Unbound(Arc::as_ptr(&c.shared.time) as usize),
             None => Clock::Real(None),
-        };
+        });
         Deadline { at, clock }
+    }
+
+    /// Binds an unbound deadline to its runner, or to the real clock if that is not current.
+    fn bind(&mut self) {
+        if let Clock::Unbound(address) = self.clock {
+            self.clock = match current_time() {
+                Some(time) if Arc::as_ptr(&time) as usize == address => Clock::Runner(time, None),
+                _ => Clock::Real(None),
+            };
+        }
     }
 
     pub(crate) fn instant(&self) -> Instant {
@@ -63,6 +83,10 @@ impl Deadline {
     pub(crate) fn now(&self) -> Instant {
         match &self.clock {
             Clock::Runner(time, _) => time.now(),
+            Clock::Unbound(address) => current::with(|c| match c {
+                Some(c) if Arc::as_ptr(&c.shared.time) as usize == *address => c.shared.time.now(),
+                _ => Instant::now(),
+            }),
             Clock::Real(_) => Instant::now(),
         }
     }
@@ -78,6 +102,7 @@ impl Deadline {
     }
 
     pub(crate) fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        self.bind();
         let at = self.at;
         match &mut self.clock {
             Clock::Runner(time, key) => {
@@ -118,6 +143,7 @@ impl Deadline {
                 }
                 Pin::new(timer).poll(cx).map(drop)
             }
+            Clock::Unbound(_) => unreachable!("bound above"),
         }
     }
 
@@ -129,6 +155,7 @@ impl Deadline {
                 }
             }
             Clock::Real(timer) => *timer = None,
+            Clock::Unbound(_) => {}
         }
     }
 }
@@ -145,7 +172,7 @@ impl std::fmt::Debug for Deadline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Deadline")
             .field("at", &self.at)
-            .field("runner", &matches!(self.clock, Clock::Runner(..)))
+            .field("real", &matches!(self.clock, Clock::Real(_)))
             .finish()
     }
 }
