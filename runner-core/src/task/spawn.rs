@@ -8,7 +8,7 @@ use async_executor::Executor;
 
 use crate::debug::diagnostic::TaskInfo;
 use crate::debug::snapshot::Tracked;
-use crate::runner::current::{self, Role};
+use crate::runner::current::{self, Current, Role};
 use crate::runner::shared::Shared;
 use crate::task::handle::Task;
 use crate::task::local::LocalTasks;
@@ -53,27 +53,19 @@ where
     let spawned = current::with(|c| {
         let c = c?;
         Some(match &c.role {
-            Role::Driving { executor, .. } => {
-                let future = TaskFuture::new(future, c, spawned_at);
-                Spawned::Task(spawn_on(executor, future, &c.shared))
-            }
+            Role::Driving { executor, .. } => spawn_in(c, Some(&**executor), future, spawned_at),
             Role::Blocking(executor) => {
                 let _gate = c.shared.gate();
                 closed_check(c, "spawn", spawned_at);
                 let executor = executor.upgrade().unwrap_or_else(|| {
                     unreachable!("the executor lives until its runner is marked closed")
                 });
-                let future = TaskFuture::new(future, c, spawned_at);
-                let task = spawn_on(&executor, future, &c.shared);
+                let spawned = spawn_in(c, Some(&*executor), future, spawned_at);
                 // Before the gate opens: `close` must hold the last handle when it drops it.
                 drop(executor);
-                Spawned::Task(task)
+                spawned
             }
-            Role::Closing => {
-                let future = TaskFuture::new(future, c, spawned_at);
-                let info = future.info();
-                Spawned::stillborn(future, info)
-            }
+            Role::Closing => spawn_in(c, None::<&Executor<'static>>, future, spawned_at),
         })
     });
     match spawned {
@@ -114,19 +106,12 @@ where
     let spawned = current::with(|c| {
         let c = c?;
         Some(match &c.role {
-            Role::Driving { local, .. } => {
-                let future = TaskFuture::new(future, c, spawned_at);
-                Spawned::Task(spawn_local_on(local, future, &c.shared))
-            }
+            Role::Driving { local, .. } => spawn_in(c, Some(local), future, spawned_at),
             Role::Blocking(_) => panic!(
                 "runner::spawn_local was called from a blocking job: local tasks run on a thread \
                  that drives the runner, and blocking-pool threads do not; use runner::spawn"
             ),
-            Role::Closing => {
-                let future = TaskFuture::new(future, c, spawned_at);
-                let info = future.info();
-                Spawned::stillborn(future, info)
-            }
+            Role::Closing => spawn_in(c, None::<&LocalTasks>, future, spawned_at),
         })
     });
     match spawned {
@@ -135,47 +120,72 @@ where
     }
 }
 
-/// Spawns a task on `executor`, inside the debug wrapper in debug mode.
-fn spawn_on<F>(
-    executor: &Executor<'static>,
-    future: TaskFuture<F>,
-    shared: &Arc<Shared>,
-) -> Task<F::Output>
+/// Where a task's future `G` can be spawned: the runner's executor (`Send` futures) or the
+/// local tasks of the current thread.
+trait Place<G: Future> {
+    fn put(&self, future: G) -> async_task::Task<G::Output>;
+}
+
+impl<G> Place<G> for Executor<'static>
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    G: Future + Send + 'static,
+    G::Output: Send + 'static,
 {
-    let info = future.info();
-    if shared.debug {
-        let tracked = Tracked::new(future, &shared.live, info);
-        let handle = tracked.handle();
-        Task::new(executor.spawn(tracked), info).tracked(handle)
-    } else {
-        Task::new(executor.spawn(future), info)
+    fn put(&self, future: G) -> async_task::Task<G::Output> {
+        self.spawn(future)
     }
 }
 
-/// Spawns a local task on `local`, inside the debug wrapper in debug mode.
-fn spawn_local_on<F>(
-    local: &LocalTasks,
-    future: TaskFuture<F>,
-    shared: &Arc<Shared>,
-) -> Task<F::Output>
+impl<G> Place<G> for LocalTasks
+where
+    G: Future + 'static,
+    G::Output: 'static,
+{
+    fn put(&self, future: G) -> async_task::Task<G::Output> {
+        self.spawn(future)
+    }
+}
+
+/// Makes the task of `future` for the runner `c`, spawned at `spawned_at`, and spawns it in
+/// `place`; `None` while the runner closes, where the task is cancelled before it starts.
+fn spawn_in<F, P>(
+    c: &Current,
+    place: Option<&P>,
+    future: F,
+    spawned_at: &'static Location<'static>,
+) -> Spawned<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
+    P: Place<TaskFuture<F>> + Place<Tracked<TaskFuture<F>>>,
+{
+    let future = TaskFuture::new(future, c, spawned_at);
+    match place {
+        Some(place) => Spawned::Task(spawn_into(place, future, &c.shared)),
+        None => {
+            let info = future.info();
+            Spawned::stillborn(future, info)
+        }
+    }
+}
+
+/// Spawns a task in `place`, inside the debug wrapper in debug mode.
+fn spawn_into<F, P>(place: &P, future: TaskFuture<F>, shared: &Arc<Shared>) -> Task<F::Output>
+where
+    F: Future,
+    P: Place<TaskFuture<F>> + Place<Tracked<TaskFuture<F>>>,
 {
     let info = future.info();
     if shared.debug {
         let tracked = Tracked::new(future, &shared.live, info);
         let handle = tracked.handle();
-        Task::new(local.spawn(tracked), info).tracked(handle)
+        Task::new(place.put(tracked), info).tracked(handle)
     } else {
-        Task::new(local.spawn(future), info)
+        Task::new(place.put(future), info)
     }
 }
 
-pub(crate) fn closed_check(c: &current::Current, function: &str, at: &Location<'_>) {
+pub(crate) fn closed_check(c: &Current, function: &str, at: &Location<'_>) {
     if c.shared.is_closed() {
         panic!(
             "runner::{function} was called at {at} after its runner was closed: a closed runner \
