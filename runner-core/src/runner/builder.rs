@@ -319,6 +319,7 @@ impl Builder {
     /// [`RunError::PausedTimeWithThreads`](crate::RunError::PausedTimeWithThreads); with an
     /// [`executor_factory`](Builder::executor_factory),
     /// [`RunError::PausedTimeWithExecutorFactory`](crate::RunError::PausedTimeWithExecutorFactory).
+    #[must_use]
     pub fn start_paused(mut self, paused: bool) -> Builder {
         self.start_paused = paused;
         self

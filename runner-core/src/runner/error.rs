@@ -79,6 +79,8 @@ impl fmt::Debug for RunError {
             RunError::Closed => "Closed",
             RunError::Interrupted => "Interrupted",
             RunError::Terminated => "Terminated",
+            RunError::PausedTimeWithThreads => "PausedTimeWithThreads",
+            RunError::PausedTimeWithExecutorFactory => "PausedTimeWithExecutorFactory",
         };
         write!(f, "{self} (RunError::{variant})")
     }
