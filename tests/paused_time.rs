@@ -398,7 +398,9 @@ fn a_sleep_outliving_its_runner_waits_in_real_time() {
     let sleep = Builder::new()
         .threads(1)
         .build()
-        .run(async { runner::sleep(Duration::from_millis(20)) })
+        // Wrapped, so that the run hands the sleep out unawaited.
+        .run(async { Some(runner::sleep(Duration::from_millis(20))) })
+        .unwrap()
         .unwrap();
     let real = Instant::now();
     futures_lite::future::block_on(sleep);

@@ -51,7 +51,7 @@ impl ReactorBarrier {
     fn drain(&self) {
         let mut bytes = [0; 64];
         // Non-blocking (async-io made it so): a short read took all there was.
-        while let Ok(64) = (&*self.reader.get_ref()).read(&mut bytes) {}
+        while let Ok(64) = self.reader.get_ref().read(&mut bytes) {}
     }
 }
 
