@@ -16,6 +16,7 @@ use crate::debug::snapshot::{TaskSnapshot, Tracked};
 use crate::debug::watchdog;
 use crate::runner::builder::{Builder, ExecutorFactory};
 use crate::runner::current::{self, Current, Role};
+use crate::runner::drive;
 use crate::runner::env;
 use crate::runner::error::RunError;
 use crate::runner::shared::Shared;
@@ -26,6 +27,7 @@ use crate::task::local::LocalTasks;
 use crate::task::panic;
 use crate::task::registry::TaskRegistry;
 use crate::task::wrapper::MainFuture;
+use crate::time::clock::{Time, Unpausable};
 
 /// Runs a future to completion on a fresh runner, then closes the runner: `asyncio.run`.
 ///
@@ -114,6 +116,7 @@ enum State {
 }
 
 struct Unstarted {
+    start_paused: bool,
     slow_poll_threshold: Duration,
     executor_factory: Option<ExecutorFactory>,
     on_diagnostic: Option<Handler>,
@@ -161,15 +164,21 @@ impl Runner {
     }
 
     pub(crate) fn from_builder(builder: Builder) -> Runner {
+        // Paused time runs on one thread unless the builder asks for more (then `run` refuses).
+        let threads = match (builder.start_paused, builder.threads) {
+            (true, None) => NonZeroUsize::MIN,
+            (_, threads) => env::resolve_threads(threads),
+        };
         Runner {
             debug: env::resolve_debug(builder.debug),
-            threads: env::resolve_threads(builder.threads),
+            threads,
             handle_ctrl_c: builder.handle_ctrl_c,
             handle_sigterm: builder.handle_sigterm,
             shutdown_timeout: builder.shutdown_timeout,
             cancelled_by: None,
             tokio: builder.tokio,
             state: State::Idle(Unstarted {
+                start_paused: builder.start_paused,
                 slow_poll_threshold: builder.slow_poll_threshold,
                 executor_factory: builder.executor_factory,
                 on_diagnostic: builder.on_diagnostic,
@@ -480,17 +489,35 @@ impl Runner {
     /// Starts the runner on first use: executor, tokio runtime, worker threads, context.
     /// `in_tokio`: the starting thread is inside a tokio runtime, which the runner then uses.
     fn start(&mut self, in_tokio: bool) -> Result<&mut Started, RunError> {
+        if let State::Idle(unstarted) = &self.state {
+            if unstarted.start_paused {
+                if self.threads.get() > 1 {
+                    return Err(RunError::PausedTimeWithThreads);
+                }
+                if unstarted.executor_factory.is_some() {
+                    return Err(RunError::PausedTimeWithExecutorFactory);
+                }
+            }
+        }
         if let State::Idle(_) = self.state {
             // Closed while the factory runs: a factory that panics leaves a closed runner.
             let State::Idle(unstarted) = std::mem::replace(&mut self.state, State::Closed) else {
                 unreachable!()
             };
             let Unstarted {
+                start_paused,
                 slow_poll_threshold,
                 executor_factory,
                 on_diagnostic,
             } = unstarted;
             // A factory's executor may be shared: then the runner lists its tasks to cancel them.
+            let unpausable = if self.threads.get() > 1 {
+                Some(Unpausable::Threads(self.threads.get()))
+            } else if executor_factory.is_some() {
+                Some(Unpausable::ExecutorFactory)
+            } else {
+                None
+            };
             let (executor, registry) = match executor_factory {
                 Some(factory) => (factory(), Some(TaskRegistry::default())),
                 None => (Arc::new(Executor::new()), None),
@@ -501,8 +528,13 @@ impl Runner {
                 slow_poll_threshold,
                 on_diagnostic,
                 registry,
+                Time::new(unpausable),
                 tokio.handle(),
             ));
+            shared.time.set_executor(&executor);
+            if start_paused {
+                shared.time.pause();
+            }
             if self.debug {
                 watchdog::watch(&shared.live);
             }
@@ -537,8 +569,11 @@ impl Started {
         ));
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             // Who drives the thread (tokio's `block_on`, or async-io's): `tokio_rt.rs`.
-            let run = self.executor.run(self.local.drive(future));
-            self.tokio.block_on(in_tokio, run)
+            let main = self.local.drive(future);
+            if self.shared.time.unpausable().is_some() {
+                return self.tokio.block_on(in_tokio, self.executor.run(main));
+            }
+            drive::pausable(main, &self.executor, &self.shared, &self.tokio, in_tokio)
         }));
         drop(_enter);
         outcome.unwrap_or_else(|payload| resume_unwind(panic::unwrap(payload)))
@@ -572,6 +607,7 @@ impl Started {
         // when a runtime is dropped there and would wait).
         let in_tokio = tokio_rt::in_foreign_context(current::with(|c| c.is_some()));
         self.shared.begin_closing();
+        self.shared.time.close();
         if self.shared.debug {
             watchdog::unwatch(&self.shared.live);
         }

@@ -15,6 +15,7 @@ use crate::signal::run::RunSignals;
 use crate::sync;
 use crate::task::jobs::BlockingJobs;
 use crate::task::registry::TaskRegistry;
+use crate::time::clock::Time;
 
 pub(crate) struct Shared {
     pub(crate) debug: bool,
@@ -34,6 +35,8 @@ pub(crate) struct Shared {
     pub(crate) live: Arc<LiveTasks>,
     /// The signal state of the run in progress, while it owns the signals.
     signals: Mutex<Option<Arc<RunSignals>>>,
+    /// The runner's clock and timers.
+    pub(crate) time: Arc<Time>,
     /// The runner's tokio context (none without the `tokio` feature), entered by its threads.
     pub(crate) tokio: TokioHandle,
     /// Whether the missing-tokio hint was given: once per runner.
@@ -46,8 +49,10 @@ impl Shared {
         slow_poll_threshold: Duration,
         handler: Option<Handler>,
         registry: Option<TaskRegistry>,
+        time: Time,
         tokio: TokioHandle,
     ) -> Self {
+        let time = Arc::new(time);
         Shared {
             debug,
             reporter: Reporter::new(handler.clone()),
@@ -56,8 +61,13 @@ impl Shared {
             last_id: AtomicU64::new(0),
             registry,
             blocking: BlockingJobs::default(),
-            live: Arc::new(LiveTasks::new(slow_poll_threshold, Reporter::new(handler))),
+            live: Arc::new(LiveTasks::new(
+                slow_poll_threshold,
+                Reporter::new(handler),
+                time.clone(),
+            )),
             signals: Mutex::new(None),
+            time,
             tokio,
             tokio_hinted: AtomicBool::new(false),
         }

@@ -141,6 +141,50 @@ impl TokioHandle {
     }
 }
 
+/// The one timer that wakes a runner's timer queue at its earliest deadline: tokio's, when the
+/// thread polling it is inside the runner's own tokio `block_on` (then async-io's reactor is not
+/// on this thread, and its timer would fire from async-io's helper thread); async-io's otherwise.
+/// Which one is decided at every poll, so a run that async-io drives never waits on tokio's.
+pub(crate) struct WakeTimer {
+    io: async_io::Timer,
+    #[cfg(feature = "tokio")]
+    tokio: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl WakeTimer {
+    pub(crate) fn never() -> WakeTimer {
+        WakeTimer {
+            io: async_io::Timer::never(),
+            #[cfg(feature = "tokio")]
+            tokio: None,
+        }
+    }
+
+    /// Polls the timer set to `deadline` (a real instant). `tokio_ok`: the runner's tasks run on
+    /// this thread only, so that tokio's timer fires whenever they can run.
+    pub(crate) fn poll_at(
+        &mut self,
+        deadline: std::time::Instant,
+        tokio_ok: bool,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        #[cfg(feature = "tokio")]
+        if tokio_ok && imp::drives_tokio() {
+            let deadline = tokio::time::Instant::from_std(deadline);
+            let sleep = self
+                .tokio
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+            if sleep.deadline() != deadline {
+                sleep.as_mut().reset(deadline);
+            }
+            return sleep.as_mut().poll(cx);
+        }
+        let _ = tokio_ok;
+        self.io.set_at(deadline);
+        std::pin::Pin::new(&mut self.io).poll(cx).map(drop)
+    }
+}
+
 #[cfg(feature = "tokio")]
 mod imp {
     use std::cell::Cell;
@@ -242,7 +286,6 @@ mod imp {
     }
 
     /// Whether this thread is inside a runner's own tokio `block_on` (its timers fire here).
-    #[allow(dead_code)] // for the timer queue's wake-up timer
     pub(super) fn drives_tokio() -> bool {
         DRIVING.with(Cell::get)
     }
