@@ -315,6 +315,9 @@ impl Builder {
     /// Paused time needs one thread: unless [`threads`](Builder::threads) is given, the runner
     /// runs on one thread whatever `RUNNER_THREADS` says.
     ///
+    /// With the `tokio` feature, tokio's own clock is not paused: `tokio::time` stays real in a
+    /// paused runner (see [`tokio`](Builder::tokio)).
+    ///
     /// # Examples
     ///
     /// ```
@@ -376,7 +379,10 @@ impl Builder {
     /// readiness event of `async-net` and friends crosses threads (several times slower for
     /// small round trips on a busy machine). A dependency can turn the feature on for the whole
     /// program; an application whose I/O is async-io's turns the runtime off here, and keeps
-    /// async-io on the thread inside `run`. See README.md, "Using tokio crates".
+    /// async-io on the thread inside `run`. Runner's own timers do not pay it on a one-thread
+    /// runner: the timer that wakes its timer queue is then tokio's. Under paused time
+    /// ([`start_paused`](Builder::start_paused)) `tokio::time` stays real: tokio's clock is not
+    /// the runner's. See README.md, "Using tokio crates".
     ///
     /// # Examples
     ///
