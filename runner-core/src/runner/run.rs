@@ -15,9 +15,10 @@ use crate::debug::diagnostic::{Diagnostic, Handler};
 use crate::debug::snapshot::{TaskSnapshot, Tracked};
 use crate::debug::watchdog;
 use crate::runner::builder::{Builder, ExecutorFactory};
-use crate::runner::current::{self, Current, Role};
+use crate::runner::current::{self, Current, Engine, Role};
 use crate::runner::env;
 use crate::runner::error::RunError;
+use crate::runner::scheduler::Scheduler;
 use crate::runner::shared::Shared;
 use crate::runner::workers::Workers;
 use crate::signal::{Interrupt, Signal};
@@ -118,12 +119,12 @@ struct Unstarted {
 
 struct Started {
     shared: Arc<Shared>,
-    /// Where `spawn` puts tasks: the runner's own, unless `executor_factory` made it (then the
-    /// shared state keeps a registry of the tasks).
-    executor: Arc<Executor<'static>>,
-    /// What `Runner::executor` handed out, for an executor of the runner's own.
+    /// What runs the tasks: on one thread the runner's own scheduler; otherwise an executor,
+    /// the runner's own unless `executor_factory` made it (then the shared state keeps a
+    /// registry of the tasks).
+    engine: Engine,
+    /// What `Runner::executor` handed out, for an engine of the runner's own.
     handed_out: Option<Arc<Executor<'static>>>,
-    local: LocalTasks,
     workers: Option<Workers>,
     /// The context every `run` executes its future in: a copy of the starter's context. `None`
     /// while empty: a `set` in a run makes it real, and it comes back here.
@@ -467,9 +468,16 @@ impl Runner {
                 on_diagnostic,
             } = unstarted;
             // A factory's executor may be shared: then the runner lists its tasks to cancel them.
-            let (executor, registry) = match executor_factory {
-                Some(factory) => (factory(), Some(TaskRegistry::default())),
-                None => (Arc::new(Executor::new()), None),
+            let (engine, registry) = match executor_factory {
+                Some(factory) => (
+                    Engine::Executor(factory(), LocalTasks::new()),
+                    Some(TaskRegistry::default()),
+                ),
+                None if self.threads.get() == 1 => (Engine::Own(Scheduler::new()), None),
+                None => (
+                    Engine::Executor(Arc::new(Executor::new()), LocalTasks::new()),
+                    None,
+                ),
             };
             let shared = Arc::new(Shared::new(
                 self.debug,
@@ -480,12 +488,16 @@ impl Runner {
             if self.debug {
                 watchdog::watch(&shared.live);
             }
-            let workers = Workers::start(self.threads.get() - 1, &shared, &executor);
+            let workers = match &engine {
+                Engine::Executor(executor, _) => {
+                    Workers::start(self.threads.get() - 1, &shared, executor)
+                }
+                Engine::Own(_) => None,
+            };
             self.state = State::Started(Started {
                 shared,
-                executor,
+                engine,
                 handed_out: None,
-                local: LocalTasks::new(),
                 workers,
                 context: Cell::new(context::copy_current()),
             });
@@ -502,13 +514,13 @@ impl Started {
     fn drive<F: Future>(&self, future: F) -> F::Output {
         let _enter = current::enter(Current::new(
             self.shared.clone(),
-            Role::Driving {
-                executor: self.executor.clone(),
-                local: self.local.clone(),
-            },
+            Role::Driving(self.engine.clone()),
         ));
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            async_io::block_on(self.executor.run(self.local.drive(future)))
+        let outcome = catch_unwind(AssertUnwindSafe(|| match &self.engine {
+            Engine::Own(scheduler) => async_io::block_on(scheduler.drive(future)),
+            Engine::Executor(executor, local) => {
+                async_io::block_on(executor.run(local.drive(future)))
+            }
         }));
         drop(_enter);
         outcome.unwrap_or_else(|payload| resume_unwind(panic::unwrap(payload)))
@@ -518,17 +530,19 @@ impl Started {
     /// runner's own stays private (so that `close` can drop it), and the user gets a second
     /// executor that a task of the runner's runs.
     fn hand_out_executor(&mut self) -> Arc<Executor<'static>> {
-        if self.shared.registry.is_some() {
-            return self.executor.clone();
+        let engine = &self.engine;
+        if let (Engine::Executor(executor, _), Some(_)) = (engine, &self.shared.registry) {
+            return executor.clone();
         }
-        let executor = &self.executor;
         self.handed_out
             .get_or_insert_with(|| {
                 let handed_out = Arc::new(Executor::new());
                 let driven = handed_out.clone();
-                executor
-                    .spawn(async move { driven.run(std::future::pending::<()>()).await })
-                    .detach();
+                let runs = async move { driven.run(std::future::pending::<()>()).await };
+                match engine {
+                    Engine::Own(scheduler) => scheduler.spawn(runs).detach(),
+                    Engine::Executor(executor, _) => executor.spawn(runs).detach(),
+                }
                 handed_out
             })
             .clone()
@@ -549,9 +563,8 @@ impl Started {
         }
         let Started {
             shared,
-            executor,
+            engine,
             handed_out,
-            local,
             workers,
             context: _,
         } = self;
@@ -562,19 +575,27 @@ impl Started {
             // Nothing to cancel, no job to wait for, no destructor to run: the common `run`
             // of a trivial future closes without the phases below.
             shared.mark_closed();
-            drop((local, executor));
+            drop(engine);
             return;
         }
         shared.mark_closed();
         {
             // Destructors run here; what they spawn is cancelled at once.
             let _closing = current::enter(Current::new(shared.clone(), Role::Closing));
-            local.cancel_all();
-            drop(local);
-            drop(handed_out);
-            // The last handle of the runner's own executor: dropping it cancels every task left
-            // in it (each awaiter wakes), and frees them.
-            drop(executor);
+            match engine {
+                Engine::Own(scheduler) => {
+                    drop(handed_out);
+                    scheduler.cancel_all();
+                }
+                Engine::Executor(executor, local) => {
+                    local.cancel_all();
+                    drop(local);
+                    drop(handed_out);
+                    // The last handle of the runner's own executor: dropping it cancels every
+                    // task left in it (each awaiter wakes), and frees them.
+                    drop(executor);
+                }
+            }
         }
         if nested {
             let pending = shared.blocking.running();
