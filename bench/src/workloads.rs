@@ -161,6 +161,15 @@ impl Work for Timers {
     }
 }
 
+/// `0` round trips of one byte over loopback TCP, to an echo task.
+pub struct Echo(pub usize);
+
+impl Work for Echo {
+    async fn run<S: Spawner>(&self, spawner: S) {
+        spawner.echo(self.0).await;
+    }
+}
+
 /// `0` trivial blocking jobs on the implementation's thread pool, all awaited.
 pub struct Blocking(pub usize);
 

@@ -42,6 +42,8 @@ pub struct Builder {
     pub(crate) slow_poll_threshold: Duration,
     pub(crate) executor_factory: Option<ExecutorFactory>,
     pub(crate) on_diagnostic: Option<Handler>,
+    /// One thread on async-executor instead of the runner's own scheduler (benches only).
+    pub(crate) executor_engine: bool,
 }
 
 impl Builder {
@@ -91,6 +93,7 @@ impl Builder {
             slow_poll_threshold: Duration::from_millis(100),
             executor_factory: None,
             on_diagnostic: None,
+            executor_engine: false,
         }
     }
 

@@ -115,6 +115,7 @@ struct Unstarted {
     slow_poll_threshold: Duration,
     executor_factory: Option<ExecutorFactory>,
     on_diagnostic: Option<Handler>,
+    executor_engine: bool,
 }
 
 struct Started {
@@ -168,6 +169,7 @@ impl Runner {
                 slow_poll_threshold: builder.slow_poll_threshold,
                 executor_factory: builder.executor_factory,
                 on_diagnostic: builder.on_diagnostic,
+                executor_engine: builder.executor_engine,
             }),
         }
     }
@@ -466,6 +468,7 @@ impl Runner {
                 slow_poll_threshold,
                 executor_factory,
                 on_diagnostic,
+                executor_engine,
             } = unstarted;
             // A factory's executor may be shared: then the runner lists its tasks to cancel them.
             let (engine, registry) = match executor_factory {
@@ -473,7 +476,9 @@ impl Runner {
                     Engine::Executor(factory(), LocalTasks::new()),
                     Some(TaskRegistry::default()),
                 ),
-                None if self.threads.get() == 1 => (Engine::Own(Scheduler::new()), None),
+                None if self.threads.get() == 1 && !executor_engine => {
+                    (Engine::Own(Scheduler::new()), None)
+                }
                 None => (
                     Engine::Executor(Arc::new(Executor::new()), LocalTasks::new()),
                     None,
