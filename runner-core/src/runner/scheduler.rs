@@ -5,7 +5,7 @@
 //!   land in an inject queue and wake the thread.
 //! - A task woken by the task being polled runs next (a LIFO slot, as in tokio), at most
 //!   [`LIFO_CAP`] times in a row, so that two tasks that ping-pong cannot starve the rest. A task
-//!   that wakes itself (`yield_now`) goes to the back: async-task schedules it only after its poll.
+//!   that wakes itself (`yield_now`) goes to the back (async-task tells it apart).
 //! - Every [`BUDGET`] polls the scheduler returns to `async_io::block_on`, which then polls the
 //!   reactor at zero timeout (timers, I/O); every [`INJECT_INTERVAL`] polls it looks at the inject
 //!   queue first.
@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use async_task::{Runnable, Task};
+use async_task::{Runnable, ScheduleInfo, Task, WithInfo};
 use atomic_waker::AtomicWaker;
 use concurrent_queue::ConcurrentQueue;
 use pin_project_lite::pin_project;
@@ -41,9 +41,6 @@ const LIFO_CAP: u32 = 3;
 thread_local! {
     /// The scheduler whose `drive` runs on this thread (or that is closing here).
     static ACTIVE: RefCell<Option<Rc<Scheduler>>> = const { RefCell::new(None) };
-    /// Whether a task of the active scheduler is being polled: a wake now is one task waking
-    /// another (a self-wake is scheduled after the poll).
-    static IN_TASK: Cell<bool> = const { Cell::new(false) };
 }
 
 /// What the local queue holds: a task, or the turn of the main future (which waits its turn as
@@ -73,18 +70,20 @@ pub(crate) struct Scheduler {
     tick: Cell<u32>,
     /// `drive` is inside its loop: a wake on this thread needs no wake of the driver.
     driving: Cell<bool>,
+    /// A task is being polled: a wake of another task now is one task waking another.
+    in_task: Cell<bool>,
     /// A waker of every task that has been pending, for `cancel_all`.
     pending: RefCell<Slab<Waker>>,
 }
 
 impl Remote {
-    fn schedule(self: &Arc<Self>, runnable: Runnable) {
+    fn schedule(self: &Arc<Self>, runnable: Runnable, info: ScheduleInfo) {
         let mut runnable = Some(runnable);
         let _ = ACTIVE.try_with(|active| {
             if let Some(scheduler) = &*active.borrow() {
                 if Arc::ptr_eq(&scheduler.remote, self) {
                     if let Some(runnable) = runnable.take() {
-                        scheduler.push_woken(runnable);
+                        scheduler.push_woken(runnable, info.woken_while_running);
                     }
                 }
             }
@@ -111,7 +110,7 @@ impl Remote {
         let remote = self.clone();
         let (runnable, task) = async_task::Builder::new()
             .propagate_panic(true)
-            .spawn(|()| Listed::new(future), move |r| remote.schedule(r));
+            .spawn(|()| Listed::new(future), WithInfo(move |r, info| remote.schedule(r, info)));
         self.inject(runnable);
         task
     }
@@ -131,6 +130,7 @@ impl Scheduler {
             lifo_streak: Cell::new(0),
             tick: Cell::new(0),
             driving: Cell::new(false),
+            in_task: Cell::new(false),
             pending: RefCell::new(Slab::new()),
         })
     }
@@ -148,7 +148,7 @@ impl Scheduler {
         let remote = self.remote.clone();
         let (runnable, task) = async_task::Builder::new()
             .propagate_panic(true)
-            .spawn(|()| Listed::new(future), move |r| remote.schedule(r));
+            .spawn(|()| Listed::new(future), WithInfo(move |r, info| remote.schedule(r, info)));
         self.push_spawned(runnable);
         task
     }
@@ -162,7 +162,7 @@ impl Scheduler {
         let remote = self.remote.clone();
         let (runnable, task) = async_task::Builder::new()
             .propagate_panic(true)
-            .spawn_local(|()| Listed::new(future), move |r| remote.schedule(r));
+            .spawn_local(|()| Listed::new(future), WithInfo(move |r, info| remote.schedule(r, info)));
         self.push_spawned(runnable);
         task
     }
@@ -174,9 +174,9 @@ impl Scheduler {
         }
     }
 
-    /// A task woken on the owner thread.
-    fn push_woken(&self, runnable: Runnable) {
-        if IN_TASK.get() {
+    /// A task woken on the owner thread; `itself`: by its own poll.
+    fn push_woken(&self, runnable: Runnable, itself: bool) {
+        if self.in_task.get() && !itself {
             if let Some(previous) = self.lifo.replace(Some(runnable)) {
                 self.queue.borrow_mut().push_back(Job::Task(previous));
             }
@@ -375,7 +375,10 @@ impl<F: Future> Future for Drive<'_, F> {
             }
             match scheduler.next() {
                 Some(Job::Task(runnable)) => {
+                    // No unwinding: async-task catches a task's panic (`propagate_panic`).
+                    scheduler.in_task.set(true);
                     runnable.run();
+                    scheduler.in_task.set(false);
                 }
                 Some(Job::Main) => {
                     scheduler.main_queued.set(false);
@@ -432,24 +435,12 @@ impl<F> Listed<F> {
     }
 }
 
-/// Marks a task's poll, so that the wakes it makes go to the LIFO slot.
-struct InTask(bool);
-
-impl Drop for InTask {
-    fn drop(&mut self) {
-        IN_TASK.set(self.0);
-    }
-}
-
 impl<F: Future> Future for Listed<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let polled = {
-            let _in_task = InTask(IN_TASK.replace(true));
-            this.future.poll(cx)
-        };
+        let polled = this.future.poll(cx);
         if polled.is_pending() && *this.key == 0 {
             *this.key = ACTIVE.with(|active| match &*active.borrow() {
                 Some(scheduler) => scheduler.pending.borrow_mut().insert(cx.waker().clone()) + 1,
