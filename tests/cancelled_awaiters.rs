@@ -77,8 +77,35 @@ fn awaiting_a_cancelled_task_panics_naming_the_cancellation() {
     );
     assert!(
         text.ends_with(
-            " was cancelled because its runner closed (await `task.fallible()` to get `None` \
-             instead of this panic)"
+            " was cancelled: its runner closed, or it awaited a task that was cancelled (await \
+             `task.fallible()` to get `None` instead of this panic)"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_task_cancelled_by_another_runner_closing_does_not_blame_its_own_runner() {
+    std::panic::set_hook(Box::new(|_| {}));
+    let mut first = Runner::new();
+    let awaited = first
+        .run(async { runner::spawn(future::pending::<u32>()) })
+        .unwrap();
+    let mut second = Runner::new();
+    let (awaiting, line) = second
+        .run(async move { (runner::spawn(async move { awaited.await + 1 }), line!()) })
+        .unwrap();
+    // Cancels `awaited`; `awaiting`, a task of the still open `second`, is cancelled in turn.
+    first.close();
+    let payload = catch_unwind(AssertUnwindSafe(|| second.run(awaiting))).unwrap_err();
+    assert!(!second.is_closed());
+    let text = panic_text(&*payload);
+    let spawned_at = format!("runner: task #1 spawned at {}:{line}:", file!());
+    assert!(text.starts_with(&spawned_at), "{text}");
+    assert!(
+        text.ends_with(
+            " was cancelled: its runner closed, or it awaited a task that was cancelled (await \
+             `task.fallible()` to get `None` instead of this panic)"
         ),
         "{text}"
     );

@@ -134,6 +134,22 @@ fn run_error_messages_are_sentences() {
 }
 
 #[test]
+fn unwrapping_a_run_error_prints_the_sentence() {
+    let panic = std::panic::catch_unwind(|| {
+        let mut runner = Runner::new();
+        runner.close();
+        runner.run(async {}).unwrap();
+    })
+    .unwrap_err();
+    let message = panic.downcast_ref::<String>().unwrap();
+    assert_eq!(
+        message,
+        "called `Result::unwrap()` on an `Err` value: the runner is closed and cannot run \
+         anything more (build a new Runner) (RunError::Closed)"
+    );
+}
+
+#[test]
 fn tasks_spawned_by_destructors_during_close_are_cancelled_too() {
     struct SpawnOnDrop(Arc<AtomicUsize>);
     impl Drop for SpawnOnDrop {

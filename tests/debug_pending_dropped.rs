@@ -7,12 +7,14 @@ use std::time::Duration;
 
 use runner::{diagnostic::Diagnostic, Runner};
 
-/// A debug (or not) runner and the reports it made.
+/// A debug (or not) runner and the reports it made. One thread: a short sleep of the main future
+/// then lets every spawned task run first, whatever the machine's load.
 fn runner(debug: bool) -> (Runner, Arc<Mutex<Vec<Diagnostic>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = seen.clone();
     let runner = Runner::builder()
         .debug(debug)
+        .threads(1)
         .on_diagnostic(move |d| sink.lock().unwrap().push(d.clone()))
         .build();
     (runner, seen)

@@ -157,7 +157,7 @@ fn ignore_stays_on_the_test() {
     assert!(!listed.contains("debug_mode_is_on_by_default"), "{listed}");
 }
 
-#[runner::test(timeout = "100ms")]
+#[runner::test(timeout = "100ms", threads = 1)] // the task blocks the thread of the timeout
 #[should_panic(
     expected = "the slowest poll: task #1 spawned at tests/macro_test.rs:166:5 blocked \
                            the executor for 0."

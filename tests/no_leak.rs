@@ -71,7 +71,8 @@ fn lifecycles(n: usize) {
     for _ in 0..n {
         // Debug off explicitly: with RUNNER_DEBUG=1 the 40 reports per lifecycle would pile up in
         // the test harness's captured stderr.
-        let mut runner = Runner::builder().debug(false).build();
+        // One thread: RUNNER_THREADS=4 would start and join 60 000 workers.
+        let mut runner = Runner::builder().debug(false).threads(1).build();
         runner
             .run(async {
                 for _ in 0..20 {

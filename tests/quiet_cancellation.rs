@@ -40,7 +40,7 @@ fn only_an_uncaught_cancellation_reaches_the_panic_hook() {
     let outcome = std::thread::spawn(move || future::block_on(for_thread)).join();
     let message = *outcome.unwrap_err().downcast::<String>().unwrap();
     assert!(
-        message.ends_with("was cancelled because its runner closed (await `task.fallible()` to get `None` instead of this panic)"),
+        message.ends_with("was cancelled: its runner closed, or it awaited a task that was cancelled (await `task.fallible()` to get `None` instead of this panic)"),
         "{message}"
     );
     assert_eq!(hook_calls.load(Ordering::SeqCst), 1);

@@ -1,4 +1,5 @@
-//! `runner::sleep`, `sleep_until`, `interval` and `yield_now`; `runner::Timer` is still there.
+//! `runner::sleep`, `sleep_until`, `interval` and `yield_now`; async-io's own `Timer` works
+//! inside a runner too.
 
 #[path = "support/groups.rs"]
 mod groups;
@@ -170,7 +171,7 @@ async fn yield_now_lets_other_tasks_run_in_a_runner_test() {
 }
 
 #[test]
-fn timer_is_still_exported_for_async_io_code() {
+fn async_io_timers_work_inside_a_runner() {
     runner::run(async {
         let start = Instant::now();
         let fired: Instant = async_io::Timer::after(Duration::from_millis(1)).await;

@@ -4,7 +4,7 @@ mod support;
 
 use std::collections::HashSet;
 use std::rc::Rc;
-use std::sync::{Arc, Barrier};
+use std::sync::{Arc, Barrier, Condvar, Mutex};
 use std::thread::ThreadId;
 use std::time::Duration;
 
@@ -157,18 +157,33 @@ fn zero_threads_is_refused_with_a_clear_message() {
     );
 }
 
-/// Child side: reports how many distinct threads ran 8 tasks that wait for each other.
+/// Child side: runs as many tasks as the parent expects threads (`CHILD_EXPECTED_THREADS`), each
+/// waiting for all the others so that each runs on a thread of its own, and reports how many of
+/// those threads are workers.
 #[test]
 #[ignore = "run by the tests below in a child process with RUNNER_THREADS set"]
 fn child_counts_threads() {
+    let expected: usize = std::env::var("CHILD_EXPECTED_THREADS")
+        .expect("set by the parent test")
+        .parse()
+        .unwrap();
     let mut runner = Runner::new();
-    // Workers idle until tasks come: count them by name from the tasks' side.
+    // Workers idle until tasks come: name them from the tasks' side.
     let names = runner
         .run(async {
-            let tasks: Vec<_> = (0..64)
+            // A barrier that gives up after 10 s, so that a missing thread fails the count
+            // instead of hanging the test.
+            let arrived = Arc::new((Mutex::new(0), Condvar::new()));
+            let tasks: Vec<_> = (0..expected)
                 .map(|_| {
-                    runner::spawn(async {
-                        std::thread::sleep(Duration::from_millis(2));
+                    let arrived = arrived.clone();
+                    runner::spawn(async move {
+                        let (count, all_here) = &*arrived;
+                        let mut count = count.lock().unwrap();
+                        *count += 1;
+                        all_here.notify_all();
+                        let limit = Duration::from_secs(10);
+                        drop(all_here.wait_timeout_while(count, limit, |n| *n < expected));
                         std::thread::current().name().unwrap_or("").to_owned()
                     })
                 })
@@ -189,35 +204,45 @@ fn child_counts_threads() {
     println!("workers: {workers}");
 }
 
-fn workers_with(value: &str) -> (usize, Vec<String>) {
-    let output = run_child_test("child_counts_threads", &[("RUNNER_THREADS", value)]);
+/// How many workers ran the tasks of a child runner built with `RUNNER_THREADS=value`, when
+/// `threads` tasks wait for each other there (fewer threads than that: fewer workers, after
+/// 10 s), and the warnings it printed.
+fn workers_with(value: &str, threads: usize) -> (usize, Vec<String>) {
+    let expected = threads.to_string();
+    let output = run_child_test(
+        "child_counts_threads",
+        &[
+            ("RUNNER_THREADS", value),
+            ("CHILD_EXPECTED_THREADS", &expected),
+        ],
+    );
     let workers = tagged_lines(&output, "workers: ");
     (workers[0].parse().unwrap(), runner_lines(&output))
 }
 
 #[test]
 fn runner_threads_sets_the_count_when_the_builder_does_not() {
-    let (workers, warnings) = workers_with("3");
+    let (workers, warnings) = workers_with("3", 3);
     assert_eq!(workers, 2, "3 threads = the caller and 2 workers");
     assert!(warnings.is_empty(), "{warnings:?}");
-    let (workers, _) = workers_with("1");
+    let (workers, _) = workers_with("1", 1);
     assert_eq!(workers, 0);
 }
 
 #[test]
 fn runner_threads_auto_means_one_per_core() {
     let cores = std::thread::available_parallelism().unwrap().get();
-    let (workers, _) = workers_with("auto");
-    // Tasks may not reach every worker, but never more workers than cores - 1.
-    assert!(workers < cores, "{workers} workers on {cores} cores");
-    if cores > 1 {
-        assert!(workers >= 1, "auto on {cores} cores started no worker");
-    }
+    let (workers, _) = workers_with("auto", cores);
+    assert_eq!(
+        workers,
+        cores - 1,
+        "auto: the caller and a worker for each other core"
+    );
 }
 
 #[test]
 fn a_bad_runner_threads_value_is_ignored_with_a_warning() {
-    let (workers, warnings) = workers_with("lots");
+    let (workers, warnings) = workers_with("lots", 1);
     assert_eq!(workers, 0);
     assert_eq!(
         warnings,

@@ -110,7 +110,9 @@ mod unix {
         child.interrupt();
         let interrupted = Instant::now();
         child.expect("cleanup");
-        child.expect("run returned Err(Interrupted)");
+        child.expect(
+            "run returned Err(the run was interrupted by Ctrl-C (SIGINT) (RunError::Interrupted))",
+        );
         assert!(
             interrupted.elapsed() < EXIT_BOUND,
             "{:?}",
@@ -281,7 +283,9 @@ mod unix {
         let mut child = Child::spawn("two_runners");
         child.interrupt();
         child.expect("main cleanup");
-        child.expect("main returned Err(Interrupted)");
+        child.expect(
+            "main returned Err(the run was interrupted by Ctrl-C (SIGINT) (RunError::Interrupted))",
+        );
         child.expect("background returned Ok(())");
         assert!(child.exits().success());
     }
@@ -310,7 +314,9 @@ mod unix {
         let mut child = Child::spawn("ctrl_c_dropped");
         child.interrupt();
         child.expect("cleanup");
-        child.expect("run returned Err(Interrupted)");
+        child.expect(
+            "run returned Err(the run was interrupted by Ctrl-C (SIGINT) (RunError::Interrupted))",
+        );
         assert!(child.exits().success());
     }
 
@@ -329,7 +335,7 @@ mod unix {
     fn a_new_run_starts_with_no_ctrl_c_seen() {
         let mut child = Child::spawn("fresh_state");
         child.interrupt();
-        child.expect("run 1 returned Err(Interrupted)");
+        child.expect("run 1 returned Err(the run was interrupted by Ctrl-C (SIGINT) (RunError::Interrupted))");
         // Polled once, a `CtrlC` that had seen a Ctrl-C would be ready.
         child.expect("run 2 (Ctrl-C not handled): ctrl_c() is pending");
         child.expect("run 3 (Ctrl-C handled): ctrl_c() is pending");
@@ -337,7 +343,7 @@ mod unix {
         // Run 3 still cancels on its own first Ctrl-C.
         child.interrupt();
         child.expect("cleanup");
-        child.expect("run 4 returned Err(Interrupted)");
+        child.expect("run 4 returned Err(the run was interrupted by Ctrl-C (SIGINT) (RunError::Interrupted))");
         assert!(child.exits().success());
     }
 
@@ -347,7 +353,9 @@ mod unix {
         let mut child = Child::spawn("foreign_ctrl_c");
         child.interrupt();
         child.expect("cleanup");
-        child.expect("main returned Err(Interrupted)");
+        child.expect(
+            "main returned Err(the run was interrupted by Ctrl-C (SIGINT) (RunError::Interrupted))",
+        );
         child.expect("the CtrlC made outside any run is pending");
         child.expect("background returned Ok(\"stopped by main\")");
         assert!(child.exits().success());
@@ -371,7 +379,7 @@ mod unix {
         child.disposition_is(Disposition::Caught);
         child.terminate();
         child.expect("cleanup");
-        child.expect("run returned Err(Terminated)");
+        child.expect("run returned Err(the run was terminated by SIGTERM (RunError::Terminated))");
         child.expect("idle");
         // Both given back.
         child.disposition_of_is(SIGTERM, Disposition::Default);
@@ -408,7 +416,7 @@ mod unix {
         let mut child = Child::spawn("ctrl_c_then_sigterm");
         child.terminate();
         child.expect("cleanup");
-        child.expect("run returned Err(Terminated)");
+        child.expect("run returned Err(the run was terminated by SIGTERM (RunError::Terminated))");
         assert!(child.exits().success());
     }
 
@@ -435,7 +443,7 @@ mod unix {
     fn close_says_once_that_it_waits_for_blocking_jobs_after_ctrl_c() {
         close_says_once_that_it_waits(
             SIGINT,
-            "Interrupted",
+            "the run was interrupted by Ctrl-C (SIGINT) (RunError::Interrupted)",
             "interrupted by Ctrl-C",
             "another Ctrl-C",
         );
@@ -444,7 +452,7 @@ mod unix {
     fn close_says_once_that_it_waits_for_blocking_jobs_after_sigterm() {
         close_says_once_that_it_waits(
             SIGTERM,
-            "Terminated",
+            "the run was terminated by SIGTERM (RunError::Terminated)",
             "terminated by SIGTERM",
             "another SIGTERM",
         );

@@ -8,10 +8,8 @@
 //! `set` clones the list only while a copy still shares it. Where no variable is set, a spawn
 //! copies nothing and its task's context is `None`.
 //!
-//! A task holds its context in one word, and the task wrapper stays the size it was without
-//! context variables (`RegistryKey` gave that word back): a trivial task is a 120-byte
-//! allocation, glibc's largest fast-bin size, and one word more made spawning it ~10% dearer.
-//! Measure spawn cost before growing the wrapper.
+//! A task holds its context in one word: the task wrapper's size is spawn cost (see
+//! bench/README.md, "Design notes"), so measure before growing it.
 
 use std::any::Any;
 use std::cell::Cell;

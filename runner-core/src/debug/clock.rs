@@ -1,12 +1,11 @@
 //! The clock debug mode times polls with.
 //!
 //! Debug mode reads the clock twice per poll, so the clock's cost is debug mode's cost. On Linux
-//! it is `CLOCK_MONOTONIC_COARSE`: a few nanoseconds a read instead of `Instant::now`'s 25-60
-//! (measured on a 2-core VM), at the resolution of the kernel tick (1-4 ms). That is ample for
-//! thresholds of tens of milliseconds; a reported duration may be off by a tick, or by more on an
-//! overloaded virtual machine, whose clock updates can come late (seen here: a 45 ms poll read
-//! as at most 40 ms). Under
-//! valgrind, build with the `valgrind` feature: rustix then reads the clock through libc.
+//! it is `CLOCK_MONOTONIC_COARSE`, much cheaper to read than `Instant::now` (bench/README.md,
+//! "Design notes"), at the resolution of the kernel tick (1-4 ms). That is ample for thresholds
+//! of tens of milliseconds; a reported duration may be off by a tick, or by more on an overloaded
+//! virtual machine, whose clock updates can come late. Under valgrind, build with the `valgrind`
+//! feature: rustix then reads the clock through libc.
 
 use std::time::Duration;
 

@@ -381,7 +381,9 @@ pub(crate) fn message_of(payload: &(dyn std::any::Any + Send)) -> &str {
 }
 
 /// Prints a diagnostic on stderr the way the runner does without a handler: `runner: ` and its
-/// text, one line. A stderr that cannot be written (closed, or a pipe nobody reads) is ignored.
+/// text, one line. A stderr that cannot be written (closed) is ignored. stderr stays blocking, as
+/// it is for the whole process: a full pipe that nobody reads blocks the writer, as it blocks
+/// `eprintln!`.
 pub(crate) fn print(diagnostic: &Diagnostic) {
     write_line(format_args!("runner: {diagnostic}"));
 }
@@ -395,7 +397,7 @@ pub(crate) fn write_line(line: fmt::Arguments<'_>) {
         return;
     }
     // `eprintln!`, so that a test harness captures the line; it panics when the write fails.
-    let _ = catch_unwind(|| eprintln!("{line}"));
+    let _ = catch_unwind(AssertUnwindSafe(|| eprintln!("{line}")));
 }
 
 #[cfg(test)]

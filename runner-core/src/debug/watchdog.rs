@@ -6,7 +6,9 @@
 //! started) and sleeps until the earliest of them reaches its runner's slow-poll threshold, or
 //! for one threshold when no poll is in progress, since a poll starting later cannot be due
 //! sooner. A poll past the threshold is reported once as [`Diagnostic::StuckPoll`], from this
-//! thread; the polling threads pay nothing for it beyond the stamp they store for the snapshot.
+//! thread. The polling threads store when each poll starts (the snapshot needs it as well), and
+//! while the thread scans a runner's records, under their lock, that runner's spawns and
+//! finishing tasks wait for the lock: a scan takes longer the more tasks are alive.
 //!
 //! The thread (`runner-watchdog`) starts with the first debug-mode runner and exits after a
 //! while with none.

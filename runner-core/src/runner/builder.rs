@@ -83,6 +83,7 @@ impl Builder {
     /// let runner = runner::Builder::new().build();
     /// assert!(!runner.is_closed());
     /// ```
+    #[must_use]
     pub fn new() -> Builder {
         Builder {
             debug: None,
@@ -114,6 +115,7 @@ impl Builder {
     /// let runner = runner::Builder::new().debug(false).build();
     /// assert!(!runner.is_debug());
     /// ```
+    #[must_use]
     pub fn debug(mut self, debug: impl Into<Option<bool>>) -> Builder {
         self.debug = debug.into();
         self
@@ -136,6 +138,7 @@ impl Builder {
     /// # Panics
     ///
     /// Panics if `threads` is 0: the thread that calls `run` always counts.
+    #[must_use]
     #[track_caller]
     pub fn threads(mut self, threads: usize) -> Builder {
         match NonZeroUsize::new(threads) {
@@ -182,6 +185,7 @@ impl Builder {
     /// let mut runner = runner::Builder::new().handle_ctrl_c(false).build();
     /// assert_eq!(runner.run(async { 1 }), Ok(1));
     /// ```
+    #[must_use]
     pub fn handle_ctrl_c(mut self, handle: bool) -> Builder {
         self.handle_ctrl_c = handle;
         self
@@ -211,6 +215,7 @@ impl Builder {
     /// let mut runner = runner::Builder::new().handle_sigterm(true).build();
     /// assert_eq!(runner.run(async { 1 }), Ok(1));
     /// ```
+    #[must_use]
     pub fn handle_sigterm(mut self, handle: bool) -> Builder {
         self.handle_sigterm = handle;
         self
@@ -229,6 +234,7 @@ impl Builder {
     ///     .shutdown_timeout(Duration::from_secs(1))
     ///     .build();
     /// ```
+    #[must_use]
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Builder {
         self.shutdown_timeout = timeout;
         self
@@ -252,6 +258,7 @@ impl Builder {
     ///     .build();
     /// assert!(Arc::ptr_eq(&runner.executor().unwrap(), &executor));
     /// ```
+    #[must_use]
     pub fn executor_factory(
         mut self,
         factory: impl FnOnce() -> Arc<Executor<'static>> + Send + 'static,
@@ -267,7 +274,9 @@ impl Builder {
     /// printed on stderr instead, with a note that the handler panicked, and the program goes on.
     /// While the thread is already unwinding from a panic (a runner dropped by it), reports go to
     /// stderr without calling the handler, since a second panic there would abort the process.
-    /// A stderr that cannot be written (closed, or a pipe nobody reads) is ignored.
+    /// A stderr that cannot be written (closed) is ignored; stderr stays blocking, as it is for
+    /// the whole process, so a full pipe that nobody reads blocks the thread that reports, as it
+    /// blocks `eprintln!`.
     ///
     /// # Examples
     ///
@@ -276,6 +285,7 @@ impl Builder {
     ///     .on_diagnostic(|d| eprintln!("[app] {d}"))
     ///     .build();
     /// ```
+    #[must_use]
     pub fn on_diagnostic(
         mut self,
         handler: impl Fn(&Diagnostic) + Send + Sync + 'static,
@@ -301,6 +311,7 @@ impl Builder {
     ///     .slow_poll_threshold(Duration::from_millis(20))
     ///     .build();
     /// ```
+    #[must_use]
     pub fn slow_poll_threshold(mut self, threshold: Duration) -> Builder {
         self.slow_poll_threshold = threshold;
         self

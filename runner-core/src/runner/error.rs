@@ -19,7 +19,10 @@ use crate::signal::Signal;
 /// runner.close();
 /// assert_eq!(runner.run(async {}), Err(RunError::Closed));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// Its `Debug` output is the sentence `Display` gives, then the variant, since `.unwrap()` prints
+/// it: `the run was interrupted by Ctrl-C (SIGINT) (RunError::Interrupted)`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RunError {
     /// `run` was called on a thread that is already inside a runner's `run`.
@@ -51,6 +54,18 @@ impl fmt::Display for RunError {
             RunError::Interrupted => "the run was interrupted by Ctrl-C (SIGINT)",
             RunError::Terminated => "the run was terminated by SIGTERM",
         })
+    }
+}
+
+impl fmt::Debug for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let variant = match self {
+            RunError::Nested => "Nested",
+            RunError::Closed => "Closed",
+            RunError::Interrupted => "Interrupted",
+            RunError::Terminated => "Terminated",
+        };
+        write!(f, "{self} (RunError::{variant})")
     }
 }
 

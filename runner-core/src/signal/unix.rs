@@ -177,7 +177,7 @@ impl Drop for Signals {
 }
 
 /// Whether the calling thread is the process's main thread; `false` where that cannot be
-/// told. Asked once per thread: on Linux it is a system call, a tenth of a run's cost. (A
+/// told. Asked once per thread: on Linux it is a system call, too dear for every run. (A
 /// thread that forks becomes the child's main thread but keeps its answer; a child that
 /// neither `exec`s nor came from the main thread is rare enough to run without signals.)
 fn is_main_thread() -> bool {
@@ -189,9 +189,7 @@ fn is_main_thread() -> bool {
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn ask_is_main_thread() -> bool {
-    // SAFETY: `gettid` takes nothing, cannot fail and touches no memory of ours.
-    let thread = unsafe { libc::gettid() };
-    u32::try_from(thread).is_ok_and(|thread| thread == std::process::id())
+    rustix::thread::gettid() == rustix::process::getpid()
 }
 
 #[cfg(target_vendor = "apple")]
@@ -218,9 +216,10 @@ enum Disposition {
 extern "C" fn on_signal(signal: c_int) {
     // The interrupted code may be about to read `errno`: whatever a failed call below sets
     // (EAGAIN from a full pipe, EBADF from one the program closed) must not reach it.
-    let errno = Errno::save();
+    // `errno` reads and writes the thread's `errno` through its location: async-signal-safe.
+    let saved = errno::errno();
     handle(signal);
-    errno.restore();
+    errno::set_errno(saved);
 }
 
 fn handle(signal: c_int) {
@@ -248,46 +247,6 @@ fn handle(signal: c_int) {
         // Being released: the run is returning, and its signal handling with it.
         Err(_) => {}
     }
-}
-
-/// The calling thread's `errno`, to put back before the handler returns.
-struct Errno(c_int);
-
-impl Errno {
-    fn save() -> Errno {
-        // SAFETY: `errno_location` returns this thread's `errno`, valid for the thread's life.
-        Errno(errno_location().map_or(0, |errno| unsafe { *errno }))
-    }
-
-    fn restore(self) {
-        if let Some(errno) = errno_location() {
-            // SAFETY: as in `save`; writing `errno` is what it is for.
-            unsafe { *errno = self.0 };
-        }
-    }
-}
-
-/// Where this thread's `errno` is; `None` on the few Unix systems not listed here, where
-/// the handler cannot save it (it changes it only when its write to the pipe fails).
-fn errno_location() -> Option<*mut c_int> {
-    #[cfg(any(target_os = "linux", target_os = "hurd", target_os = "emscripten"))]
-    // SAFETY: takes nothing and cannot fail.
-    return Some(unsafe { libc::__errno_location() });
-    #[cfg(any(target_os = "android", target_os = "netbsd", target_os = "openbsd"))]
-    // SAFETY: takes nothing and cannot fail.
-    return Some(unsafe { libc::__errno() });
-    #[cfg(any(
-        target_vendor = "apple",
-        target_os = "freebsd",
-        target_os = "dragonfly"
-    ))]
-    // SAFETY: takes nothing and cannot fail.
-    return Some(unsafe { libc::__error() });
-    #[cfg(any(target_os = "solaris", target_os = "illumos"))]
-    // SAFETY: takes nothing and cannot fail.
-    return Some(unsafe { libc::___errno() });
-    #[allow(unreachable_code)]
-    None
 }
 
 fn handler_address() -> libc::sighandler_t {

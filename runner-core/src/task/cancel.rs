@@ -44,8 +44,8 @@ pub(crate) fn raise_cancelled(info: TaskInfo) -> ! {
         resume_unwind(Box::new(Cancelled));
     }
     std::panic::panic_any(format!(
-        "runner: {info} was cancelled because its runner closed (await `task.fallible()` to get \
-         `None` instead of this panic)"
+        "runner: {info} was cancelled: its runner closed, or it awaited a task that was cancelled \
+         (await `task.fallible()` to get `None` instead of this panic)"
     ))
 }
 

@@ -21,10 +21,11 @@ use crate::task::cancel::raise_cancelled;
 ///
 /// When the task's runner closes before the task finished, the task is cancelled, and whoever
 /// awaits the handle wakes, wherever it is: another task, another runner, a blocking job, a plain
-/// thread. A plain `.await` then panics with a message saying the task was cancelled because its
-/// runner closed (asyncio's `CancelledError`); inside another task or a blocking job, that task
-/// or job is cancelled in turn, quietly: nothing is printed or reported as a panic. Await
-/// [`fallible`](Task::fallible) to get `None` instead.
+/// thread. A plain `.await` then panics with a message saying the task was cancelled (asyncio's
+/// `CancelledError`); inside another task or a blocking job, that task or job is cancelled in
+/// turn, quietly: nothing is printed or reported as a panic. So a task can also be cancelled
+/// while its own runner still runs, because it awaited a task of a runner that closed; the
+/// message names both causes. Await [`fallible`](Task::fallible) to get `None` instead.
 ///
 /// # Examples
 ///

@@ -1,9 +1,10 @@
 //! Tasks that stay on their thread (`spawn_local`), run by the thread that drives the runner.
 //!
 //! This is `LocalExecutor` reduced to what a runner needs: a queue of runnables that the driving
-//! thread works through each time it polls its main future. It costs nothing until the first
-//! local task (the queue is made then), where nesting a `LocalExecutor::run` around every
-//! `Executor::run` set up a second ticker on every `run` (half the cost of an empty `run`).
+//! thread works through each time it polls its main future. The queue is made with the first
+//! local task; until then each poll of the driver only keeps the driver's waker for it. (Nesting
+//! a `LocalExecutor::run` around every `Executor::run` instead set up a second ticker on every
+//! `run`: bench/README.md, "Design notes".)
 //!
 //! Like `LocalExecutor`, it keeps a waker of every live task, so that `cancel_all` can close them
 //! all on the owning thread: queued runnables hold the tasks and the tasks' schedule closures
