@@ -108,9 +108,10 @@ impl Remote {
         F::Output: Send + 'static,
     {
         let remote = self.clone();
-        let (runnable, task) = async_task::Builder::new()
-            .propagate_panic(true)
-            .spawn(|()| Listed::new(future), WithInfo(move |r, info| remote.schedule(r, info)));
+        let (runnable, task) = async_task::Builder::new().propagate_panic(true).spawn(
+            |()| Listed::new(future),
+            WithInfo(move |r, info| remote.schedule(r, info)),
+        );
         self.inject(runnable);
         task
     }
@@ -146,9 +147,10 @@ impl Scheduler {
         F::Output: Send + 'static,
     {
         let remote = self.remote.clone();
-        let (runnable, task) = async_task::Builder::new()
-            .propagate_panic(true)
-            .spawn(|()| Listed::new(future), WithInfo(move |r, info| remote.schedule(r, info)));
+        let (runnable, task) = async_task::Builder::new().propagate_panic(true).spawn(
+            |()| Listed::new(future),
+            WithInfo(move |r, info| remote.schedule(r, info)),
+        );
         self.push_spawned(runnable);
         task
     }
@@ -162,7 +164,10 @@ impl Scheduler {
         let remote = self.remote.clone();
         let (runnable, task) = async_task::Builder::new()
             .propagate_panic(true)
-            .spawn_local(|()| Listed::new(future), WithInfo(move |r, info| remote.schedule(r, info)));
+            .spawn_local(
+                |()| Listed::new(future),
+                WithInfo(move |r, info| remote.schedule(r, info)),
+            );
         self.push_spawned(runnable);
         task
     }
