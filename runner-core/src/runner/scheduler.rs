@@ -222,7 +222,7 @@ impl Scheduler {
     }
 
     /// `main`, with the scheduler's tasks run whenever it is polled.
-    pub(crate) fn drive<F: Future>(self: &Rc<Self>, main: F) -> Drive<'_, F> {
+    pub(crate) fn drive<'a, F: Future>(self: &'a Rc<Self>, main: F) -> Drive<'a, F> {
         Drive {
             scheduler: self,
             main_waker: None,
