@@ -32,7 +32,7 @@ use pin_project_lite::pin_project;
 use slab::Slab;
 
 /// Polls between two returns to `block_on` (and so two looks at the reactor).
-const BUDGET: u32 = 128;
+const BUDGET: u32 = 256;
 /// Polls between two looks at the inject queue before the local queue.
 const INJECT_INTERVAL: u32 = 31;
 /// Polls in a row that the LIFO slot may take.
