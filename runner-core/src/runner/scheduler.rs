@@ -426,7 +426,9 @@ pin_project! {
             if key != 0 {
                 let _ = ACTIVE.try_with(|active| {
                     if let Some(scheduler) = &*active.borrow() {
-                        scheduler.pending.borrow_mut().try_remove(key - 1);
+                        let waker = scheduler.pending.borrow_mut().try_remove(key - 1);
+                        // Dropped after the list's borrow: the last waker may reschedule.
+                        drop(waker);
                     }
                 });
             }
