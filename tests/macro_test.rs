@@ -261,10 +261,10 @@ fn a_timed_out_test_lists_its_pending_tasks() {
         assert!((0.046..60.0).contains(&age), "{message}");
     }
     assert!(tasks[0].ends_with(", running)"), "{message}");
-    assert!(
-        tasks[1].ends_with(" 1 poll taking 0.000 s, waiting)"),
-        "{message}"
-    );
+    // Its one poll only spawned and returned: well under the 50 ms timeout, even on a busy
+    // machine or under wine, where it takes a millisecond.
+    let poll = seconds(tasks[1], " 1 poll taking ", " s, waiting)");
+    assert!(poll < 0.025, "{message}");
 }
 
 // The channel the tests use (see the file for why it is not `async-channel`).

@@ -62,6 +62,8 @@ mod unix {
             second_ctrl_c_kills_a_tight_loop,
             second_ctrl_c_kills_a_hung_cleanup,
             ignored_sigint_stays_ignored,
+            ignored_sigint_is_reported_in_debug_mode,
+            own_handler_is_reported_in_debug_mode,
             own_sigint_handler_is_kept,
             handler_installed_during_a_run_takes_over,
             run_goes_on_when_the_handler_cannot_be_installed,
@@ -217,6 +219,32 @@ mod unix {
         child.send_line("go");
         child.expect("done");
         assert!(child.exits().success());
+    }
+
+    /// Started with SIGINT ignored, as by `nohup`: in debug mode, `ctrl_c()` says once, with
+    /// its line, that it will never resolve and why; with the default disposition it says
+    /// nothing.
+    fn ignored_sigint_is_reported_in_debug_mode() {
+        let child = Child::spawn_in_shell("never_fires", r#"trap "" INT; exec "$0" "$@""#);
+        let report = child.next_line();
+        let called_at = child.next_line();
+        let line = called_at.strip_prefix("called at line ").unwrap();
+        assert_eq!(report, format!("report ctrl_c Ignored line {line}"));
+        child.expect("run returned Ok(())");
+
+        let child = Child::spawn("never_fires");
+        assert!(child.next_line().starts_with("called at line "));
+        child.expect("run returned Ok(())");
+    }
+
+    /// The program's own SIGINT handler, installed before the run: named in debug mode.
+    fn own_handler_is_reported_in_debug_mode() {
+        let child = Child::spawn("never_fires_own_handler");
+        let report = child.next_line();
+        let called_at = child.next_line();
+        let line = called_at.strip_prefix("called at line ").unwrap();
+        assert_eq!(report, format!("report ctrl_c ProgramHandler line {line}"));
+        child.expect("run returned Ok(())");
     }
 
     fn own_sigint_handler_is_kept() {
@@ -539,6 +567,36 @@ mod unix {
         std::future::pending::<()>().await
     }
 
+    /// A debug run that makes `ctrl_c()` and says the report it got, if any, with the line.
+    fn never_fires() {
+        use runner::diagnostic::Diagnostic;
+        let mut runner = Runner::builder()
+            .debug(true)
+            .on_diagnostic(|d| {
+                if let Diagnostic::CtrlCNeverFires {
+                    function,
+                    called_at,
+                    why,
+                } = d
+                {
+                    say(format!(
+                        "report {function} {why:?} line {}",
+                        called_at.line()
+                    ));
+                }
+            })
+            .build();
+        let result = runner.run(async {
+            say_ready();
+            let line = line!() + 1;
+            let ctrl_c = runner::ctrl_c();
+            say(format!("called at line {line}"));
+            // Said once per run.
+            drop((ctrl_c, runner::ctrl_c()));
+        });
+        say(format!("run returned {result:?}"));
+    }
+
     /// The entry point of every child: runs `scenario` as the whole program, on the main thread.
     fn child(scenario: &str) {
         match scenario {
@@ -618,6 +676,11 @@ mod unix {
                 say("idle");
                 read_line();
                 say("done");
+            }
+            "never_fires" => never_fires(),
+            "never_fires_own_handler" => {
+                let _own = async_signal::Signals::new([async_signal::Signal::Int]).unwrap();
+                never_fires();
             }
             "own_handler" => {
                 use futures_lite::StreamExt;

@@ -6,7 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::signal::Signal;
+use crate::signal::{NotHandled, Signal};
 
 /// Where a task came from: its number and the line that spawned it.
 ///
@@ -184,6 +184,18 @@ pub enum Diagnostic {
         /// How many jobs were still running.
         pending: usize,
     },
+    /// [`ctrl_c`](crate::ctrl_c) or [`shutdown_signal`](crate::signal::shutdown_signal) was
+    /// called in a run where it can never resolve, because the run does not handle Ctrl-C (for
+    /// `shutdown_signal`: handles no signal at all). Debug mode only, once per run: the future
+    /// stays pending, as it always does there, and this says why.
+    CtrlCNeverFires {
+        /// The function called: `"ctrl_c"` or `"shutdown_signal"`.
+        function: &'static str,
+        /// Where it was called.
+        called_at: &'static Location<'static>,
+        /// Why the run does not handle Ctrl-C.
+        why: NotHandled,
+    },
 }
 
 /// A blocking job that was still running when the runner's shutdown timeout expired, as
@@ -321,6 +333,15 @@ impl fmt::Display for Diagnostic {
                  runner's run; it did not wait for {}, so as not to block the outer runner",
                 if *pending == 1 { " was" } else { "s were" },
                 if *pending == 1 { "it" } else { "them" },
+            ),
+            Diagnostic::CtrlCNeverFires {
+                function,
+                called_at,
+                why,
+            } => write!(
+                f,
+                "{function}() called at {called_at} will never resolve: this run does not \
+                 handle Ctrl-C, because {why}"
             ),
         }
     }

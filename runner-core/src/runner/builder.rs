@@ -169,15 +169,24 @@ impl Builder {
     /// `run` takes SIGINT only on the process's main thread, as asyncio does: a run on any other
     /// thread (a library's worker thread, or a plain `#[test]`, which the test harness runs on a
     /// thread of its own) leaves Ctrl-C to the program, which by default ends the process. The
-    /// main thread is recognised on Linux, Android and Apple platforms; on other Unix systems no
-    /// run takes SIGINT. A thread runs one `run` at a time, so one run at most owns SIGINT.
+    /// main thread is recognised on Linux, Android, Apple platforms, FreeBSD, DragonFly,
+    /// OpenBSD and Windows; on other Unix systems (NetBSD, Solaris, ...) no run takes SIGINT. A
+    /// thread runs one `run` at a time, so one run at most owns SIGINT.
     ///
     /// `run` takes SIGINT only if its disposition is the default: a program that installed its
     /// own handler, or runs with SIGINT ignored (`nohup`, `trap '' INT`), is left alone. Taking
     /// SIGINT never fails a run: if it cannot be done, the run goes on without it.
     ///
-    /// Only Unix has SIGINT: on other platforms this setting does nothing and Ctrl-C does what
-    /// the platform does by default (on Windows, it ends the process).
+    /// On Windows Ctrl-C is a console control event, and `run` takes `CTRL_C_EVENT` and
+    /// `CTRL_BREAK_EVENT` with a handler routine (`SetConsoleCtrlHandler`), with the same
+    /// contract; an interrupted `#[runner::main]` exits with `STATUS_CONTROL_C_EXIT`. Where
+    /// Windows differs: the main thread is the one the standard library names "main"; a
+    /// process that ignores Ctrl-C (started with `CREATE_NEW_PROCESS_GROUP`, or after
+    /// `SetConsoleCtrlHandler(NULL, TRUE)`) is left alone; and since Windows cannot list the
+    /// routines installed and calls the last installed first, the run's routine pre-empts one
+    /// the program installed before (the `ctrlc` crate, say) until `run` returns: pass `false`
+    /// here to leave Ctrl-C to it. A second Ctrl-C ends the process with `ExitProcess`. On other
+    /// platforms this setting does nothing and Ctrl-C does what the platform does by default.
     ///
     /// # Examples
     ///
@@ -207,7 +216,11 @@ impl Builder {
     ///   which resolves on either signal.
     ///
     /// Off, SIGTERM keeps the program's disposition (by default it ends the process at once,
-    /// without running destructors). Only Unix has SIGTERM: elsewhere this does nothing.
+    /// without running destructors). On Windows the termination request is `CTRL_CLOSE_EVENT`,
+    /// the console window closing: the process dies as soon as the handler routine returns, so
+    /// the routine waits for the process to end, and the cleanup (the main future's destructors,
+    /// `close`, what the program does after `run`) has the 5 s or so that Windows allows; the
+    /// program then exits with code 143. Elsewhere this does nothing.
     ///
     /// # Examples
     ///

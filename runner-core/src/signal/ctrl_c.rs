@@ -6,6 +6,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use event_listener::EventListener;
 use super::os::Signals;
 use super::run::{RunSignals, WaitsFor};
 use super::Signal;
+use crate::debug::diagnostic::Diagnostic;
 use crate::runner::current;
 use crate::runner::error::RunError;
 use crate::runner::shared::Shared;
@@ -23,19 +25,28 @@ use crate::runner::shared::Shared;
 /// Signal handling for one `run`: owns SIGINT and/or SIGTERM, when it could take them, until
 /// dropped.
 pub(crate) struct Interrupt {
-    owned: Option<(Signals, Arc<RunSignals>, Arc<Shared>)>,
+    owned: Option<(Signals, Arc<RunSignals>)>,
+    /// The runner, while it keeps this run's signal state.
+    shared: Option<Arc<Shared>>,
 }
 
 impl Interrupt {
     /// Takes the signals enabled for a run of the runner `shared`, if possible (see
-    /// `Signals::take`); never fails.
+    /// `Signals::take`); never fails. In debug mode a run that takes none keeps why, to say it.
     pub(crate) fn take(sigint: bool, sigterm: bool, shared: &Arc<Shared>) -> Interrupt {
-        let owned = Signals::take(sigint, sigterm).map(|signals| {
-            let run = Arc::new(RunSignals::new());
-            shared.own_signals(Some(run.clone()));
-            (signals, run, shared.clone())
+        let (owned, run) = match Signals::take(sigint, sigterm) {
+            Ok(signals) => {
+                let run = Arc::new(RunSignals::new(signals.no_ctrl_c()));
+                (Some((signals, run.clone())), Some(run))
+            }
+            Err(why) if shared.debug => (None, Some(Arc::new(RunSignals::unowned(why)))),
+            Err(_) => (None, None),
+        };
+        let shared = run.map(|run| {
+            shared.own_signals(Some(run));
+            shared.clone()
         });
-        Interrupt { owned }
+        Interrupt { owned, shared }
     }
 
     /// Whether this run took any signal: if not, `race` only awaits `main`.
@@ -47,7 +58,7 @@ impl Interrupt {
     /// with `Interrupted` or `Terminated`, unless a future made in this run waits for it.
     /// Dropping the returned future drops `main`.
     pub(crate) async fn race<F: Future>(&self, main: F) -> Result<F::Output, RunError> {
-        let Some((signals, run, _)) = &self.owned else {
+        let Some((signals, run)) = &self.owned else {
             return Ok(main.await);
         };
         let interrupted = async {
@@ -67,7 +78,7 @@ impl Interrupt {
 
 impl Drop for Interrupt {
     fn drop(&mut self) {
-        if let Some((_, _, shared)) = &self.owned {
+        if let Some(shared) = &self.shared {
             shared.own_signals(None);
         }
         // Then `Signals` drops and puts the default dispositions back.
@@ -92,7 +103,22 @@ impl Drop for Interrupt {
 /// run, or in a run that does not own SIGINT, it never resolves and holds nothing back: Ctrl-C
 /// handling switched off with [`Builder::handle_ctrl_c`](crate::Builder::handle_ctrl_c), a run
 /// on a thread other than the main thread, SIGINT ignored or handled by the program itself, or
-/// a platform other than Unix.
+/// a platform other than Unix and Windows.
+///
+/// It never resolves in these cases, and in debug mode the run then says so once, naming the
+/// line that called it and which case holds
+/// ([`Diagnostic::CtrlCNeverFires`](crate::diagnostic::Diagnostic::CtrlCNeverFires)):
+///
+/// - SIGINT is ignored (inherited from the parent: `nohup`, `trap '' INT`, a program started
+///   with `&` by a shell without job control); on Windows, the process's ignore-Ctrl-C flag is
+///   set (`CREATE_NEW_PROCESS_GROUP`);
+/// - the run is on a thread other than the main one;
+/// - the runner was built with `handle_ctrl_c(false)`, as every `#[runner::test]` is;
+/// - the program installed its own SIGINT handler before the run (Unix; on Windows the run's
+///   handler pre-empts it, see [`Builder::handle_ctrl_c`](crate::Builder::handle_ctrl_c));
+/// - the platform has neither SIGINT nor console control events.
+///
+/// On Windows Ctrl-C is the console's `CTRL_C_EVENT` or `CTRL_BREAK_EVENT`.
 ///
 /// # Examples
 ///
@@ -124,8 +150,9 @@ impl Drop for Interrupt {
 /// });
 /// println!("served {} connections", served.unwrap());
 /// ```
+#[track_caller]
 pub fn ctrl_c() -> CtrlC {
-    CtrlC(Waiter::new(WaitsFor::CtrlC))
+    CtrlC(Waiter::new(WaitsFor::CtrlC, "ctrl_c", Location::caller()))
 }
 
 /// Waits for Ctrl-C or SIGTERM, so that a server can drain on either instead of being cancelled.
@@ -153,8 +180,13 @@ pub fn ctrl_c() -> CtrlC {
 /// });
 /// println!("{}", served.unwrap());
 /// ```
+#[track_caller]
 pub fn shutdown_signal() -> ShutdownSignal {
-    ShutdownSignal(Waiter::new(WaitsFor::Any))
+    ShutdownSignal(Waiter::new(
+        WaitsFor::Any,
+        "shutdown_signal",
+        Location::caller(),
+    ))
 }
 
 /// The future returned by [`ctrl_c`]: resolves on the first Ctrl-C of the run it was made in, if
@@ -234,18 +266,46 @@ struct Waiter {
 }
 
 impl Waiter {
-    fn new(waits_for: WaitsFor) -> Waiter {
+    fn new(
+        waits_for: WaitsFor,
+        function: &'static str,
+        called_at: &'static Location<'static>,
+    ) -> Waiter {
+        let Some((run, shared)) =
+            current::with(|c| c.and_then(|c| Some((c.shared.signals_owned()?, c.shared.clone()))))
+        else {
+            return Waiter::unowned(waits_for);
+        };
+        if let Some(why) = run.never_fires(waits_for) {
+            if shared.debug && run.first_report() {
+                shared.report(Diagnostic::CtrlCNeverFires {
+                    function,
+                    called_at,
+                    why,
+                });
+            }
+        }
+        if !run.owns_any() {
+            return Waiter::unowned(waits_for);
+        }
         // A run that lets the signals go between the look and the count reads its counters no
         // more: counting there is harmless.
-        let run = current::with(|c| c.and_then(|c| c.shared.signals_owned()));
-        if let Some(run) = &run {
-            run.counter(waits_for).fetch_add(1, SeqCst);
-        }
+        run.counter(waits_for).fetch_add(1, SeqCst);
         Waiter {
-            counted: run.is_some(),
-            run,
+            run: Some(run),
             waits_for,
             listener: None,
+            counted: true,
+        }
+    }
+
+    /// A waiter outside any run that owns signals: it never resolves.
+    fn unowned(waits_for: WaitsFor) -> Waiter {
+        Waiter {
+            run: None,
+            waits_for,
+            listener: None,
+            counted: false,
         }
     }
 

@@ -9,8 +9,8 @@ use super::{os, Signal};
 /// parent (a shell, `make`, a supervisor) learns that the program was interrupted, not that it
 /// failed. Call it after the runner has closed, so that destructors have run: it flushes stdout,
 /// resets SIGINT to its default disposition (whatever it was), unblocks it on this thread, and
-/// raises it. On platforms without SIGINT it exits with code 130 (on Windows with
-/// `STATUS_CONTROL_C_EXIT`, as a console program ended by Ctrl-C does).
+/// raises it. On Windows it exits with `STATUS_CONTROL_C_EXIT` (0xC000013A), as a console
+/// program ended by Ctrl-C does; on other platforms without SIGINT, with code 130.
 ///
 /// # Examples
 ///
@@ -38,7 +38,8 @@ pub fn exit_interrupted() -> ! {
 /// [`RunError::Terminated`](crate::RunError::Terminated), so that a supervisor (systemd, a
 /// container runtime, a shell) sees the program end by the signal it sent. Call it after the
 /// runner has closed: it flushes stdout, resets SIGTERM to its default disposition, unblocks it
-/// on this thread, and raises it. On platforms without SIGTERM it exits with code 143.
+/// on this thread, and raises it. On platforms without SIGTERM (Windows included) it exits with
+/// code 143.
 ///
 /// # Examples
 ///

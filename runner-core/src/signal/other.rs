@@ -1,13 +1,21 @@
-//! Platforms without SIGINT and SIGTERM.
+//! Platforms with neither SIGINT and SIGTERM nor console control events (WASI, ...).
 
-use super::Signal;
+use super::{NotHandled, Signal};
 
 /// No SIGINT or SIGTERM on this platform: no run ever takes them, so this is never built.
 pub(crate) enum Signals {}
 
 impl Signals {
-    pub(crate) fn take(_sigint: bool, _sigterm: bool) -> Option<Signals> {
-        None
+    pub(crate) fn take(sigint: bool, sigterm: bool) -> Result<Signals, NotHandled> {
+        Err(if sigint || sigterm {
+            NotHandled::Unsupported
+        } else {
+            NotHandled::Disabled
+        })
+    }
+
+    pub(crate) fn no_ctrl_c(&self) -> Option<NotHandled> {
+        match *self {}
     }
 
     pub(crate) async fn first_signal(&self) -> Signal {
@@ -15,14 +23,11 @@ impl Signals {
     }
 }
 
-/// Ends the process with the exit code a program ended by `signal` has here: on Windows
-/// `STATUS_CONTROL_C_EXIT` for Ctrl-C, as a console program ended by Ctrl-C does; elsewhere the
-/// shell's 128 + the Unix signal number.
+/// Ends the process with the exit code a program ended by `signal` has in a Unix shell: 128 +
+/// the signal number.
 pub(crate) fn die_by(signal: Signal) {
-    let code = match signal {
-        Signal::Interrupt if cfg!(windows) => 0xC000_013A_u32 as i32,
+    std::process::exit(match signal {
         Signal::Interrupt => 130,
         Signal::Terminate => 143,
-    };
-    std::process::exit(code)
+    })
 }

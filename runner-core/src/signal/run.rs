@@ -1,15 +1,22 @@
 //! The signal state of one run that owns signals: which signal came first, and the futures made
 //! in the run that wait for one. The runner keeps it while the run owns the signals
-//! (`runner/shared.rs`), so that a future made by the run's code finds it.
+//! (`runner/shared.rs`), so that a future made by the run's code finds it. In debug mode a run
+//! that owns none keeps one too, to say why a future waiting for a signal never resolves.
 
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering::SeqCst};
 
 use event_listener::{Event, EventListener};
 
-use super::Signal;
+use super::{NotHandled, Signal};
 
-/// The signal state of one run that owns signals.
+/// The signal state of one run that owns signals (or, in debug mode, of one that owns none).
 pub(crate) struct RunSignals {
+    /// Whether the run owns any signal.
+    owns_any: bool,
+    /// Why the run does not own Ctrl-C, if it does not.
+    no_ctrl_c: Option<NotHandled>,
+    /// Whether the run said once that a future waiting for a signal never resolves.
+    reported: AtomicBool,
     /// The first signal's `code`, 0 before it.
     fired: AtomicU8,
     fired_event: Event,
@@ -39,8 +46,21 @@ impl RunSignals {
 }
 
 impl RunSignals {
-    pub(crate) fn new() -> RunSignals {
+    /// The state of a run that owns signals; `no_ctrl_c` says why Ctrl-C is not among them.
+    pub(crate) fn new(no_ctrl_c: Option<NotHandled>) -> RunSignals {
+        RunSignals::with(true, no_ctrl_c)
+    }
+
+    /// The state of a run that owns no signal, because of `why` (for Ctrl-C).
+    pub(crate) fn unowned(why: NotHandled) -> RunSignals {
+        RunSignals::with(false, Some(why))
+    }
+
+    fn with(owns_any: bool, no_ctrl_c: Option<NotHandled>) -> RunSignals {
         RunSignals {
+            owns_any,
+            no_ctrl_c,
+            reported: AtomicBool::new(false),
             fired: AtomicU8::new(0),
             fired_event: Event::new(),
             ctrl_c: AtomicUsize::new(0),
@@ -52,6 +72,23 @@ impl RunSignals {
     pub(crate) fn fire(&self, signal: Signal) {
         self.fired.store(signal.code(), SeqCst);
         self.fired_event.notify(usize::MAX);
+    }
+
+    pub(crate) fn owns_any(&self) -> bool {
+        self.owns_any
+    }
+
+    /// Why a future waiting for `waits_for` can never resolve in this run, if it cannot.
+    pub(crate) fn never_fires(&self, waits_for: WaitsFor) -> Option<NotHandled> {
+        match waits_for {
+            WaitsFor::Any if self.owns_any => None,
+            _ => self.no_ctrl_c,
+        }
+    }
+
+    /// True the first time only: the run says once why a future never resolves.
+    pub(crate) fn first_report(&self) -> bool {
+        !self.reported.swap(true, SeqCst)
     }
 
     /// Listens for the first signal (look at [`fired`](RunSignals::fired) again after this).

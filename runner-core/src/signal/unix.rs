@@ -14,8 +14,8 @@
 //! Only a run on the process's main thread takes the signals, as asyncio does: a library that
 //! runs a runner on a thread of its own must not take Ctrl-C from the program. The main thread
 //! is the one whose thread id is the process id on Linux and Android, and the one
-//! `pthread_main_np` names on Apple platforms; elsewhere it cannot be told, and no run takes
-//! them. Since a thread runs one `run` at a time, at most one run owns the signals.
+//! `pthread_main_np` names on Apple platforms, FreeBSD, DragonFly and OpenBSD; elsewhere
+//! (NetBSD, Solaris, ...) it cannot be told, and no run takes them. Since a thread runs one `run` at a time, at most one run owns the signals.
 //!
 //! The state lives in process-wide atomics (and a pipe made before the handler is first
 //! installed), because a signal handler can touch little else. SIGINT and SIGTERM share it: the
@@ -32,8 +32,7 @@
 //! or `sigaction` and `raise` (second signal), and puts `errno` back. It never allocates, locks
 //! or panics.
 //!
-//! Only Unix has these signals. Elsewhere no run ever takes them (see `Signals`), and the
-//! platform's default applies to Ctrl-C while a run is pending.
+//! Only Unix has these signals; `windows.rs` is the same interface on console control events.
 
 use std::io::Write;
 use std::marker::PhantomData;
@@ -45,7 +44,7 @@ use async_io::Async;
 use futures_lite::AsyncReadExt;
 use libc::c_int;
 
-use super::Signal;
+use super::{NotHandled, Signal};
 
 /// No run owns the signals.
 const IDLE: u8 = 0;
@@ -111,33 +110,62 @@ fn pipe() -> Option<&'static Pipe> {
 pub(crate) struct Signals {
     sigint: bool,
     sigterm: bool,
+    /// Why SIGINT is not taken, if it is not.
+    no_ctrl_c: Option<NotHandled>,
     _not_send: PhantomData<*const ()>,
 }
 
 impl Signals {
-    /// Takes the signals asked for (`sigint`, `sigterm`) for a run: `None` when the caller
-    /// is not the main thread, when another run owns them, or when none of them could be
-    /// taken. A signal is taken only if its disposition is the default (not ignored under
-    /// `nohup`, not the program's own handler). Never fails otherwise.
-    pub(crate) fn take(sigint: bool, sigterm: bool) -> Option<Signals> {
-        if !(sigint || sigterm) || !is_main_thread() {
-            return None;
+    /// Takes the signals asked for (`sigint`, `sigterm`) for a run; `Err` says why SIGINT is
+    /// not taken when none is: the caller is not the main thread, or no signal was asked for
+    /// or could be taken. A signal is taken only if its disposition is the default (not
+    /// ignored under `nohup`, not the program's own handler). Never fails otherwise.
+    pub(crate) fn take(sigint: bool, sigterm: bool) -> Result<Signals, NotHandled> {
+        if !(sigint || sigterm) {
+            return Err(NotHandled::Disabled);
         }
-        STATE.compare_exchange(IDLE, TAKING, SeqCst, SeqCst).ok()?;
+        if !is_main_thread() {
+            return Err(if MAIN_THREAD_KNOWN {
+                NotHandled::NotMainThread
+            } else {
+                NotHandled::Unsupported
+            });
+        }
+        // Only the main thread takes, and it runs one `run` at a time: a run that finds the
+        // signals owned is on another thread.
+        if STATE
+            .compare_exchange(IDLE, TAKING, SeqCst, SeqCst)
+            .is_err()
+        {
+            return Err(NotHandled::NotMainThread);
+        }
+        // Without the pipe (out of file descriptors) nothing is taken: say why Ctrl-C is not.
+        let mut no_ctrl_c = Some(NotHandled::Unsupported);
         if pipe().is_some() {
             // ARMED before the handler is in place: a signal right after it is counted.
             STATE.store(ARMED, SeqCst);
+            no_ctrl_c = if sigint {
+                install(libc::SIGINT).err()
+            } else {
+                Some(NotHandled::Disabled)
+            };
             let taken = Signals {
-                sigint: sigint && install(libc::SIGINT),
-                sigterm: sigterm && install(libc::SIGTERM),
+                sigint: no_ctrl_c.is_none(),
+                sigterm: sigterm && install(libc::SIGTERM).is_ok(),
+                no_ctrl_c,
                 _not_send: PhantomData,
             };
             if taken.sigint || taken.sigterm {
-                return Some(taken);
+                return Ok(taken);
             }
         }
         STATE.store(IDLE, SeqCst);
-        None
+        Err(no_ctrl_c.unwrap_or(NotHandled::Unsupported))
+    }
+
+    /// Why SIGINT is not among the signals taken (`None`: it is).
+    pub(crate) fn no_ctrl_c(&self) -> Option<NotHandled> {
+        self.no_ctrl_c
     }
 
     /// Resolves on the first signal since [`take`](Signals::take), with which one it was.
@@ -192,13 +220,37 @@ fn ask_is_main_thread() -> bool {
     rustix::thread::gettid() == rustix::process::getpid()
 }
 
-#[cfg(target_vendor = "apple")]
+#[cfg(any(
+    target_vendor = "apple",
+    target_os = "freebsd",
+    target_os = "dragonfly",
+    target_os = "openbsd"
+))]
 fn ask_is_main_thread() -> bool {
     // SAFETY: `pthread_main_np` takes nothing, cannot fail and touches no memory of ours.
     unsafe { libc::pthread_main_np() == 1 }
 }
 
-#[cfg(not(any(target_os = "linux", target_os = "android", target_vendor = "apple")))]
+/// Whether this platform can tell the main thread (see `ask_is_main_thread`).
+const MAIN_THREAD_KNOWN: bool = cfg!(any(
+    target_os = "linux",
+    target_os = "android",
+    target_vendor = "apple",
+    target_os = "freebsd",
+    target_os = "dragonfly",
+    target_os = "openbsd"
+));
+
+/// NetBSD, Solaris and the rest have no `pthread_main_np` (NetBSD's main LWP is not reliably
+/// number 1): no run takes the signals there.
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_vendor = "apple",
+    target_os = "freebsd",
+    target_os = "dragonfly",
+    target_os = "openbsd"
+)))]
 fn ask_is_main_thread() -> bool {
     false
 }
@@ -207,7 +259,9 @@ fn ask_is_main_thread() -> bool {
 enum Disposition {
     Default,
     Ours,
-    /// Ignored, or someone else's handler.
+    /// `SIG_IGN`.
+    Ignored,
+    /// Someone else's handler.
     Other,
 }
 
@@ -256,6 +310,7 @@ fn handler_address() -> libc::sighandler_t {
 fn kind(action: &libc::sigaction) -> Disposition {
     match action.sa_sigaction {
         libc::SIG_DFL => Disposition::Default,
+        libc::SIG_IGN => Disposition::Ignored,
         address if address == handler_address() => Disposition::Ours,
         _ => Disposition::Other,
     }
@@ -298,20 +353,26 @@ fn swap(signal: c_int, new: &libc::sigaction) -> Option<libc::sigaction> {
     (swapped == 0).then_some(old)
 }
 
-/// Installs our handler for `signal` if its disposition is the default; `false` if it is
-/// not (ignored, or the program's own handler, perhaps installed on another thread a moment
-/// ago: theirs is put back at once) or the call failed.
-fn install(signal: c_int) -> bool {
-    if disposition(signal) != Some(Disposition::Default) {
-        return false;
+/// Installs our handler for `signal` if its disposition is the default; `Err` says why not
+/// (ignored, or the program's own handler, perhaps installed on another thread a moment ago:
+/// theirs is put back at once), or the call failed.
+fn install(signal: c_int) -> Result<(), NotHandled> {
+    let not_default = |disposition| match disposition {
+        Disposition::Ignored => NotHandled::Ignored,
+        _ => NotHandled::ProgramHandler,
+    };
+    match disposition(signal) {
+        Some(Disposition::Default) => {}
+        Some(other) => return Err(not_default(other)),
+        None => return Err(NotHandled::Unsupported),
     }
     match swap(signal, &action(Disposition::Ours)) {
-        Some(old) if kind(&old) == Disposition::Default => true,
+        Some(old) if kind(&old) == Disposition::Default => Ok(()),
         Some(old) => {
             swap(signal, &old);
-            false
+            Err(not_default(kind(&old)))
         }
-        None => false,
+        None => Err(NotHandled::Unsupported),
     }
 }
 
@@ -369,6 +430,6 @@ mod tests {
     fn test_threads_are_not_the_main_thread() {
         // libtest runs each test on a thread of its own: a run here never takes the signals.
         assert!(!is_main_thread());
-        assert!(Signals::take(true, true).is_none());
+        assert!(Signals::take(true, true).is_err());
     }
 }
