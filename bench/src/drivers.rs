@@ -104,6 +104,16 @@ impl RunnerDriver {
             .handle_ctrl_c(false);
         RunnerDriver(runner::__private::executor_engine(builder).build())
     }
+
+    /// One thread with its clock paused, as `#[runner::test(start_paused = true)]` (debug off).
+    pub fn paused() -> Self {
+        let runner = runner::Runner::builder()
+            .debug(false)
+            .start_paused(true)
+            .handle_ctrl_c(false)
+            .build();
+        RunnerDriver(runner)
+    }
 }
 
 impl Driver for RunnerDriver {
@@ -309,6 +319,17 @@ impl TokioDriver {
         TokioDriver(
             tokio::runtime::Builder::new_current_thread()
                 .enable_all()
+                .build()
+                .expect("tokio runtime"),
+        )
+    }
+
+    /// Current-thread with the clock paused: `#[tokio::test(start_paused = true)]`.
+    pub fn paused() -> Self {
+        TokioDriver(
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .start_paused(true)
                 .build()
                 .expect("tokio runtime"),
         )

@@ -26,8 +26,8 @@ use std::time::{Duration, Instant};
 use drivers::{RawDriver, RunnerDriver, TokioDriver};
 use harness::{Group, Measured, Row, Stats};
 use workloads::{
-    fresh, timed, trivial, Blocking, Cpu, Echo, GroupJoin, PendingOnce, PingPong, ReadyAwait,
-    SpawnJoin, Timers, WithVar, Yield,
+    fresh, timed, trivial, Blocking, Cpu, Echo, GroupJoin, PausedTimers, PendingOnce, PingPong,
+    ReadyAwait, SpawnJoin, Timers, WithVar, Yield,
 };
 
 const DEFAULT_ROUNDS: usize = 21;
@@ -49,6 +49,8 @@ const RAW: &str = "raw smol";
 const RAW_T2: &str = "raw smol 2 threads";
 const TOKIO: &str = "tokio current-thread";
 const TOKIO_MT: &str = "tokio multi-thread(2)";
+const RUNNER_PAUSED: &str = "runner start_paused";
+const TOKIO_PAUSED: &str = "tokio start_paused";
 
 /// A workload's name (what the filter argument matches) and how to set it up.
 type Workload = (&'static str, fn() -> Group);
@@ -63,6 +65,7 @@ const WORKLOADS: &[Workload] = &[
     ("pingpong", pingpong),
     ("timers", timers),
     ("echo", echo),
+    ("paused_timers", paused_timers),
     ("blocking", blocking),
     ("context_yield", context_yield),
     ("context_spawn_join", context_spawn_join),
@@ -380,6 +383,22 @@ fn echo() -> Group {
     }
 }
 
+fn paused_timers() -> Group {
+    const N: usize = 20_000;
+    Group {
+        name: "paused_timers",
+        title: "paused timers 20k x 1..1000s".into(),
+        ops: N as u64,
+        rows: vec![
+            row(
+                RUNNER_PAUSED,
+                timed(RunnerDriver::paused(), PausedTimers(N)),
+            ),
+            row(TOKIO_PAUSED, timed(TokioDriver::paused(), PausedTimers(N))),
+        ],
+    }
+}
+
 fn blocking() -> Group {
     const N: usize = 2_000;
     Group {
@@ -645,7 +664,20 @@ fn print_targets(results: &[Measured]) {
         if let (Some(timeout), Some(bare)) = (m.get(RUNNER_TIMEOUT), m.get(RUNNER_BARE)) {
             let sub: fn(f64, f64) -> f64 = |a, b| a - b;
             let what = "timeout: ns added around a ready future".into();
-            check(what, timeout, bare, sub, 100.0);
+            check(what, timeout, bare, sub, 35.0);
+        }
+    }
+    if let Some(m) = find("timers") {
+        if let (Some(runner), Some(raw)) = (m.get(RUNNER), m.get(RAW)) {
+            // The runner-owned timer queue must cost no more than async-io's timers did.
+            let what = "timers: runner / raw smol, no worse than before (1.23)".into();
+            check(what, runner, raw, div, 1.23);
+        }
+    }
+    if let Some(m) = find("paused_timers") {
+        if let (Some(runner), Some(tokio)) = (m.get(RUNNER_PAUSED), m.get(TOKIO_PAUSED)) {
+            let what = "paused_timers: runner / tokio start_paused".into();
+            check(what, runner, tokio, div, 1.0);
         }
     }
     if !lines.is_empty() {

@@ -170,6 +170,24 @@ impl Work for Echo {
     }
 }
 
+/// `0` tasks that each sleep 1 to 1000 seconds (spread evenly), all awaited: on a paused clock,
+/// the cost of the timer queue and of the jumps, with no real waiting.
+pub struct PausedTimers(pub usize);
+
+impl Work for PausedTimers {
+    async fn run<S: Spawner>(&self, spawner: S) {
+        let tasks: Vec<_> = (0..self.0 as u64)
+            .map(|i| {
+                let duration = Duration::from_secs(1 + (i * 7919) % 1000);
+                spawner.spawn(async move { S::sleep(duration).await })
+            })
+            .collect();
+        for task in tasks {
+            task.await;
+        }
+    }
+}
+
 /// `0` trivial blocking jobs on the implementation's thread pool, all awaited.
 pub struct Blocking(pub usize);
 

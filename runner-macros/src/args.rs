@@ -27,8 +27,15 @@ impl Kind {
     /// The arguments this attribute accepts, in the order the docs list them.
     fn accepted(self) -> &'static [&'static str] {
         match self {
-            Kind::Main => &["debug", "threads", "ctrl_c", "sigterm", "crate"],
-            Kind::Test => &["debug", "threads", "timeout", "crate"],
+            Kind::Main => &[
+                "debug",
+                "threads",
+                "start_paused",
+                "ctrl_c",
+                "sigterm",
+                "crate",
+            ],
+            Kind::Test => &["debug", "threads", "start_paused", "timeout", "crate"],
         }
     }
 
@@ -48,6 +55,7 @@ pub(crate) struct Timeout {
 pub(crate) struct Args {
     pub(crate) debug: Option<bool>,
     pub(crate) threads: Option<usize>,
+    pub(crate) start_paused: Option<bool>,
     pub(crate) ctrl_c: Option<bool>,
     pub(crate) sigterm: Option<bool>,
     pub(crate) timeout: Option<Timeout>,
@@ -86,6 +94,8 @@ fn parse_list(
     errors: &mut Errors,
 ) -> syn::Result<()> {
     let mut seen: Vec<String> = Vec::new();
+    // Where `start_paused = true` was written, for the error when `threads` asks for more.
+    let mut paused_at = None;
     while !input.is_empty() {
         if !input.peek(Ident::peek_any) {
             let names: Vec<String> = kind.accepted().iter().map(|n| format!("`{n}`")).collect();
@@ -117,11 +127,25 @@ fn parse_list(
             if let Err(error) = set(kind, args, &name, &key, &value) {
                 errors.push(error);
             }
+            if key == "start_paused" {
+                paused_at = Some(name.span());
+            }
         }
         if input.is_empty() {
             break;
         }
         input.parse::<Token![,]>()?;
+    }
+    if let (Some(span), Some(true), Some(threads @ 2..)) =
+        (paused_at, args.start_paused, args.threads)
+    {
+        errors.push(syn::Error::new(
+            span,
+            format!(
+                "`start_paused = true` cannot be combined with `threads = {threads}`: paused \
+                 time needs one thread; remove `threads` (a paused runner runs on one thread)"
+            ),
+        ));
     }
     Ok(())
 }
@@ -199,10 +223,6 @@ fn tokio_argument(key: &str, value: Option<&Expr>) -> Option<String> {
                  function counts as one)"
             )
         }
-        "start_paused" => format!(
-            "`start_paused` {tokio}, and runner does not support it: there is no mock clock, \
-             runner's timers are async-io's and read the real clock; use short real durations"
-        ),
         _ => return None,
     })
 }
@@ -246,6 +266,7 @@ fn set(kind: Kind, args: &mut Args, name: &Ident, key: &str, value: &Expr) -> sy
         "ctrl_c" => args.ctrl_c = Some(boolean(key, value)?),
         "sigterm" => args.sigterm = Some(boolean(key, value)?),
         "threads" => args.threads = Some(threads(value)?),
+        "start_paused" => args.start_paused = Some(boolean(key, value)?),
         "timeout" => args.timeout = Some(timeout(value)?),
         _ => args.krate = Some(krate(value)?),
     }
@@ -399,8 +420,8 @@ mod tests {
     fn mistakes() {
         assert_eq!(
             error(Kind::Main, quote!(speed = "x")),
-            "unknown argument `speed`, expected one of: `debug`, `threads`, `ctrl_c`, `sigterm`, \
-             `crate`"
+            "unknown argument `speed`, expected one of: `debug`, `threads`, `start_paused`, \
+             `ctrl_c`, `sigterm`, `crate`"
         );
         assert!(error(Kind::Main, quote!(timeout = "1s")).starts_with("`timeout` applies"));
         assert!(error(Kind::Test, quote!(ctrl_c = true)).starts_with("`ctrl_c` applies"));
@@ -419,7 +440,12 @@ mod tests {
         assert!(error(Kind::Main, quote!(flavor = "multi_thread")).contains("`threads = N`"));
         assert!(error(Kind::Main, quote!(flavor)).contains("`threads = N`"));
         assert!(error(Kind::Test, quote!(worker_threads = 3)).contains("write `threads = 3`"));
-        assert!(error(Kind::Test, quote!(start_paused = true)).contains("no mock clock"));
+        assert!(error(Kind::Test, quote!(start_paused = 1)).contains("`start_paused` expects"));
+        let both = error(Kind::Main, quote!(threads = 2, start_paused = true));
+        assert!(both.contains("`start_paused = true`") && both.contains("`threads = 2`"));
+        assert!(parse(Kind::Test, quote!(start_paused = true, threads = 1))
+            .1
+            .is_none());
         for (kind, typo, meant) in [
             (Kind::Main, quote!(debg = true), "debug"),
             (Kind::Main, quote!(Debug = true), "debug"),

@@ -86,6 +86,9 @@ fn expand(kind: Kind, args: &Args, function: ItemFn) -> TokenStream {
         let threads = Literal::usize_unsuffixed(threads);
         builder.extend(quote_spanned!(span=> .threads(#threads)));
     }
+    if let Some(paused) = args.start_paused {
+        builder.extend(quote_spanned!(span=> .start_paused(#paused)));
+    }
     if let Some(ctrl_c) = args.ctrl_c {
         builder.extend(quote_spanned!(span=> .handle_ctrl_c(#ctrl_c)));
     }

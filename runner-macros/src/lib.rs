@@ -36,6 +36,7 @@ use crate::args::Kind;
 /// | --- | --- | --- |
 /// | `debug = true` | `RUNNER_DEBUG` | [`Builder::debug`]: report slow polls and cancelled tasks |
 /// | `threads = N` | `RUNNER_THREADS`, else 1 | [`Builder::threads`]: `N >= 1` threads in all |
+/// | `start_paused = true` | `false` | [`Builder::start_paused`]: the clock starts paused (one thread) |
 /// | `ctrl_c = false` | `true` | [`Builder::handle_ctrl_c`]: cancel the body on Ctrl-C |
 /// | `sigterm = true` | `false` | [`Builder::handle_sigterm`]: cancel the body on SIGTERM too |
 /// | `crate = "path"` | `"runner"` | where the `runner` crate is, for re-exports and renames |
@@ -77,6 +78,7 @@ use crate::args::Kind;
 /// [`RunError::Nested`]: https://docs.rs/async-runner/latest/runner/enum.RunError.html
 /// [`Builder::debug`]: https://docs.rs/async-runner/latest/runner/struct.Builder.html#method.debug
 /// [`Builder::threads`]: https://docs.rs/async-runner/latest/runner/struct.Builder.html#method.threads
+/// [`Builder::start_paused`]: https://docs.rs/async-runner/latest/runner/struct.Builder.html#method.start_paused
 /// [`Builder::handle_ctrl_c`]:
 ///     https://docs.rs/async-runner/latest/runner/struct.Builder.html#method.handle_ctrl_c
 /// [`Builder::handle_sigterm`]:
@@ -108,8 +110,12 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | --- | --- | --- |
 /// | `debug = false` | `true` | [`Builder::debug`]: report slow polls and cancelled tasks |
 /// | `threads = N` | `RUNNER_THREADS`, else 1 | [`Builder::threads`]: `N >= 1` threads in all |
+/// | `start_paused = true` | `false` | [`Builder::start_paused`]: the clock starts paused (one thread) |
 /// | `timeout = "5s"` | none | fail the test after this long: `"250ms"`, `"5s"`, `"1m"` |
 /// | `crate = "path"` | `"runner"` | where the `runner` crate is, for re-exports and renames |
+///
+/// With `start_paused = true` the timeout counts on the runner's paused clock, so a test that
+/// hangs on a long sleep fails at once; it holds in real time as well.
 ///
 /// The timeout fires only when the test's thread gets back to the runner: a test that blocks
 /// its thread without ever awaiting (an endless loop, `std::thread::sleep`) is not interrupted.
@@ -146,6 +152,7 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// [`Builder::debug`]: https://docs.rs/async-runner/latest/runner/struct.Builder.html#method.debug
 /// [`Builder::threads`]: https://docs.rs/async-runner/latest/runner/struct.Builder.html#method.threads
+/// [`Builder::start_paused`]: https://docs.rs/async-runner/latest/runner/struct.Builder.html#method.start_paused
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::entry(Kind::Test, args.into(), item.into()).into()

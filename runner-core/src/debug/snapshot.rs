@@ -17,7 +17,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed, Ordering::Release};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll, Wake, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
 use slab::Slab;
@@ -25,6 +25,7 @@ use slab::Slab;
 use crate::debug::clock::Stamp;
 use crate::debug::diagnostic::{Diagnostic, Reporter, TaskInfo};
 use crate::sync;
+use crate::time::clock::Time;
 
 /// What a task was doing when a snapshot was taken.
 ///
@@ -124,15 +125,22 @@ pub(crate) struct LiveTasks {
     reporter: Reporter,
     /// Set when `close` begins: tasks dropped from then on were cancelled by the close.
     closing: AtomicBool,
+    /// The runner's clock, for the ages of tasks spawned while it is paused (or shifted).
+    time: Arc<Time>,
 }
 
 impl LiveTasks {
-    pub(crate) fn new(slow_poll_threshold: Duration, reporter: Reporter) -> LiveTasks {
+    pub(crate) fn new(
+        slow_poll_threshold: Duration,
+        reporter: Reporter,
+        time: Arc<Time>,
+    ) -> LiveTasks {
         LiveTasks {
             records: Mutex::new(Slab::new()),
             slow_poll_threshold,
             reporter,
             closing: AtomicBool::new(false),
+            time,
         }
     }
 
@@ -155,8 +163,12 @@ impl LiveTasks {
 
     pub(crate) fn snapshot(&self) -> Vec<TaskSnapshot> {
         let now = Stamp::now();
-        let mut tasks: Vec<TaskSnapshot> =
-            self.lock().iter().map(|(_, r)| r.snapshot(now)).collect();
+        let clock = self.time.now_if_shifted();
+        let mut tasks: Vec<TaskSnapshot> = self
+            .lock()
+            .iter()
+            .map(|(_, r)| r.snapshot(now, clock))
+            .collect();
         tasks.sort_by_key(|t| t.task.id);
         tasks
     }
@@ -197,6 +209,8 @@ impl LiveTasks {
 pub(crate) struct TaskRecord {
     info: TaskInfo,
     spawned: Stamp,
+    /// The runner's clock at the spawn, if it was not the real one then.
+    spawned_on_clock: Option<Instant>,
     polls: AtomicU64,
     poll_nanos: AtomicU64,
     /// The stamp (nanoseconds) when the poll in progress started; 0 between polls.
@@ -214,7 +228,8 @@ pub(crate) struct TaskRecord {
 }
 
 impl TaskRecord {
-    fn snapshot(&self, now: Stamp) -> TaskSnapshot {
+    /// `clock`: the runner's clock now, if it is not the real one.
+    fn snapshot(&self, now: Stamp, clock: Option<Instant>) -> TaskSnapshot {
         let polls = self.polls.load(Relaxed);
         let state = if self.poll_started.load(Relaxed) != 0 {
             TaskState::Running
@@ -225,7 +240,12 @@ impl TaskRecord {
         };
         TaskSnapshot {
             task: self.info,
-            age: now.since(self.spawned),
+            // On the runner's clock; a task spawned before it left the real clock is aged in
+            // real time.
+            age: match (clock, self.spawned_on_clock) {
+                (Some(now), Some(spawned)) => now.saturating_duration_since(spawned),
+                _ => now.since(self.spawned),
+            },
             polls,
             poll_time: Duration::from_nanos(self.poll_nanos.load(Relaxed)),
             state,
@@ -284,6 +304,7 @@ impl<F: Future> Tracked<F> {
         let record = Arc::new(TaskRecord {
             info,
             spawned: Stamp::now(),
+            spawned_on_clock: live.time.now_if_shifted(),
             polls: AtomicU64::new(0),
             poll_nanos: AtomicU64::new(0),
             poll_started: AtomicU64::new(0),

@@ -44,6 +44,7 @@ pub struct Builder {
     pub(crate) on_diagnostic: Option<Handler>,
     /// One thread on async-executor instead of the runner's own scheduler (benches only).
     pub(crate) executor_engine: bool,
+    pub(crate) start_paused: bool,
 }
 
 impl Builder {
@@ -95,6 +96,7 @@ impl Builder {
             executor_factory: None,
             on_diagnostic: None,
             executor_engine: false,
+            start_paused: false,
         }
     }
 
@@ -307,6 +309,38 @@ impl Builder {
         self
     }
 
+    /// Starts the runner with its clock paused, for tests: tokio's `start_paused`. See
+    /// [`runner::time::pause`](crate::time::pause) for how paused time moves; sleeps, timeouts
+    /// and intervals then take no real time.
+    ///
+    /// Paused time needs one thread: unless [`threads`](Builder::threads) is given, the runner
+    /// runs on one thread whatever `RUNNER_THREADS` says.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let mut runner = runner::Builder::new().start_paused(true).build();
+    /// let real = Instant::now();
+    /// // Made inside the run: a sleep made outside any runner (such as `run`'s argument
+    /// // `runner::sleep(..)`) would be on the real clock.
+    /// runner.run(async { runner::sleep(Duration::from_secs(24 * 3600)).await }).unwrap();
+    /// assert!(real.elapsed() < Duration::from_secs(60));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// With [`threads(N)`](Builder::threads) for N above 1, every `run` returns
+    /// [`RunError::PausedTimeWithThreads`](crate::RunError::PausedTimeWithThreads); with an
+    /// [`executor_factory`](Builder::executor_factory),
+    /// [`RunError::PausedTimeWithExecutorFactory`](crate::RunError::PausedTimeWithExecutorFactory).
+    #[must_use]
+    pub fn start_paused(mut self, paused: bool) -> Builder {
+        self.start_paused = paused;
+        self
+    }
+
     /// In debug mode, a single poll longer than this is reported as
     /// [`Diagnostic::SlowPoll`] (default 100 ms, as asyncio's `slow_callback_duration`).
     ///
@@ -362,6 +396,7 @@ impl fmt::Debug for Builder {
             .field("slow_poll_threshold", &self.slow_poll_threshold)
             .field("executor_factory", &self.executor_factory.is_some())
             .field("on_diagnostic", &self.on_diagnostic.is_some())
+            .field("start_paused", &self.start_paused)
             .finish()
     }
 }

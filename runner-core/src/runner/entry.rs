@@ -124,7 +124,12 @@ pub fn test<F: Future>(test: Test, builder: Builder, future: F) -> F::Output {
     let output = match test.timeout {
         None => runner.run(async { Ok(future.await) }),
         Some(timeout) => runner.run(future::or(async { Ok(future.await) }, async {
-            Timer::after(timeout).await;
+            // On the runner's clock, so that a paused test that hangs on a long sleep fails at
+            // once; and in real time, so that it fails even if its clock stands still.
+            future::or(crate::time::sleep(timeout), async {
+                Timer::after(timeout).await;
+            })
+            .await;
             Err(debug::tasks())
         })),
     };

@@ -39,6 +39,13 @@ pub enum RunError {
     /// ([`Builder::handle_sigterm`](crate::Builder::handle_sigterm)); the main future was
     /// cancelled (dropped), so its destructors ran.
     Terminated,
+    /// The runner was built with [`start_paused(true)`](crate::Builder::start_paused) and
+    /// [`threads(N)`](crate::Builder::threads) for N above 1: paused time needs one thread.
+    PausedTimeWithThreads,
+    /// The runner was built with [`start_paused(true)`](crate::Builder::start_paused) and an
+    /// [`executor_factory`](crate::Builder::executor_factory): paused time needs one thread, and
+    /// other threads may run that executor.
+    PausedTimeWithExecutorFactory,
 }
 
 impl fmt::Display for RunError {
@@ -53,6 +60,14 @@ impl fmt::Display for RunError {
             }
             RunError::Interrupted => "the run was interrupted by Ctrl-C (SIGINT)",
             RunError::Terminated => "the run was terminated by SIGTERM",
+            RunError::PausedTimeWithThreads => {
+                "paused time needs one thread, but the runner was built with start_paused(true) \
+                 and threads(N) for N > 1; drop one of the two"
+            }
+            RunError::PausedTimeWithExecutorFactory => {
+                "paused time needs one thread, but the runner was built with start_paused(true) \
+                 and an executor_factory, whose executor other threads may run; drop one of the two"
+            }
         })
     }
 }
@@ -64,6 +79,8 @@ impl fmt::Debug for RunError {
             RunError::Closed => "Closed",
             RunError::Interrupted => "Interrupted",
             RunError::Terminated => "Terminated",
+            RunError::PausedTimeWithThreads => "PausedTimeWithThreads",
+            RunError::PausedTimeWithExecutorFactory => "PausedTimeWithExecutorFactory",
         };
         write!(f, "{self} (RunError::{variant})")
     }

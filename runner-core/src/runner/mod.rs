@@ -8,6 +8,7 @@
 
 pub(crate) mod builder;
 pub(crate) mod current;
+pub(crate) mod drive;
 pub mod entry;
 pub(crate) mod env;
 pub(crate) mod error;

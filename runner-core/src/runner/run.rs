@@ -6,6 +6,7 @@ use std::future::{Future, IntoFuture};
 use std::num::NonZeroUsize;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
 use std::sync::Arc;
+use std::task::Waker;
 use std::time::Duration;
 
 use async_executor::Executor;
@@ -16,6 +17,7 @@ use crate::debug::snapshot::{TaskSnapshot, Tracked};
 use crate::debug::watchdog;
 use crate::runner::builder::{Builder, ExecutorFactory};
 use crate::runner::current::{self, Current, Engine, Role};
+use crate::runner::drive;
 use crate::runner::env;
 use crate::runner::error::RunError;
 use crate::runner::scheduler::Scheduler;
@@ -26,6 +28,8 @@ use crate::task::local::LocalTasks;
 use crate::task::panic;
 use crate::task::registry::TaskRegistry;
 use crate::task::wrapper::MainFuture;
+use crate::time::clock::{Engine as TimeEngine, Time, Unpausable};
+use crate::time::idle;
 
 /// Runs a future to completion on a fresh runner, then closes the runner: `asyncio.run`.
 ///
@@ -112,6 +116,7 @@ enum State {
 }
 
 struct Unstarted {
+    start_paused: bool,
     slow_poll_threshold: Duration,
     executor_factory: Option<ExecutorFactory>,
     on_diagnostic: Option<Handler>,
@@ -158,14 +163,20 @@ impl Runner {
     }
 
     pub(crate) fn from_builder(builder: Builder) -> Runner {
+        // Paused time runs on one thread unless the builder asks for more (then `run` refuses).
+        let threads = match (builder.start_paused, builder.threads) {
+            (true, None) => NonZeroUsize::MIN,
+            (_, threads) => env::resolve_threads(threads),
+        };
         Runner {
             debug: env::resolve_debug(builder.debug),
-            threads: env::resolve_threads(builder.threads),
+            threads,
             handle_ctrl_c: builder.handle_ctrl_c,
             handle_sigterm: builder.handle_sigterm,
             shutdown_timeout: builder.shutdown_timeout,
             cancelled_by: None,
             state: State::Idle(Unstarted {
+                start_paused: builder.start_paused,
                 slow_poll_threshold: builder.slow_poll_threshold,
                 executor_factory: builder.executor_factory,
                 on_diagnostic: builder.on_diagnostic,
@@ -459,18 +470,36 @@ impl Runner {
 
     /// Starts the runner on first use: executor, worker threads, context.
     fn start(&mut self) -> Result<&mut Started, RunError> {
+        if let State::Idle(unstarted) = &self.state {
+            if unstarted.start_paused {
+                if self.threads.get() > 1 {
+                    return Err(RunError::PausedTimeWithThreads);
+                }
+                if unstarted.executor_factory.is_some() {
+                    return Err(RunError::PausedTimeWithExecutorFactory);
+                }
+            }
+        }
         if let State::Idle(_) = self.state {
             // Closed while the factory runs: a factory that panics leaves a closed runner.
             let State::Idle(unstarted) = std::mem::replace(&mut self.state, State::Closed) else {
                 unreachable!()
             };
             let Unstarted {
+                start_paused,
                 slow_poll_threshold,
                 executor_factory,
                 on_diagnostic,
                 executor_engine,
             } = unstarted;
             // A factory's executor may be shared: then the runner lists its tasks to cancel them.
+            let unpausable = if self.threads.get() > 1 {
+                Some(Unpausable::Threads(self.threads.get()))
+            } else if executor_factory.is_some() {
+                Some(Unpausable::ExecutorFactory)
+            } else {
+                None
+            };
             let (engine, registry) = match executor_factory {
                 Some(factory) => (
                     Engine::Executor(factory(), LocalTasks::new()),
@@ -489,7 +518,15 @@ impl Runner {
                 slow_poll_threshold,
                 on_diagnostic,
                 registry,
+                Time::new(unpausable),
             ));
+            shared.time.set_engine(match &engine {
+                Engine::Own(scheduler) => TimeEngine::Own(Arc::downgrade(scheduler.remote())),
+                Engine::Executor(executor, _) => TimeEngine::Executor(Arc::downgrade(executor)),
+            });
+            if start_paused {
+                shared.time.pause();
+            }
             if self.debug {
                 watchdog::watch(&shared.live);
             }
@@ -521,10 +558,31 @@ impl Started {
             self.shared.clone(),
             Role::Driving(self.engine.clone()),
         ));
+        let shared = &self.shared;
+        let time = &shared.time;
         let outcome = catch_unwind(AssertUnwindSafe(|| match &self.engine {
-            Engine::Own(scheduler) => async_io::block_on(scheduler.drive(future)),
+            Engine::Own(scheduler) => {
+                // Idle with the clock paused: `time::idle` decides whether it jumps.
+                let driven = scheduler.drive(future, |waker: &Waker, woke| {
+                    if !time.is_paused() {
+                        time.wake_on_pause(waker);
+                        if !time.is_paused() {
+                            return None;
+                        }
+                    }
+                    Some(async move {
+                        idle::advance_if_idle(shared, || woke.is_set()).await;
+                    })
+                });
+                async_io::block_on(driven)
+            }
             Engine::Executor(executor, local) => {
-                async_io::block_on(executor.run(local.drive(future)))
+                let main = local.drive(future);
+                if time.unpausable().is_some() {
+                    return async_io::block_on(executor.run(main));
+                }
+                // One thread on async-executor (`entry::executor_engine`, for benches).
+                drive::pausable(main, executor, shared)
             }
         }));
         drop(_enter);
@@ -557,6 +615,7 @@ impl Started {
         // Inside another runner's `run` (or on its worker): waiting here would stall it.
         let nested = current::is_driving();
         self.shared.begin_closing();
+        self.shared.time.close();
         if self.shared.debug {
             watchdog::unwatch(&self.shared.live);
         }

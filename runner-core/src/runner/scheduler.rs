@@ -221,14 +221,36 @@ impl Scheduler {
         local.or_else(|| self.remote.inject.pop().ok().map(Job::Task))
     }
 
-    /// `main`, with the scheduler's tasks run whenever it is polled.
-    pub(crate) fn drive<'a, F: Future>(self: &'a Rc<Self>, main: F) -> Drive<'a, F> {
+    /// `main`, with the scheduler's tasks run whenever it is polled, and `on_idle` called each
+    /// time the queues are empty (the point where paused time may jump): it
+    /// returns `None` to wait for a wake, or a future that the loop polls (outside the loop, so
+    /// that every wake wakes `block_on`) until it completes, then looks at the queues again. It
+    /// gets `block_on`'s waker and a [`Woke`] that tells whether anything has woken since.
+    pub(crate) fn drive<'a, F, I, W>(self: &'a Rc<Self>, main: F, on_idle: I) -> Drive<'a, F, I, W>
+    where
+        F: Future,
+        I: FnMut(&Waker, Woke<'a>) -> Option<W>,
+        W: Future<Output = ()>,
+    {
         Drive {
             scheduler: self,
             main_waker: None,
+            on_idle,
+            waiting: None,
             entered: None,
             main,
         }
+    }
+
+    /// Whether a task or the main future is ready to run.
+    fn has_work(&self) -> bool {
+        let lifo = self.lifo.take();
+        let has_lifo = lifo.is_some();
+        self.lifo.set(lifo);
+        has_lifo
+            || !self.queue.borrow().is_empty()
+            || !self.remote.inject.is_empty()
+            || self.remote.main_woken.load(Ordering::Acquire)
     }
 
     /// Cancels every task: each one's future is dropped here, now, and whoever awaits it wakes.
@@ -332,11 +354,25 @@ impl Wake for MainWaker {
     }
 }
 
+/// Tells an idle hook whether a task or the main future has woken since the queues were empty.
+#[derive(Clone, Copy)]
+pub(crate) struct Woke<'a>(&'a Scheduler);
+
+impl Woke<'_> {
+    pub(crate) fn is_set(&self) -> bool {
+        self.0.has_work()
+    }
+}
+
 pin_project! {
     /// The future of [`Scheduler::drive`]: the main future and the scheduler's loop.
-    pub(crate) struct Drive<'a, F> {
+    pub(crate) struct Drive<'a, F, I, W> {
         scheduler: &'a Rc<Scheduler>,
         main_waker: Option<Waker>,
+        on_idle: I,
+        // What `on_idle` returned, until it completes.
+        #[pin]
+        waiting: Option<W>,
         // Dropped before `entered`: what its destructor wakes goes to the local queue.
         #[pin]
         main: F,
@@ -345,12 +381,17 @@ pin_project! {
     }
 }
 
-impl<F: Future> Future for Drive<'_, F> {
+impl<'a, F, I, W> Future for Drive<'a, F, I, W>
+where
+    F: Future,
+    I: FnMut(&Waker, Woke<'a>) -> Option<W>,
+    W: Future<Output = ()>,
+{
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let mut this = self.project();
-        let scheduler = &**this.scheduler;
+        let scheduler: &'a Scheduler = this.scheduler;
         if this.entered.is_none() {
             // Entered until the end of the drive, so that wakes from the reactor on this thread
             // go to the local queue.
@@ -371,6 +412,12 @@ impl<F: Future> Future for Drive<'_, F> {
             }))
         });
         scheduler.remote.driver.register(cx.waker());
+        if let Some(waiting) = this.waiting.as_mut().as_pin_mut() {
+            if waiting.poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            this.waiting.set(None);
+        }
         scheduler.driving.set(true);
         let _driving = Driving(scheduler);
         let mut budget = BUDGET;
@@ -395,11 +442,23 @@ impl<F: Future> Future for Drive<'_, F> {
                         return polled;
                     }
                 }
+                None if scheduler.remote.main_woken.load(Ordering::Acquire) => continue,
                 // Idle: the queues are empty. A wake from now on wakes `block_on`.
-                None if !scheduler.remote.main_woken.load(Ordering::Acquire) => {
-                    return Poll::Pending
+                None => {
+                    scheduler.driving.set(false);
+                    let Some(waiting) = (this.on_idle)(cx.waker(), Woke(scheduler)) else {
+                        return Poll::Pending;
+                    };
+                    this.waiting.set(Some(waiting));
+                    if let Some(waiting) = this.waiting.as_mut().as_pin_mut() {
+                        if waiting.poll(cx).is_pending() {
+                            return Poll::Pending;
+                        }
+                    }
+                    this.waiting.set(None);
+                    scheduler.driving.set(true);
+                    continue;
                 }
-                None => continue,
             }
             budget -= 1;
             if budget == 0 {

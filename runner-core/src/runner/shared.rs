@@ -13,6 +13,7 @@ use crate::signal::run::RunSignals;
 use crate::sync;
 use crate::task::jobs::BlockingJobs;
 use crate::task::registry::TaskRegistry;
+use crate::time::clock::Time;
 
 pub(crate) struct Shared {
     pub(crate) debug: bool,
@@ -32,6 +33,8 @@ pub(crate) struct Shared {
     pub(crate) live: Arc<LiveTasks>,
     /// The signal state of the run in progress, while it owns the signals.
     signals: Mutex<Option<Arc<RunSignals>>>,
+    /// The runner's clock and timers.
+    pub(crate) time: Arc<Time>,
 }
 
 impl Shared {
@@ -40,7 +43,9 @@ impl Shared {
         slow_poll_threshold: Duration,
         handler: Option<Handler>,
         registry: Option<TaskRegistry>,
+        time: Time,
     ) -> Self {
+        let time = Arc::new(time);
         Shared {
             debug,
             reporter: Reporter::new(handler.clone()),
@@ -49,8 +54,13 @@ impl Shared {
             last_id: AtomicU64::new(0),
             registry,
             blocking: BlockingJobs::default(),
-            live: Arc::new(LiveTasks::new(slow_poll_threshold, Reporter::new(handler))),
+            live: Arc::new(LiveTasks::new(
+                slow_poll_threshold,
+                Reporter::new(handler),
+                time.clone(),
+            )),
             signals: Mutex::new(None),
+            time,
         }
     }
 

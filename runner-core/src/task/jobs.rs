@@ -51,6 +51,11 @@ impl BlockingJobs {
         }
     }
 
+    /// Returns once no job is queued or running.
+    pub(crate) async fn until_none(&self) {
+        sync::until(&self.finished, || self.running() == 0).await;
+    }
+
     /// How many jobs are not yet done.
     pub(crate) fn running(&self) -> usize {
         self.lock().len()

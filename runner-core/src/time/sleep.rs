@@ -1,4 +1,4 @@
-//! Sleeping and ticking: `sleep`, `sleep_until` and `interval`, on async-io's timers.
+//! Sleeping and ticking: `sleep`, `sleep_until` and `interval`, on the runner's clock.
 //!
 //! [`Sleep`] is a plain future, not a stream, so `.fuse()` and friends are never ambiguous with
 //! both `FutureExt` and `StreamExt` in scope; [`Interval`] is the stream.
@@ -8,13 +8,16 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use async_io::Timer;
 use futures_lite::Stream;
+
+use crate::time::deadline::Deadline;
 
 /// Sleeps for `duration`: asyncio's `asyncio.sleep(delay)`.
 ///
-/// The deadline is taken when `sleep` is called, not when the future is first polled. A duration
-/// too long to add to the clock (such as `Duration::MAX`) sleeps practically forever.
+/// The deadline is taken when `sleep` is called, not when the future is first polled, on the
+/// clock of the runner current then ([`runner::time::now`](crate::time::now); real time outside
+/// any runner). A duration too long to add to the clock (such as `Duration::MAX`) sleeps
+/// practically forever.
 ///
 /// # Examples
 ///
@@ -29,10 +32,12 @@ use futures_lite::Stream;
 /// .unwrap();
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    sleep_until(deadline_after(duration))
+    Sleep {
+        deadline: Deadline::after(duration),
+    }
 }
 
-/// Sleeps until `deadline`; a deadline in the past is ready at once.
+/// Sleeps until `deadline` on the current runner's clock; a deadline in the past is ready at once.
 ///
 /// # Examples
 ///
@@ -48,14 +53,13 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// ```
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
-        timer: Timer::at(deadline),
-        deadline,
+        deadline: Deadline::at(deadline),
     }
 }
 
 /// The future of [`sleep`] and [`sleep_until`]: resolves to `()` once its deadline has passed.
 ///
-/// It is `Unpin`, and a plain [`Future`] only (unlike [`Timer`], it is not a `Stream`), so
+/// It is `Unpin`, and a plain [`Future`] only (unlike async-io's `Timer`, it is not a `Stream`), so
 /// `sleep(d).fuse()` compiles with both `FutureExt` and `StreamExt` in scope. Once it has fired,
 /// it stays ready until [`reset`](Sleep::reset). For ticks, see [`interval`].
 ///
@@ -73,7 +77,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// .unwrap();
 /// ```
 ///
-/// It is not a stream ([`Timer`] is one):
+/// It is not a stream (async-io's `Timer` is one):
 ///
 /// ```compile_fail
 /// fn is_stream<S: futures_lite::Stream>(_: S) {}
@@ -82,8 +86,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 #[derive(Debug)]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Sleep {
-    timer: Timer,
-    deadline: Instant,
+    deadline: Deadline,
 }
 
 impl Sleep {
@@ -98,10 +101,10 @@ impl Sleep {
     /// assert_eq!(runner::time::sleep_until(deadline).deadline(), deadline);
     /// ```
     pub fn deadline(&self) -> Instant {
-        self.deadline
+        self.deadline.instant()
     }
 
-    /// Whether the deadline has passed (the sleep is ready).
+    /// Whether the deadline has passed on its runner's clock (the sleep is ready).
     ///
     /// # Examples
     ///
@@ -112,10 +115,11 @@ impl Sleep {
     /// assert!(!runner::sleep(Duration::from_secs(3600)).is_elapsed());
     /// ```
     pub fn is_elapsed(&self) -> bool {
-        Instant::now() >= self.deadline
+        self.deadline.is_elapsed()
     }
 
     /// Moves the deadline, earlier or later, even after the sleep has fired: it then sleeps again.
+    /// For the order of timers due at the same instant, it counts as registered anew.
     ///
     /// # Examples
     ///
@@ -132,8 +136,7 @@ impl Sleep {
     /// .unwrap();
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
-        self.timer.set_at(deadline);
-        self.deadline = deadline;
+        self.deadline.reset(deadline);
     }
 }
 
@@ -141,11 +144,8 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        // A fired timer has no deadline left and would stay pending: a fired sleep stays ready.
-        if !self.timer.will_fire() {
-            return Poll::Ready(());
-        }
-        Pin::new(&mut self.timer).poll(cx).map(drop)
+        // The clock never goes back: a fired sleep stays ready.
+        self.deadline.poll_elapsed(cx)
     }
 }
 
@@ -154,6 +154,7 @@ impl Future for Sleep {
 ///
 /// Each tick is due one period after the previous one was due, not after it was taken: a
 /// consumer that falls behind gets the missed ticks at once, each with the instant it was due.
+/// The ticks follow the clock of the runner current when `interval` is called.
 ///
 /// # Examples
 ///
@@ -174,7 +175,11 @@ impl Future for Sleep {
 /// Panics when `period` is zero.
 #[track_caller]
 pub fn interval(period: Duration) -> Interval {
-    interval_at(deadline_after(period), period)
+    check_period(period);
+    Interval {
+        deadline: Deadline::after(period),
+        period,
+    }
 }
 
 /// Like [`interval`], with the first tick at `start`.
@@ -197,15 +202,20 @@ pub fn interval(period: Duration) -> Interval {
 /// Panics when `period` is zero.
 #[track_caller]
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
+    check_period(period);
+    Interval {
+        deadline: Deadline::at(start),
+        period,
+    }
+}
+
+#[track_caller]
+fn check_period(period: Duration) {
     assert!(
         !period.is_zero(),
         "runner::time::interval was given a period of zero, which would tick without end; \
          give it a period above zero (for a bare yield, use runner::yield_now)"
     );
-    Interval {
-        timer: Timer::interval_at(start, period),
-        period,
-    }
 }
 
 /// The stream of [`interval`] and [`interval_at`]: the [`Instant`] of each tick, without end.
@@ -226,7 +236,7 @@ pub fn interval_at(start: Instant, period: Duration) -> Interval {
 #[derive(Debug)]
 #[must_use = "streams do nothing unless polled"]
 pub struct Interval {
-    timer: Timer,
+    deadline: Deadline,
     period: Duration,
 }
 
@@ -261,14 +271,14 @@ impl Stream for Interval {
     type Item = Instant;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Instant>> {
-        Pin::new(&mut self.timer).poll_next(cx)
+        let this = &mut *self;
+        if this.deadline.poll_elapsed(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let due = this.deadline.instant();
+        // The next tick is a new registration: it goes after the timers already due with it.
+        let next = crate::time::clock::after(due, this.period);
+        this.deadline.reset(next);
+        Poll::Ready(Some(due))
     }
-}
-
-/// `duration` from now; a duration too long for the clock ends about thirty years from now.
-pub(crate) fn deadline_after(duration: Duration) -> Instant {
-    const FAR_FUTURE: Duration = Duration::from_secs(30 * 365 * 24 * 60 * 60);
-    let now = Instant::now();
-    now.checked_add(duration)
-        .unwrap_or_else(|| now + FAR_FUTURE)
 }

@@ -8,10 +8,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use async_io::Timer;
 use pin_project_lite::pin_project;
 
-use crate::time::sleep::deadline_after;
+use crate::time::deadline::Deadline;
 
 /// Runs `future` for at most `duration`: asyncio's `asyncio.timeout(delay)` and
 /// `asyncio.wait_for(aw, timeout)`.
@@ -39,7 +38,10 @@ use crate::time::sleep::deadline_after;
 /// .unwrap();
 /// ```
 pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
-    timeout_at(deadline_after(duration), future)
+    Timeout {
+        future: Some(future.into_future()),
+        deadline: Deadline::after(duration),
+    }
 }
 
 /// Runs `future` until `deadline` at the latest: asyncio's `asyncio.timeout_at(when)`.
@@ -64,8 +66,7 @@ pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoF
 pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
     Timeout {
         future: Some(future.into_future()),
-        timer: Timer::at(deadline),
-        deadline,
+        deadline: Deadline::at(deadline),
     }
 }
 
@@ -97,8 +98,7 @@ pin_project! {
         // `None` once resolved: on expiry the future is dropped before `Err` is returned.
         #[pin]
         future: Option<F>,
-        timer: Timer,
-        deadline: Instant,
+        deadline: Deadline,
     }
 }
 
@@ -115,7 +115,7 @@ impl<F> Timeout<F> {
     /// assert_eq!(work.deadline(), deadline);
     /// ```
     pub fn deadline(&self) -> Instant {
-        self.deadline
+        self.deadline.instant()
     }
 
     /// The inner future, or `None` once the timeout has resolved.
@@ -138,7 +138,7 @@ impl<F> Timeout<F> {
 impl<F> fmt::Debug for Timeout<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Timeout")
-            .field("deadline", &self.deadline)
+            .field("deadline", &self.deadline.instant())
             .field("resolved", &self.future.is_none())
             .finish_non_exhaustive()
     }
@@ -158,8 +158,8 @@ impl<F: Future> Future for Timeout<F> {
             this.future.set(None);
             return Poll::Ready(Ok(output));
         }
-        match Pin::new(this.timer).poll(cx) {
-            Poll::Ready(_) => {
+        match this.deadline.poll_elapsed(cx) {
+            Poll::Ready(()) => {
                 this.future.set(None);
                 Poll::Ready(Err(TimedOut))
             }

@@ -1,0 +1,384 @@
+//! A runner's own time: its clock (real, or paused and moved by the runner) and its timer queue.
+//!
+//! Every deadline the crate's timers set inside a runner lands in that runner's [`TimerQueue`].
+//! Unpaused, one async-io `Timer` at the earliest deadline wakes the queue's driver, a task of
+//! the runner's ([`drive_unpaused`]); paused, the loop that drives the runner moves the clock
+//! when the runner is idle (`time/idle.rs`). The clock's readings never go back.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::task::{Poll, Waker};
+use std::time::{Duration, Instant};
+
+use async_executor::Executor;
+use async_io::Timer;
+
+use crate::runner::scheduler::Remote;
+use crate::sync;
+use crate::time::barrier::ReactorBarrier;
+
+/// Why a runner's time cannot be paused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Unpausable {
+    /// More than one thread runs the runner's tasks.
+    Threads(usize),
+    /// The executor came from `executor_factory`: other threads may run it.
+    ExecutorFactory,
+}
+
+/// What the unpaused driver is spawned on, held weakly (the runner owns it): the runner's
+/// executor, or its own one-thread scheduler.
+pub(crate) enum Engine {
+    Executor(Weak<Executor<'static>>),
+    Own(Weak<Remote>),
+}
+
+/// One runner's time.
+pub(crate) struct Time {
+    clock: Mutex<Clock>,
+    /// Whether the clock ever left the real one: until then `now` is `Instant::now()`, lock-free.
+    shifted: AtomicBool,
+    paused: AtomicBool,
+    pub(crate) timers: TimerQueue,
+    unpausable: Option<Unpausable>,
+    /// What the unpaused driver is spawned on, and whether it was.
+    engine: OnceLock<Engine>,
+    driver_spawned: AtomicBool,
+    /// The thread driving the runner, to be woken when the clock is paused.
+    mode_waker: Mutex<Option<Waker>>,
+    barrier: OnceLock<Option<ReactorBarrier>>,
+}
+
+/// The virtual clock: `now` is `base` plus the real time since `real` (none while paused).
+struct Clock {
+    paused: bool,
+    base: Instant,
+    real: Instant,
+}
+
+impl Time {
+    pub(crate) fn new(unpausable: Option<Unpausable>) -> Time {
+        let now = Instant::now();
+        Time {
+            clock: Mutex::new(Clock {
+                paused: false,
+                base: now,
+                real: now,
+            }),
+            shifted: AtomicBool::new(false),
+            paused: AtomicBool::new(false),
+            timers: TimerQueue::default(),
+            unpausable,
+            engine: OnceLock::new(),
+            driver_spawned: AtomicBool::new(false),
+            mode_waker: Mutex::new(None),
+            barrier: OnceLock::new(),
+        }
+    }
+
+    /// The runner's clock.
+    #[inline]
+    pub(crate) fn now(&self) -> Instant {
+        if !self.shifted.load(Ordering::Acquire) {
+            return Instant::now();
+        }
+        sync::lock(&self.clock).now()
+    }
+
+    /// The clock's reading if it is not the real clock (it is or was paused), else `None`
+    /// without reading any clock.
+    pub(crate) fn now_if_shifted(&self) -> Option<Instant> {
+        if self.shifted.load(Ordering::Acquire) {
+            Some(sync::lock(&self.clock).now())
+        } else {
+            None
+        }
+    }
+
+    /// Whether the clock ever left the real one.
+    #[inline]
+    pub(crate) fn is_shifted(&self) -> bool {
+        self.shifted.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn unpausable(&self) -> Option<Unpausable> {
+        self.unpausable
+    }
+
+    /// Stops the clock at its current reading; `false` if it was stopped already.
+    pub(crate) fn pause(&self) -> bool {
+        let mut clock = sync::lock(&self.clock);
+        if clock.paused {
+            return false;
+        }
+        clock.base = clock.now();
+        clock.paused = true;
+        self.shifted.store(true, Ordering::Release);
+        self.paused.store(true, Ordering::Release);
+        drop(clock);
+        if let Some(waker) = sync::lock(&self.mode_waker).take() {
+            waker.wake();
+        }
+        true
+    }
+
+    /// Lets the clock run on from its reading at real speed; `false` if it was running.
+    pub(crate) fn resume(&self) -> bool {
+        let mut clock = sync::lock(&self.clock);
+        if !clock.paused {
+            return false;
+        }
+        clock.real = Instant::now();
+        clock.paused = false;
+        self.paused.store(false, Ordering::Release);
+        drop(clock);
+        // The driver now sets a real timer for the deadlines left.
+        self.timers.wake_driver();
+        true
+    }
+
+    /// Moves a paused clock forward to `to` (never back).
+    pub(crate) fn jump_to(&self, to: Instant) {
+        let mut clock = sync::lock(&self.clock);
+        if clock.paused && to > clock.base {
+            clock.base = to;
+        }
+    }
+
+    /// Has `waker` woken when the clock gets paused (the unpaused driving loop then hands over).
+    pub(crate) fn wake_on_pause(&self, waker: &Waker) {
+        let mut slot = sync::lock(&self.mode_waker);
+        if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            *slot = Some(waker.clone());
+        }
+    }
+
+    /// The real instant at which the unpaused clock reads `deadline`.
+    fn real_instant(&self, deadline: Instant) -> Instant {
+        if !self.shifted.load(Ordering::Acquire) {
+            return deadline;
+        }
+        let clock = sync::lock(&self.clock);
+        // `now = base + (real_now - real)`, so `real_now = deadline - base + real`.
+        match deadline.checked_duration_since(clock.base) {
+            Some(ahead) => clock.real.checked_add(ahead).unwrap_or(deadline),
+            None => clock.real,
+        }
+    }
+
+    /// The reactor barrier of `time/idle.rs`, made on first use; `None` if the OS refused a
+    /// socket pair (the clock then jumps without looking at I/O first).
+    pub(crate) fn barrier(&self) -> Option<&ReactorBarrier> {
+        self.barrier
+            .get_or_init(|| ReactorBarrier::new().ok())
+            .as_ref()
+    }
+
+    /// The runner has started: the unpaused driver is spawned on `engine` once needed.
+    pub(crate) fn set_engine(&self, engine: Engine) {
+        let _ = self.engine.set(engine);
+    }
+
+    /// Registers a timer at `deadline` (see [`TimerQueue::insert`]); spawns the unpaused driver
+    /// with the first timer. `None` once the runner has closed.
+    pub(crate) fn insert(self: &Arc<Self>, deadline: Instant, waker: &Waker) -> Option<u64> {
+        let key = self.timers.insert(deadline, waker)?;
+        if !self.driver_spawned.load(Ordering::Relaxed)
+            && !self.driver_spawned.swap(true, Ordering::AcqRel)
+        {
+            match self.engine.get() {
+                Some(Engine::Executor(executor)) => {
+                    if let Some(executor) = executor.upgrade() {
+                        executor.spawn(drive_unpaused(self.clone())).detach();
+                    }
+                }
+                Some(Engine::Own(remote)) => {
+                    if let Some(remote) = remote.upgrade() {
+                        remote.spawn(drive_unpaused(self.clone())).detach();
+                    }
+                }
+                None => {}
+            }
+        }
+        Some(key)
+    }
+
+    /// The runner closes: its timers fire no more, and the driver ends.
+    pub(crate) fn close(&self) {
+        self.timers.close();
+    }
+
+    /// The real instant to wait for a deadline of a closed runner.
+    pub(crate) fn real_deadline(&self, deadline: Instant) -> Instant {
+        self.real_instant(deadline)
+    }
+}
+
+impl Clock {
+    fn now(&self) -> Instant {
+        if self.paused {
+            self.base
+        } else {
+            self.base + self.real.elapsed()
+        }
+    }
+}
+
+/// A runner's timers, in deadline order, ties in the order they were registered.
+///
+/// The seam for whoever drives a runner: [`next_deadline`](TimerQueue::next_deadline),
+/// [`fire_due`](TimerQueue::fire_due), and [`wake_me_at`](TimerQueue::wake_me_at), which has a
+/// waker woken whenever the earliest deadline moves earlier (or the queue closes).
+#[derive(Default)]
+pub(crate) struct TimerQueue {
+    inner: Mutex<Timers>,
+}
+
+#[derive(Default)]
+struct Timers {
+    /// By deadline, then by registration number.
+    wakers: BTreeMap<(Instant, u64), Waker>,
+    registered: u64,
+    driver: Option<Waker>,
+    closed: bool,
+}
+
+impl TimerQueue {
+    /// Adds a timer; returns its registration number, the key with `deadline` to update or
+    /// remove it. `None` once closed.
+    pub(crate) fn insert(&self, deadline: Instant, waker: &Waker) -> Option<u64> {
+        let mut timers = sync::lock(&self.inner);
+        if timers.closed {
+            return None;
+        }
+        timers.registered += 1;
+        let key = timers.registered;
+        let earliest = timers
+            .wakers
+            .first_key_value()
+            .map_or(true, |(&(first, _), _)| deadline < first);
+        timers.wakers.insert((deadline, key), waker.clone());
+        let driver = if earliest { timers.driver.take() } else { None };
+        drop(timers);
+        if let Some(driver) = driver {
+            driver.wake();
+        }
+        Some(key)
+    }
+
+    /// Gives a registered timer a new waker; `false` if it is gone (fired).
+    pub(crate) fn update(&self, deadline: Instant, key: u64, waker: &Waker) -> bool {
+        let mut timers = sync::lock(&self.inner);
+        match timers.wakers.get_mut(&(deadline, key)) {
+            Some(old) => {
+                if !old.will_wake(waker) {
+                    *old = waker.clone();
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(crate) fn remove(&self, deadline: Instant, key: u64) {
+        let removed = sync::lock(&self.inner).wakers.remove(&(deadline, key));
+        drop(removed);
+    }
+
+    /// The earliest deadline registered.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        let timers = sync::lock(&self.inner);
+        timers
+            .wakers
+            .first_key_value()
+            .map(|(&(deadline, _), _)| deadline)
+    }
+
+    /// Wakes every timer due at `now`, in deadline order, ties in registration order; returns
+    /// how many.
+    pub(crate) fn fire_due(&self, now: Instant) -> usize {
+        let mut fired = 0;
+        loop {
+            let mut timers = sync::lock(&self.inner);
+            let due = match timers.wakers.first_entry() {
+                Some(entry) if entry.key().0 <= now => entry.remove(),
+                _ => return fired,
+            };
+            drop(timers);
+            due.wake();
+            fired += 1;
+        }
+    }
+
+    /// Has `waker` woken once the earliest deadline moves earlier, or the queue closes.
+    pub(crate) fn wake_me_at(&self, waker: &Waker) {
+        let mut timers = sync::lock(&self.inner);
+        if !timers.driver.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            timers.driver = Some(waker.clone());
+        }
+    }
+
+    fn wake_driver(&self) {
+        let driver = sync::lock(&self.inner).driver.take();
+        if let Some(driver) = driver {
+            driver.wake();
+        }
+    }
+
+    fn close(&self) {
+        let mut timers = sync::lock(&self.inner);
+        timers.closed = true;
+        let wakers = std::mem::take(&mut timers.wakers);
+        let driver = timers.driver.take();
+        drop(timers);
+        // Whoever waits on a timer of a closed runner looks again (and waits in real time).
+        wakers.into_values().for_each(Waker::wake);
+        if let Some(driver) = driver {
+            driver.wake();
+        }
+    }
+
+    fn is_closed(&self) -> bool {
+        sync::lock(&self.inner).closed
+    }
+}
+
+/// The unpaused runner's timer driver: one async-io `Timer` at the earliest deadline. It is a
+/// task of the runner's, so any of its threads fires the timers while another is busy.
+async fn drive_unpaused(time: Arc<Time>) {
+    let mut timer = Timer::never();
+    std::future::poll_fn(|cx| loop {
+        // Register before looking, so that an earlier timer inserted meanwhile wakes us.
+        time.timers.wake_me_at(cx.waker());
+        if time.timers.is_closed() {
+            return Poll::Ready(());
+        }
+        if time.is_paused() {
+            // The driving loop moves a paused clock; `resume` wakes us.
+            return Poll::Pending;
+        }
+        time.timers.fire_due(time.now());
+        let Some(next) = time.timers.next_deadline() else {
+            return Poll::Pending;
+        };
+        timer.set_at(time.real_instant(next));
+        if Pin::new(&mut timer).poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+    })
+    .await;
+}
+
+/// A duration as long as the clock allows from `now`: about thirty years past it at most.
+pub(crate) fn after(now: Instant, duration: Duration) -> Instant {
+    const FAR_FUTURE: Duration = Duration::from_secs(30 * 365 * 24 * 60 * 60);
+    now.checked_add(duration)
+        .unwrap_or_else(|| now + FAR_FUTURE)
+}

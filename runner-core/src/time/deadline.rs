@@ -1,0 +1,178 @@
+//! A point on a runner's clock that a task can wait for: what `Sleep`, `Interval` and `Timeout`
+//! are made of.
+//!
+//! It binds to the runner current when it is made, and waits in that runner's timer queue;
+//! outside any runner (or once that runner has closed) it waits on an async-io `Timer`, in real
+//! time. Made while its runner's clock is the real one, it reads the real clock and keeps only
+//! the runner's address until it first waits (a timeout around a ready future never does), so
+//! that it costs one clock reading and no reference count.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use async_io::Timer;
+
+use crate::runner::current;
+use crate::time::clock::{self, Time};
+
+pub(crate) struct Deadline {
+    at: Instant,
+    clock: Clock,
+}
+
+enum Clock {
+    Real(Option<Timer>),
+    /// Made in the runner at this address while its clock was the real one: bound to it when
+    /// first needed, if it is current then (else the real clock, which its clock was).
+    Unbound(usize),
+    /// With the key of the registration in the runner's queue, once polled.
+    Runner(Arc<Time>, Option<u64>),
+}
+
+/// The current runner's time, if the current thread has a runner.
+pub(crate) fn current_time() -> Option<Arc<Time>> {
+    current::with(|c| c.map(|c| c.shared.time.clone()))
+}
+
+impl Deadline {
+    /// `duration` from now on the current runner's clock (read once).
+    pub(crate) fn after(duration: Duration) -> Deadline {
+        current::with(|c| match c {
+            Some(c) if c.shared.time.is_shifted() => Deadline {
+                at: clock::after(c.shared.time.now(), duration),
+                clock: Clock::Runner(c.shared.time.clone(), None),
+            },
+            Some(c) => Deadline {
+                at: clock::after(Instant::now(), duration),
+                clock: Clock::Unbound(Arc::as_ptr(&c.shared.time) as usize),
+            },
+            None => Deadline {
+                at: clock::after(Instant::now(), duration),
+                clock: Clock::Real(None),
+            },
+        })
+    }
+
+    pub(crate) fn at(at: Instant) -> Deadline {
+        let clock = current::with(|c| match c {
+            Some(c) if c.shared.time.is_shifted() => Clock::Runner(c.shared.time.clone(), None),
+            Some(c) => Clock::Unbound(Arc::as_ptr(&c.shared.time) as usize),
+            None => Clock::Real(None),
+        });
+        Deadline { at, clock }
+    }
+
+    /// Binds an unbound deadline to its runner, or to the real clock if that is not current.
+    fn bind(&mut self) {
+        if let Clock::Unbound(address) = self.clock {
+            self.clock = match current_time() {
+                Some(time) if Arc::as_ptr(&time) as usize == address => Clock::Runner(time, None),
+                _ => Clock::Real(None),
+            };
+        }
+    }
+
+    pub(crate) fn instant(&self) -> Instant {
+        self.at
+    }
+
+    /// The clock this deadline is on, read now.
+    pub(crate) fn now(&self) -> Instant {
+        match &self.clock {
+            Clock::Runner(time, _) => time.now(),
+            Clock::Unbound(address) => current::with(|c| match c {
+                Some(c) if Arc::as_ptr(&c.shared.time) as usize == *address => c.shared.time.now(),
+                _ => Instant::now(),
+            }),
+            Clock::Real(_) => Instant::now(),
+        }
+    }
+
+    pub(crate) fn is_elapsed(&self) -> bool {
+        self.now() >= self.at
+    }
+
+    /// Moves the deadline; a registration made after this counts as a new one (ties go last).
+    pub(crate) fn reset(&mut self, at: Instant) {
+        self.deregister();
+        self.at = at;
+    }
+
+    pub(crate) fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        self.bind();
+        let at = self.at;
+        match &mut self.clock {
+            Clock::Runner(time, key) => {
+                if time.now() >= at {
+                    if let Some(key) = key.take() {
+                        time.timers.remove(at, key);
+                    }
+                    return Poll::Ready(());
+                }
+                if let Some(k) = *key {
+                    if time.timers.update(at, k, cx.waker()) {
+                        return Poll::Pending;
+                    }
+                    // Fired (and the clock is past `at`, or the runner has closed).
+                    *key = None;
+                    if time.now() >= at {
+                        return Poll::Ready(());
+                    }
+                }
+                match time.insert(at, cx.waker()) {
+                    Some(k) => {
+                        *key = Some(k);
+                        Poll::Pending
+                    }
+                    None => {
+                        // The runner has closed: wait in real time from here on.
+                        let real = time.real_deadline(at);
+                        self.clock = Clock::Real(Some(Timer::at(real)));
+                        self.poll_elapsed(cx)
+                    }
+                }
+            }
+            Clock::Real(timer) => {
+                let timer = timer.get_or_insert_with(|| Timer::at(at));
+                // A fired timer has no deadline left and would stay pending.
+                if !timer.will_fire() {
+                    return Poll::Ready(());
+                }
+                Pin::new(timer).poll(cx).map(drop)
+            }
+            Clock::Unbound(_) => unreachable!("bound above"),
+        }
+    }
+
+    fn deregister(&mut self) {
+        match &mut self.clock {
+            Clock::Runner(time, key) => {
+                if let Some(key) = key.take() {
+                    time.timers.remove(self.at, key);
+                }
+            }
+            Clock::Real(timer) => *timer = None,
+            Clock::Unbound(_) => {}
+        }
+    }
+}
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        if let Clock::Runner(time, Some(key)) = &self.clock {
+            time.timers.remove(self.at, *key);
+        }
+    }
+}
+
+impl std::fmt::Debug for Deadline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deadline")
+            .field("at", &self.at)
+            .field("real", &matches!(self.clock, Clock::Real(_)))
+            .finish()
+    }
+}

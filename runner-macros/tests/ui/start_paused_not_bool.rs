@@ -1,0 +1,4 @@
+#[runner::test(start_paused = "yes")]
+async fn works() {}
+
+fn main() {}

@@ -1,4 +1,0 @@
-#[runner::test(start_paused = true)]
-async fn works() {}
-
-fn main() {}
