@@ -413,7 +413,8 @@ where
         });
         scheduler.remote.driver.register(cx.waker());
         if let Some(waiting) = this.waiting.as_mut().as_pin_mut() {
-            if waiting.poll(cx).is_pending() {
+            // Back from `block_on`, which polled the reactor at zero timeout: still idle?
+            if !scheduler.has_work() && waiting.poll(cx).is_pending() {
                 return Poll::Pending;
             }
             this.waiting.set(None);
@@ -449,15 +450,11 @@ where
                     let Some(waiting) = (this.on_idle)(cx.waker(), Woke(scheduler)) else {
                         return Poll::Pending;
                     };
+                    // Idle means the queues are still empty after one self-woken return to
+                    // `block_on` (which then polls the reactor at zero timeout).
                     this.waiting.set(Some(waiting));
-                    if let Some(waiting) = this.waiting.as_mut().as_pin_mut() {
-                        if waiting.poll(cx).is_pending() {
-                            return Poll::Pending;
-                        }
-                    }
-                    this.waiting.set(None);
-                    scheduler.driving.set(true);
-                    continue;
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
                 }
             }
             budget -= 1;
