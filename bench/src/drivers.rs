@@ -29,6 +29,9 @@ pub trait Spawner: Clone + Send + Sync + 'static {
         T: Send + 'static;
 
     fn sleep(duration: Duration) -> impl Future<Output = ()> + Send + 'static;
+
+    /// `n` round trips of one byte over a loopback TCP connection: an echo task and this one.
+    fn echo(&self, n: usize) -> impl Future<Output = ()>;
 }
 
 /// Runs a main future to completion on the calling thread.
@@ -72,6 +75,10 @@ impl Spawner for RunnerSpawner {
             timer.await;
         }
     }
+
+    fn echo(&self, n: usize) -> impl Future<Output = ()> {
+        smol_echo(self.clone(), n)
+    }
 }
 
 /// A `runner::Runner`, started once and reused; closed when dropped.
@@ -86,6 +93,16 @@ impl RunnerDriver {
             .handle_ctrl_c(false)
             .build();
         RunnerDriver(runner)
+    }
+
+    /// One thread on async-executor: the engine a one-thread runner had before its own
+    /// scheduler (the "before" rows).
+    pub fn executor_engine(debug: bool) -> Self {
+        let builder = runner::Runner::builder()
+            .debug(debug)
+            .threads(1)
+            .handle_ctrl_c(false);
+        RunnerDriver(runner::__private::executor_engine(builder).build())
     }
 
     /// One thread with its clock paused, as `#[runner::test(start_paused = true)]` (debug off).
@@ -144,6 +161,36 @@ impl Spawner for RawSpawner {
             timer.await;
         }
     }
+
+    fn echo(&self, n: usize) -> impl Future<Output = ()> {
+        smol_echo(self.clone(), n)
+    }
+}
+
+/// The echo workload on async-io's `Async<TcpStream>` (what async-net wraps).
+async fn smol_echo<S: Spawner>(spawner: S, n: usize) {
+    use futures_lite::{AsyncReadExt, AsyncWriteExt};
+    let listener = async_io::Async::<std::net::TcpListener>::bind(([127, 0, 0, 1], 0)).unwrap();
+    let address = listener.get_ref().local_addr().unwrap();
+    let server = spawner.spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut byte = [0u8];
+        while stream.read_exact(&mut byte).await.is_ok() {
+            stream.write_all(&byte).await.unwrap();
+        }
+    });
+    let mut client = async_io::Async::<std::net::TcpStream>::connect(address)
+        .await
+        .unwrap();
+    client.get_ref().set_nodelay(true).unwrap();
+    let mut byte = [0u8];
+    for i in 0..n {
+        byte[0] = i as u8;
+        client.write_all(&byte).await.unwrap();
+        client.read_exact(&mut byte).await.unwrap();
+    }
+    drop(client);
+    server.await;
 }
 
 /// `async_io::block_on(executor.run(future))`, plus `extra` threads that run the same executor
@@ -236,6 +283,31 @@ impl Spawner for TokioSpawner {
 
     fn sleep(duration: Duration) -> impl Future<Output = ()> + Send + 'static {
         tokio::time::sleep(duration)
+    }
+
+    async fn echo(&self, n: usize) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap();
+        let address = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut byte = [0u8];
+            while stream.read_exact(&mut byte).await.is_ok() {
+                stream.write_all(&byte).await.unwrap();
+            }
+        });
+        let mut client = tokio::net::TcpStream::connect(address).await.unwrap();
+        client.set_nodelay(true).unwrap();
+        let mut byte = [0u8];
+        for i in 0..n {
+            byte[0] = i as u8;
+            client.write_all(&byte).await.unwrap();
+            client.read_exact(&mut byte).await.unwrap();
+        }
+        drop(client);
+        server.await.unwrap();
     }
 }
 

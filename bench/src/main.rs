@@ -28,14 +28,16 @@ use std::time::{Duration, Instant};
 use drivers::{RawDriver, RunnerDriver, TokioDriver};
 use harness::{Group, Measured, Row, Stats};
 use workloads::{
-    fresh, timed, trivial, Blocking, Cpu, GroupJoin, PausedTimers, PendingOnce, PingPong, ReadyAwait,
-    SpawnJoin, Timers, WithVar, Yield,
+    fresh, timed, trivial, Blocking, Cpu, Echo, GroupJoin, PausedTimers, PendingOnce, PingPong,
+    ReadyAwait, SpawnJoin, Timers, WithVar, Yield,
 };
 
 const DEFAULT_ROUNDS: usize = 21;
 
 const RUNNER: &str = "runner";
 const RUNNER_DEBUG: &str = "runner debug";
+const RUNNER_BEFORE: &str = "runner before (async-executor)";
+const RUNNER_BEFORE_DEBUG: &str = "runner before, debug";
 const RUNNER_CTRL_C: &str = "runner ctrl-c on";
 const RUNNER_T1: &str = "runner threads(1)";
 const RUNNER_T2: &str = "runner threads(2)";
@@ -64,6 +66,7 @@ const WORKLOADS: &[Workload] = &[
     ("yield", yield_),
     ("pingpong", pingpong),
     ("timers", timers),
+    ("echo", echo),
     ("paused_timers", paused_timers),
     ("blocking", blocking),
     ("context_yield", context_yield),
@@ -196,6 +199,20 @@ fn lifecycle() -> Group {
         rows: vec![
             row(RUNNER, runner_with(false)),
             row(RUNNER_CTRL_C, runner_with(true)),
+            row(
+                RUNNER_BEFORE,
+                fresh(N, || {
+                    let mut runner = runner::__private::executor_engine(
+                        runner::Runner::builder()
+                            .debug(false)
+                            .threads(1)
+                            .handle_ctrl_c(false),
+                    )
+                    .build();
+                    runner.run(trivial()).unwrap();
+                    runner.close();
+                }),
+            ),
             row(RAW, fresh(N, raw_lifecycle)),
             row(TOKIO, fresh(N, tokio_lifecycle)),
         ],
@@ -224,6 +241,10 @@ fn spawn_join() -> Group {
         ops: N as u64,
         rows: vec![
             row(RUNNER, timed(RunnerDriver::new(false, 1), SpawnJoin(N))),
+            row(
+                RUNNER_BEFORE,
+                timed(RunnerDriver::executor_engine(false), SpawnJoin(N)),
+            ),
             row(RAW, timed(RawDriver::new(1), SpawnJoin(N))),
             row(TOKIO, timed(TokioDriver::current_thread(), SpawnJoin(N))),
         ],
@@ -239,6 +260,10 @@ fn pending_once() -> Group {
         ops: N as u64,
         rows: vec![
             row(RUNNER, timed(RunnerDriver::new(false, 1), PendingOnce(N))),
+            row(
+                RUNNER_BEFORE,
+                timed(RunnerDriver::executor_engine(false), PendingOnce(N)),
+            ),
             row(RAW, timed(RawDriver::new(1), PendingOnce(N))),
             row(TOKIO, timed(TokioDriver::current_thread(), PendingOnce(N))),
         ],
@@ -275,6 +300,14 @@ fn yield_() -> Group {
         rows: vec![
             row(RUNNER, timed(RunnerDriver::new(false, 1), Yield(N))),
             row(RUNNER_DEBUG, timed(RunnerDriver::new(true, 1), Yield(N))),
+            row(
+                RUNNER_BEFORE,
+                timed(RunnerDriver::executor_engine(false), Yield(N)),
+            ),
+            row(
+                RUNNER_BEFORE_DEBUG,
+                timed(RunnerDriver::executor_engine(true), Yield(N)),
+            ),
             row(RAW, timed(RawDriver::new(1), Yield(N))),
             row(TOKIO, timed(TokioDriver::current_thread(), Yield(N))),
         ],
@@ -296,6 +329,14 @@ fn pingpong() -> Group {
                 RUNNER_DEBUG,
                 timed(RunnerDriver::new(true, 1), PingPong(ROUND_TRIPS)),
             ),
+            row(
+                RUNNER_BEFORE,
+                timed(RunnerDriver::executor_engine(false), PingPong(ROUND_TRIPS)),
+            ),
+            row(
+                RUNNER_BEFORE_DEBUG,
+                timed(RunnerDriver::executor_engine(true), PingPong(ROUND_TRIPS)),
+            ),
             row(RAW, timed(RawDriver::new(1), PingPong(ROUND_TRIPS))),
             row(
                 TOKIO,
@@ -315,8 +356,35 @@ fn timers() -> Group {
         rows: vec![
             row(RUNNER, timed(RunnerDriver::new(false, 1), work())),
             row(RUNNER_DEBUG, timed(RunnerDriver::new(true, 1), work())),
+            row(
+                RUNNER_BEFORE,
+                timed(RunnerDriver::executor_engine(false), work()),
+            ),
+            row(
+                RUNNER_BEFORE_DEBUG,
+                timed(RunnerDriver::executor_engine(true), work()),
+            ),
             row(RAW, timed(RawDriver::new(1), work())),
             row(TOKIO, timed(TokioDriver::current_thread(), work())),
+        ],
+    }
+}
+
+/// Loopback TCP echo: every round trip is two I/O wakes of two tasks.
+fn echo() -> Group {
+    const N: usize = 20_000;
+    Group {
+        name: "echo",
+        title: "echo 20k round trips".into(),
+        ops: N as u64,
+        rows: vec![
+            row(RUNNER, timed(RunnerDriver::new(false, 1), Echo(N))),
+            row(
+                RUNNER_BEFORE,
+                timed(RunnerDriver::executor_engine(false), Echo(N)),
+            ),
+            row(RAW, timed(RawDriver::new(1), Echo(N))),
+            row(TOKIO, timed(TokioDriver::current_thread(), Echo(N))),
         ],
     }
 }
@@ -328,7 +396,10 @@ fn paused_timers() -> Group {
         title: "paused timers 20k x 1..1000s".into(),
         ops: N as u64,
         rows: vec![
-            row(RUNNER_PAUSED, timed(RunnerDriver::paused(), PausedTimers(N))),
+            row(
+                RUNNER_PAUSED,
+                timed(RunnerDriver::paused(), PausedTimers(N)),
+            ),
             row(TOKIO_PAUSED, timed(TokioDriver::paused(), PausedTimers(N))),
         ],
     }

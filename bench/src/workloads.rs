@@ -161,6 +161,15 @@ impl Work for Timers {
     }
 }
 
+/// `0` round trips of one byte over loopback TCP, to an echo task.
+pub struct Echo(pub usize);
+
+impl Work for Echo {
+    async fn run<S: Spawner>(&self, spawner: S) {
+        spawner.echo(self.0).await;
+    }
+}
+
 /// `0` tasks that each sleep 1 to 1000 seconds (spread evenly), all awaited: on a paused clock,
 /// the cost of the timer queue and of the jumps, with no real waiting.
 pub struct PausedTimers(pub usize);

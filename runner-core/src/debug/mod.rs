@@ -21,7 +21,7 @@ use crate::runner::current;
 /// # Examples
 ///
 /// ```
-/// let tasks = runner::Builder::new().debug(true).build().run(async {
+/// let tasks = runner::Builder::new().debug(true).threads(1).build().run(async {
 ///     let _task = runner::spawn(std::future::pending::<()>());
 ///     runner::debug::tasks()
 /// }).unwrap();

@@ -43,6 +43,8 @@ pub struct Builder {
     pub(crate) executor_factory: Option<ExecutorFactory>,
     pub(crate) on_diagnostic: Option<Handler>,
     pub(crate) tokio: bool,
+    /// One thread on async-executor instead of the runner's own scheduler (benches only).
+    pub(crate) executor_engine: bool,
     pub(crate) start_paused: bool,
 }
 
@@ -95,6 +97,7 @@ impl Builder {
             executor_factory: None,
             on_diagnostic: None,
             tokio: true,
+            executor_engine: false,
             start_paused: false,
         }
     }

@@ -2,26 +2,65 @@
 
 use std::cell::{Cell, RefCell};
 use std::panic::Location;
+use std::rc::Rc;
 use std::sync::{Arc, Weak};
 
 use async_executor::Executor;
 
 use crate::debug::diagnostic::TaskInfo;
+use crate::runner::scheduler::{Remote, Scheduler};
 use crate::runner::shared::Shared;
 use crate::task::local::LocalTasks;
+
+/// What runs a runner's tasks.
+#[derive(Clone)]
+pub(crate) enum Engine {
+    /// One thread: the runner's own scheduler, which runs local tasks too.
+    Own(Rc<Scheduler>),
+    /// More threads, or a factory's executor: `async-executor`, and this thread's local tasks.
+    Executor(Arc<Executor<'static>>, LocalTasks),
+}
+
+/// An engine as a blocking job holds it: weakly, so that `close` can cancel its tasks while
+/// the job still runs.
+#[derive(Clone)]
+pub(crate) enum WeakEngine {
+    Own(Weak<Remote>),
+    Executor(Weak<Executor<'static>>),
+}
+
+/// An engine reached from another thread, for one spawn.
+pub(crate) enum RemoteEngine {
+    Own(Arc<Remote>),
+    Executor(Arc<Executor<'static>>),
+}
+
+impl Engine {
+    pub(crate) fn downgrade(&self) -> WeakEngine {
+        match self {
+            Engine::Own(scheduler) => WeakEngine::Own(Arc::downgrade(scheduler.remote())),
+            Engine::Executor(executor, _) => WeakEngine::Executor(Arc::downgrade(executor)),
+        }
+    }
+}
+
+impl WeakEngine {
+    pub(crate) fn upgrade(&self) -> Option<RemoteEngine> {
+        match self {
+            WeakEngine::Own(remote) => remote.upgrade().map(RemoteEngine::Own),
+            WeakEngine::Executor(executor) => executor.upgrade().map(RemoteEngine::Executor),
+        }
+    }
+}
 
 /// How the current thread serves its runner.
 #[derive(Clone)]
 pub(crate) enum Role {
     /// The thread is inside `Runner::run` or is a worker: it drives the executor (and its own
     /// local tasks), so blocking it on another runner would stall this one.
-    Driving {
-        executor: Arc<Executor<'static>>,
-        local: LocalTasks,
-    },
-    /// A blocking job of the runner's: it may spawn, and it may start a runner of its own. It
-    /// holds the executor weakly, so that `close` can drop it while the job still runs.
-    Blocking(Weak<Executor<'static>>),
+    Driving(Engine),
+    /// A blocking job of the runner's: it may spawn, and it may start a runner of its own.
+    Blocking(WeakEngine),
     /// The thread is inside `close`: whatever a destructor spawns now is cancelled at once.
     Closing,
 }

@@ -21,6 +21,13 @@ use crate::runner::error::RunError;
 use crate::signal;
 use crate::sync;
 
+/// A one-thread runner on async-executor, the engine such a runner had before its own
+/// scheduler: for the bench crate, so that one run measures both.
+pub fn executor_engine(mut builder: Builder) -> Builder {
+    builder.executor_engine = true;
+    builder
+}
+
 /// Names `!` on stable Rust: `<fn() -> ! as FnOutput>::Output` is the never type, which lets the
 /// expansion of `async fn main() -> !` check that the body diverges.
 pub trait FnOutput {

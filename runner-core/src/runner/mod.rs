@@ -1,9 +1,9 @@
 //! The runner: [`Runner`] and [`run`], configured by [`Builder`], entered by the macros
 //! (`entry.rs`), with the state one runner shares with its tasks (`shared.rs`), the runner the
-//! current thread belongs to (`current.rs`), its worker threads and the settings read from the
-//! environment.
+//! current thread belongs to (`current.rs`), the scheduler that runs its tasks on one thread
+//! (`scheduler.rs`), its worker threads and the settings read from the environment.
 //!
-//! `shared.rs`, `current.rs` and `error.rs` sit low, so that tasks, signals and debug records
+//! `scheduler.rs`, `shared.rs`, `current.rs` and `error.rs` sit low, so that tasks, signals and debug records
 //! can find their runner; the rest sits on top of every other room.
 
 pub(crate) mod builder;
@@ -13,6 +13,7 @@ pub mod entry;
 pub(crate) mod env;
 pub(crate) mod error;
 pub(crate) mod run;
+pub(crate) mod scheduler;
 pub(crate) mod shared;
 pub(crate) mod tokio_rt;
 pub(crate) mod workers;

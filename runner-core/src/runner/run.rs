@@ -6,6 +6,7 @@ use std::future::{Future, IntoFuture};
 use std::num::NonZeroUsize;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
 use std::sync::Arc;
+use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use async_executor::Executor;
@@ -15,10 +16,11 @@ use crate::debug::diagnostic::{Diagnostic, Handler};
 use crate::debug::snapshot::{TaskSnapshot, Tracked};
 use crate::debug::watchdog;
 use crate::runner::builder::{Builder, ExecutorFactory};
-use crate::runner::current::{self, Current, Role};
+use crate::runner::current::{self, Current, Engine, Role};
 use crate::runner::drive;
 use crate::runner::env;
 use crate::runner::error::RunError;
+use crate::runner::scheduler::Scheduler;
 use crate::runner::shared::Shared;
 use crate::runner::tokio_rt::{self, Tokio};
 use crate::runner::workers::Workers;
@@ -27,7 +29,8 @@ use crate::task::local::LocalTasks;
 use crate::task::panic;
 use crate::task::registry::TaskRegistry;
 use crate::task::wrapper::MainFuture;
-use crate::time::clock::{Time, Unpausable};
+use crate::time::clock::{Engine as TimeEngine, Time, Unpausable};
+use crate::time::idle;
 
 /// Runs a future to completion on a fresh runner, then closes the runner: `asyncio.run`.
 ///
@@ -120,18 +123,19 @@ struct Unstarted {
     slow_poll_threshold: Duration,
     executor_factory: Option<ExecutorFactory>,
     on_diagnostic: Option<Handler>,
+    executor_engine: bool,
 }
 
 struct Started {
     shared: Arc<Shared>,
-    /// Where `spawn` puts tasks: the runner's own, unless `executor_factory` made it (then the
-    /// shared state keeps a registry of the tasks).
-    executor: Arc<Executor<'static>>,
-    /// What `Runner::executor` handed out, for an executor of the runner's own.
+    /// What runs the tasks: on one thread the runner's own scheduler; otherwise an executor,
+    /// the runner's own unless `executor_factory` made it (then the shared state keeps a
+    /// registry of the tasks).
+    engine: Engine,
+    /// What `Runner::executor` handed out, for an engine of the runner's own.
     handed_out: Option<Arc<Executor<'static>>>,
     /// Its tokio runtime, with the `tokio` feature; the shared state holds its handle.
     tokio: Tokio,
-    local: LocalTasks,
     workers: Option<Workers>,
     /// The context every `run` executes its future in: a copy of the starter's context. `None`
     /// while empty: a `set` in a run makes it real, and it comes back here.
@@ -182,6 +186,7 @@ impl Runner {
                 slow_poll_threshold: builder.slow_poll_threshold,
                 executor_factory: builder.executor_factory,
                 on_diagnostic: builder.on_diagnostic,
+                executor_engine: builder.executor_engine,
             }),
         }
     }
@@ -509,6 +514,7 @@ impl Runner {
                 slow_poll_threshold,
                 executor_factory,
                 on_diagnostic,
+                executor_engine,
             } = unstarted;
             // A factory's executor may be shared: then the runner lists its tasks to cancel them.
             let unpausable = if self.threads.get() > 1 {
@@ -518,9 +524,18 @@ impl Runner {
             } else {
                 None
             };
-            let (executor, registry) = match executor_factory {
-                Some(factory) => (factory(), Some(TaskRegistry::default())),
-                None => (Arc::new(Executor::new()), None),
+            let (engine, registry) = match executor_factory {
+                Some(factory) => (
+                    Engine::Executor(factory(), LocalTasks::new()),
+                    Some(TaskRegistry::default()),
+                ),
+                None if self.threads.get() == 1 && !executor_engine => {
+                    (Engine::Own(Scheduler::new()), None)
+                }
+                None => (
+                    Engine::Executor(Arc::new(Executor::new()), LocalTasks::new()),
+                    None,
+                ),
             };
             let tokio = Tokio::start(self.tokio, in_tokio);
             let shared = Arc::new(Shared::new(
@@ -531,20 +546,27 @@ impl Runner {
                 Time::new(unpausable),
                 tokio.handle(),
             ));
-            shared.time.set_executor(&executor);
+            shared.time.set_engine(match &engine {
+                Engine::Own(scheduler) => TimeEngine::Own(Arc::downgrade(scheduler.remote())),
+                Engine::Executor(executor, _) => TimeEngine::Executor(Arc::downgrade(executor)),
+            });
             if start_paused {
                 shared.time.pause();
             }
             if self.debug {
                 watchdog::watch(&shared.live);
             }
-            let workers = Workers::start(self.threads.get() - 1, &shared, &executor);
+            let workers = match &engine {
+                Engine::Executor(executor, _) => {
+                    Workers::start(self.threads.get() - 1, &shared, executor)
+                }
+                Engine::Own(_) => None,
+            };
             self.state = State::Started(Started {
                 shared,
-                executor,
+                engine,
                 handed_out: None,
                 tokio,
-                local: LocalTasks::new(),
                 workers,
                 context: Cell::new(context::copy_current()),
             });
@@ -562,18 +584,35 @@ impl Started {
     fn drive<F: Future>(&self, in_tokio: bool, future: F) -> F::Output {
         let _enter = current::enter(Current::new(
             self.shared.clone(),
-            Role::Driving {
-                executor: self.executor.clone(),
-                local: self.local.clone(),
-            },
+            Role::Driving(self.engine.clone()),
         ));
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            // Who drives the thread (tokio's `block_on`, or async-io's): `tokio_rt.rs`.
-            let main = self.local.drive(future);
-            if self.shared.time.unpausable().is_some() {
-                return self.tokio.block_on(in_tokio, self.executor.run(main));
+        let shared = &self.shared;
+        let time = &shared.time;
+        let outcome = catch_unwind(AssertUnwindSafe(|| match &self.engine {
+            Engine::Own(scheduler) => {
+                // Idle with the clock paused: `time::idle` decides whether it jumps.
+                let driven = scheduler.drive(future, |waker: &Waker, woke| {
+                    if !time.is_paused() {
+                        time.wake_on_pause(waker);
+                        if !time.is_paused() {
+                            return None;
+                        }
+                    }
+                    Some(async move {
+                        idle::advance_if_idle(shared, || woke.is_set()).await;
+                    })
+                });
+                // Who drives the thread (tokio's `block_on`, or async-io's): `tokio_rt.rs`.
+                self.tokio.block_on(in_tokio, driven)
             }
-            drive::pausable(main, &self.executor, &self.shared, &self.tokio, in_tokio)
+            Engine::Executor(executor, local) => {
+                let main = local.drive(future);
+                if time.unpausable().is_some() {
+                    return self.tokio.block_on(in_tokio, executor.run(main));
+                }
+                // One thread on async-executor (`entry::executor_engine`, for benches).
+                drive::pausable(main, executor, shared, &self.tokio, in_tokio)
+            }
         }));
         drop(_enter);
         outcome.unwrap_or_else(|payload| resume_unwind(panic::unwrap(payload)))
@@ -583,17 +622,19 @@ impl Started {
     /// runner's own stays private (so that `close` can drop it), and the user gets a second
     /// executor that a task of the runner's runs.
     fn hand_out_executor(&mut self) -> Arc<Executor<'static>> {
-        if self.shared.registry.is_some() {
-            return self.executor.clone();
+        let engine = &self.engine;
+        if let (Engine::Executor(executor, _), Some(_)) = (engine, &self.shared.registry) {
+            return executor.clone();
         }
-        let executor = &self.executor;
         self.handed_out
             .get_or_insert_with(|| {
                 let handed_out = Arc::new(Executor::new());
                 let driven = handed_out.clone();
-                executor
-                    .spawn(async move { driven.run(std::future::pending::<()>()).await })
-                    .detach();
+                let runs = async move { driven.run(std::future::pending::<()>()).await };
+                match engine {
+                    Engine::Own(scheduler) => scheduler.spawn(runs).detach(),
+                    Engine::Executor(executor, _) => executor.spawn(runs).detach(),
+                }
                 handed_out
             })
             .clone()
@@ -619,10 +660,9 @@ impl Started {
         }
         let Started {
             shared,
-            executor,
+            engine,
             handed_out,
             tokio,
-            local,
             workers,
             context: _,
         } = self;
@@ -635,9 +675,8 @@ impl Started {
             let _tokio = shared.tokio.enter();
             cancel_and_wait(
                 &shared,
-                executor,
+                engine,
                 handed_out,
-                local,
                 nested,
                 shutdown_timeout,
                 cancelled_by,
@@ -659,9 +698,8 @@ impl Started {
 /// `close`'s middle: cancels the runner's tasks and waits for its blocking jobs.
 fn cancel_and_wait(
     shared: &Arc<Shared>,
-    executor: Arc<Executor<'static>>,
+    engine: Engine,
     handed_out: Option<Arc<Executor<'static>>>,
-    local: LocalTasks,
     nested: bool,
     shutdown_timeout: Duration,
     cancelled_by: Option<Signal>,
@@ -670,19 +708,27 @@ fn cancel_and_wait(
         // Nothing to cancel, no job to wait for, no destructor to run: the common `run`
         // of a trivial future closes without the phases below.
         shared.mark_closed();
-        drop((local, executor));
+        drop(engine);
         return;
     }
     shared.mark_closed();
     {
         // Destructors run here; what they spawn is cancelled at once.
         let _closing = current::enter(Current::new(shared.clone(), Role::Closing));
-        local.cancel_all();
-        drop(local);
-        drop(handed_out);
-        // The last handle of the runner's own executor: dropping it cancels every task left
-        // in it (each awaiter wakes), and frees them.
-        drop(executor);
+        match engine {
+            Engine::Own(scheduler) => {
+                drop(handed_out);
+                scheduler.cancel_all();
+            }
+            Engine::Executor(executor, local) => {
+                local.cancel_all();
+                drop(local);
+                drop(handed_out);
+                // The last handle of the runner's own executor: dropping it cancels every
+                // task left in it (each awaiter wakes), and frees them.
+                drop(executor);
+            }
+        }
     }
     if nested {
         let pending = shared.blocking.running();

@@ -7,7 +7,7 @@ use std::thread::JoinHandle;
 use async_executor::Executor;
 use event_listener::Event;
 
-use crate::runner::current::{self, Current, Role};
+use crate::runner::current::{self, Current, Engine, Role};
 use crate::runner::shared::Shared;
 use crate::sync;
 use crate::task::local::LocalTasks;
@@ -61,10 +61,7 @@ fn work(stop: &Stop, shared: Arc<Shared>, executor: Arc<Executor<'static>>) {
     let local = LocalTasks::new();
     let _enter = current::enter(Current::new(
         shared,
-        Role::Driving {
-            executor: executor.clone(),
-            local: local.clone(),
-        },
+        Role::Driving(Engine::Executor(executor.clone(), local.clone())),
     ));
     async_io::block_on(executor.run(local.drive(stop.wait())));
     // Still inside the runner: a destructor that spawns gets a task the runner cancels later.

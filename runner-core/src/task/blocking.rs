@@ -59,7 +59,7 @@ where
     let runner = current::with(|c| {
         c.map(|c| {
             let executor = match &c.role {
-                Role::Driving { executor, .. } => Some(Arc::downgrade(executor)),
+                Role::Driving(engine) => Some(engine.downgrade()),
                 Role::Blocking(executor) => {
                     closed_check(c, "spawn_blocking", spawned_at);
                     Some(executor.clone())

@@ -2,16 +2,11 @@
 
 use std::future::Future;
 use std::panic::Location;
-use std::sync::Arc;
-
-use async_executor::Executor;
 
 use crate::debug::diagnostic::TaskInfo;
 use crate::debug::snapshot::Tracked;
-use crate::runner::current::{self, Current, Role};
-use crate::runner::shared::Shared;
+use crate::runner::current::{self, Current, Engine, RemoteEngine, Role};
 use crate::task::handle::Task;
-use crate::task::local::LocalTasks;
 use crate::task::wrapper::TaskFuture;
 
 /// Spawns a task on the current runner; it may run on any of the runner's threads.
@@ -49,29 +44,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let spawned_at = Location::caller();
-    let spawned = current::with(|c| {
-        let c = c?;
-        Some(match &c.role {
-            Role::Driving { executor, .. } => spawn_in(c, Some(&**executor), future, spawned_at),
-            Role::Blocking(executor) => {
-                let _gate = c.shared.gate();
-                closed_check(c, "spawn", spawned_at);
-                let executor = executor.upgrade().unwrap_or_else(|| {
-                    unreachable!("the executor lives until its runner is marked closed")
-                });
-                let spawned = spawn_in(c, Some(&*executor), future, spawned_at);
-                // Before the gate opens: `close` must hold the last handle when it drops it.
-                drop(executor);
-                spawned
-            }
-            Role::Closing => spawn_in(c, None::<&Executor<'static>>, future, spawned_at),
-        })
-    });
-    match spawned {
-        Some(spawned) => spawned.start(),
-        None => current::no_runner("spawn"),
-    }
+    spawn_as::<F, Anywhere>(future, Location::caller())
 }
 
 /// Spawns a task that stays on the current thread, so it need not be `Send`.
@@ -102,90 +75,149 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let spawned_at = Location::caller();
-    let spawned = current::with(|c| {
-        let c = c?;
-        Some(match &c.role {
-            Role::Driving { local, .. } => spawn_in(c, Some(local), future, spawned_at),
-            Role::Blocking(_) => panic!(
-                "runner::spawn_local was called from a blocking job: local tasks run on a thread \
-                 that drives the runner, and blocking-pool threads do not; use runner::spawn"
-            ),
-            Role::Closing => spawn_in(c, None::<&LocalTasks>, future, spawned_at),
-        })
-    });
-    match spawned {
-        Some(spawned) => spawned.start(),
-        None => current::no_runner("spawn_local"),
-    }
+    spawn_as::<F, Here>(future, Location::caller())
 }
 
-/// Where a task's future `G` can be spawned: the runner's executor (`Send` futures) or the
-/// local tasks of the current thread.
+/// Where a spawned future runs: `spawn`'s on any thread of the runner, `spawn_local`'s on the
+/// spawning one. Implemented for the task's future as the runner wraps it, in debug mode or not.
 trait Place<G: Future> {
-    fn put(&self, future: G) -> async_task::Task<G::Output>;
+    const FUNCTION: &'static str;
+    /// Panics where this kind of task cannot be spawned from a blocking job.
+    fn check_blocking();
+    fn spawn(engine: &Engine, future: G) -> async_task::Task<G::Output>;
+    fn spawn_remote(engine: &RemoteEngine, future: G) -> async_task::Task<G::Output>;
 }
 
-impl<G> Place<G> for Executor<'static>
+/// `spawn`: any thread of the runner.
+struct Anywhere;
+/// `spawn_local`: the spawning thread.
+struct Here;
+
+impl<G> Place<G> for Anywhere
 where
     G: Future + Send + 'static,
     G::Output: Send + 'static,
 {
-    fn put(&self, future: G) -> async_task::Task<G::Output> {
-        self.spawn(future)
+    const FUNCTION: &'static str = "spawn";
+
+    fn check_blocking() {}
+
+    fn spawn(engine: &Engine, future: G) -> async_task::Task<G::Output> {
+        match engine {
+            Engine::Own(scheduler) => scheduler.spawn(future),
+            Engine::Executor(executor, _) => executor.spawn(future),
+        }
+    }
+
+    fn spawn_remote(engine: &RemoteEngine, future: G) -> async_task::Task<G::Output> {
+        match engine {
+            RemoteEngine::Own(remote) => remote.spawn(future),
+            RemoteEngine::Executor(executor) => executor.spawn(future),
+        }
     }
 }
 
-impl<G> Place<G> for LocalTasks
+impl<G> Place<G> for Here
 where
     G: Future + 'static,
     G::Output: 'static,
 {
-    fn put(&self, future: G) -> async_task::Task<G::Output> {
-        self.spawn(future)
+    const FUNCTION: &'static str = "spawn_local";
+
+    fn check_blocking() {
+        panic!(
+            "runner::spawn_local was called from a blocking job: local tasks run on a thread \
+             that drives the runner, and blocking-pool threads do not; use runner::spawn"
+        )
+    }
+
+    fn spawn(engine: &Engine, future: G) -> async_task::Task<G::Output> {
+        match engine {
+            Engine::Own(scheduler) => scheduler.spawn_local(future),
+            Engine::Executor(_, local) => local.spawn(future),
+        }
+    }
+
+    fn spawn_remote(_: &RemoteEngine, _: G) -> async_task::Task<G::Output> {
+        unreachable!("check_blocking refuses local tasks from blocking jobs")
     }
 }
 
-/// Makes the task of `future` for the runner `c`, spawned at `spawned_at`, and spawns it in
-/// `place`; `None` while the runner closes, where the task is cancelled before it starts.
-fn spawn_in<F, P>(
-    c: &Current,
-    place: Option<&P>,
-    future: F,
-    spawned_at: &'static Location<'static>,
-) -> Spawned<F::Output>
+/// The body of `spawn` and `spawn_local`.
+#[track_caller]
+fn spawn_as<F, P>(future: F, spawned_at: &'static Location<'static>) -> Task<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
     P: Place<TaskFuture<F>> + Place<Tracked<TaskFuture<F>>>,
 {
-    let future = TaskFuture::new(future, c, spawned_at);
-    match place {
-        Some(place) => Spawned::Task(spawn_into(place, future, &c.shared)),
-        None => {
-            let info = future.info();
-            Spawned::stillborn(future, info)
-        }
+    let spawned = current::with(|c| {
+        let c = c?;
+        Some(match &c.role {
+            Role::Driving(engine) => {
+                Spawned::Task(wrap::<F, P>(future, c, spawned_at, Target::Here(engine)))
+            }
+            Role::Blocking(engine) => {
+                <P as Place<TaskFuture<F>>>::check_blocking();
+                let _gate = c.shared.gate();
+                closed_check(c, <P as Place<TaskFuture<F>>>::FUNCTION, spawned_at);
+                let engine = engine.upgrade().unwrap_or_else(|| {
+                    unreachable!("the engine lives until its runner is marked closed")
+                });
+                let task = wrap::<F, P>(future, c, spawned_at, Target::Remote(&engine));
+                // Before the gate opens: `close` must hold the last handle when it drops it.
+                drop(engine);
+                Spawned::Task(task)
+            }
+            Role::Closing => {
+                let future = TaskFuture::new(future, c, spawned_at);
+                let info = future.info();
+                Spawned::stillborn(future, info)
+            }
+        })
+    });
+    match spawned {
+        Some(spawned) => spawned.start(),
+        None => current::no_runner(<P as Place<TaskFuture<F>>>::FUNCTION),
     }
 }
 
-/// Spawns a task in `place`, inside the debug wrapper in debug mode.
-fn spawn_into<F, P>(place: &P, future: TaskFuture<F>, shared: &Arc<Shared>) -> Task<F::Output>
+enum Target<'a> {
+    Here(&'a Engine),
+    Remote(&'a RemoteEngine),
+}
+
+/// Wraps `future` as the runner runs it (inside the debug wrapper in debug mode) and spawns it.
+fn wrap<F, P>(
+    future: F,
+    c: &Current,
+    spawned_at: &'static Location<'static>,
+    target: Target<'_>,
+) -> Task<F::Output>
 where
-    F: Future,
+    F: Future + 'static,
+    F::Output: 'static,
     P: Place<TaskFuture<F>> + Place<Tracked<TaskFuture<F>>>,
 {
+    fn place<G: Future, P: Place<G>>(target: Target<'_>, future: G) -> async_task::Task<G::Output> {
+        match target {
+            Target::Here(engine) => P::spawn(engine, future),
+            Target::Remote(engine) => P::spawn_remote(engine, future),
+        }
+    }
+    let future = TaskFuture::new(future, c, spawned_at);
     let info = future.info();
+    let shared = &c.shared;
     if shared.debug {
         let tracked = Tracked::new(future, &shared.live, info);
         let handle = tracked.handle();
-        Task::new(place.put(tracked), info).tracked(handle)
+        Task::new(place::<_, P>(target, tracked), info).tracked(handle)
     } else {
-        Task::new(place.put(future), info)
+        Task::new(place::<_, P>(target, future), info)
     }
 }
 
-pub(crate) fn closed_check(c: &Current, function: &str, at: &Location<'_>) {
+pub(crate) fn closed_check(c: &current::Current, function: &str, at: &Location<'_>) {
     if c.shared.is_closed() {
         panic!(
             "runner::{function} was called at {at} after its runner was closed: a closed runner \

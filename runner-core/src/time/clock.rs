@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use async_executor::Executor;
 
+use crate::runner::scheduler::Remote;
 use crate::runner::tokio_rt::WakeTimer;
 use crate::sync;
 use crate::time::barrier::ReactorBarrier;
@@ -27,6 +28,13 @@ pub(crate) enum Unpausable {
     ExecutorFactory,
 }
 
+/// What the unpaused driver is spawned on, held weakly (the runner owns it): the runner's
+/// executor, or its own one-thread scheduler.
+pub(crate) enum Engine {
+    Executor(Weak<Executor<'static>>),
+    Own(Weak<Remote>),
+}
+
 /// One runner's time.
 pub(crate) struct Time {
     clock: Mutex<Clock>,
@@ -35,8 +43,8 @@ pub(crate) struct Time {
     paused: AtomicBool,
     pub(crate) timers: TimerQueue,
     unpausable: Option<Unpausable>,
-    /// The executor the unpaused driver is spawned on, and whether it was.
-    executor: OnceLock<Weak<Executor<'static>>>,
+    /// What the unpaused driver is spawned on, and whether it was.
+    engine: OnceLock<Engine>,
     driver_spawned: AtomicBool,
     /// The thread driving the runner, to be woken when the clock is paused.
     mode_waker: Mutex<Option<Waker>>,
@@ -63,7 +71,7 @@ impl Time {
             paused: AtomicBool::new(false),
             timers: TimerQueue::default(),
             unpausable,
-            executor: OnceLock::new(),
+            engine: OnceLock::new(),
             driver_spawned: AtomicBool::new(false),
             mode_waker: Mutex::new(None),
             barrier: OnceLock::new(),
@@ -172,9 +180,9 @@ impl Time {
             .as_ref()
     }
 
-    /// The runner has started: the unpaused driver is spawned on `executor` once needed.
-    pub(crate) fn set_executor(&self, executor: &Arc<Executor<'static>>) {
-        let _ = self.executor.set(Arc::downgrade(executor));
+    /// The runner has started: the unpaused driver is spawned on `engine` once needed.
+    pub(crate) fn set_engine(&self, engine: Engine) {
+        let _ = self.engine.set(engine);
     }
 
     /// Registers a timer at `deadline` (see [`TimerQueue::insert`]); spawns the unpaused driver
@@ -184,8 +192,18 @@ impl Time {
         if !self.driver_spawned.load(Ordering::Relaxed)
             && !self.driver_spawned.swap(true, Ordering::AcqRel)
         {
-            if let Some(executor) = self.executor.get().and_then(Weak::upgrade) {
-                executor.spawn(drive_unpaused(self.clone())).detach();
+            match self.engine.get() {
+                Some(Engine::Executor(executor)) => {
+                    if let Some(executor) = executor.upgrade() {
+                        executor.spawn(drive_unpaused(self.clone())).detach();
+                    }
+                }
+                Some(Engine::Own(remote)) => {
+                    if let Some(remote) = remote.upgrade() {
+                        remote.spawn(drive_unpaused(self.clone())).detach();
+                    }
+                }
+                None => {}
             }
         }
         Some(key)

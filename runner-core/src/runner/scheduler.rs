@@ -1,0 +1,515 @@
+//! The engine of a runner on one thread (`threads = 1`, no `executor_factory`): a scheduler of
+//! its own on `async-task`, in place of `async-executor`, which is built for many threads.
+//!
+//! - Tasks run from a local queue that only the owner thread touches; wakes from other threads
+//!   land in an inject queue and wake the thread.
+//! - A task woken by the task being polled runs next (a LIFO slot, as in tokio), at most
+//!   [`LIFO_CAP`] times in a row, so that two tasks that ping-pong cannot starve the rest. A task
+//!   that wakes itself (`yield_now`) goes to the back (async-task tells it apart).
+//! - Every [`BUDGET`] polls the scheduler returns to `async_io::block_on`, which then polls the
+//!   reactor at zero timeout (timers, I/O); every [`INJECT_INTERVAL`] polls it looks at the inject
+//!   queue first.
+//! - The scheduler is a future ([`Scheduler::drive`]) around the main future, so that whichever
+//!   `block_on` parks the thread drives it.
+//!
+//! Closing: a task leaves its waker in a list the first time it is pending (one that finishes in
+//! its first poll never does), and [`Scheduler::cancel_all`] wakes every listed task and drops
+//! every queued runnable, on the closing thread, until none is left.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use async_task::{Runnable, ScheduleInfo, Task, WithInfo};
+use atomic_waker::AtomicWaker;
+use concurrent_queue::ConcurrentQueue;
+use pin_project_lite::pin_project;
+use slab::Slab;
+
+/// Polls between two returns to `block_on` (and so two looks at the reactor).
+const BUDGET: u32 = 256;
+/// Polls between two looks at the inject queue before the local queue.
+const INJECT_INTERVAL: u32 = 31;
+/// Polls in a row that the LIFO slot may take.
+const LIFO_CAP: u32 = 3;
+
+thread_local! {
+    /// The scheduler whose `drive` runs on this thread (or that is closing here).
+    static ACTIVE: RefCell<Option<Rc<Scheduler>>> = const { RefCell::new(None) };
+}
+
+/// What the local queue holds: a task, or the turn of the main future (which waits its turn as
+/// a task does, so that its `yield_now` lets the tasks run).
+enum Job {
+    Task(Runnable),
+    Main,
+}
+
+/// The part of a scheduler that other threads (wakers, blocking jobs) reach.
+pub(crate) struct Remote {
+    inject: ConcurrentQueue<Runnable>,
+    /// The main future was woken from another thread.
+    main_woken: AtomicBool,
+    /// The waker of the `block_on` that drives the scheduler.
+    driver: AtomicWaker,
+}
+
+/// A runner's scheduler, on the thread that owns the runner.
+pub(crate) struct Scheduler {
+    remote: Arc<Remote>,
+    queue: RefCell<VecDeque<Job>>,
+    /// The main future is in the queue.
+    main_queued: Cell<bool>,
+    lifo: Cell<Option<Runnable>>,
+    lifo_streak: Cell<u32>,
+    tick: Cell<u32>,
+    /// `drive` is inside its loop: a wake on this thread needs no wake of the driver.
+    driving: Cell<bool>,
+    /// A task is being polled: a wake of another task now is one task waking another.
+    in_task: Cell<bool>,
+    /// A waker of every task that has been pending, for `cancel_all`.
+    pending: RefCell<Slab<Waker>>,
+}
+
+impl Remote {
+    fn schedule(self: &Arc<Self>, runnable: Runnable, info: ScheduleInfo) {
+        let mut runnable = Some(runnable);
+        let _ = ACTIVE.try_with(|active| {
+            if let Some(scheduler) = &*active.borrow() {
+                if Arc::ptr_eq(&scheduler.remote, self) {
+                    if let Some(runnable) = runnable.take() {
+                        scheduler.push_woken(runnable, info.woken_while_running);
+                    }
+                }
+            }
+        });
+        if let Some(runnable) = runnable {
+            self.inject(runnable);
+        }
+    }
+
+    fn inject(&self, runnable: Runnable) {
+        match self.inject.push(runnable) {
+            Ok(()) => self.driver.wake(),
+            // Closed: the runner has closed, so the task is cancelled here and now.
+            Err(closed) => drop(closed.into_inner()),
+        }
+    }
+
+    /// Spawns from another thread (a blocking job): the task waits in the inject queue.
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let remote = self.clone();
+        let (runnable, task) = async_task::Builder::new().propagate_panic(true).spawn(
+            |()| Listed::new(future),
+            WithInfo(move |r, info| remote.schedule(r, info)),
+        );
+        self.inject(runnable);
+        task
+    }
+}
+
+impl Scheduler {
+    pub(crate) fn new() -> Rc<Scheduler> {
+        Rc::new(Scheduler {
+            remote: Arc::new(Remote {
+                inject: ConcurrentQueue::unbounded(),
+                main_woken: AtomicBool::new(false),
+                driver: AtomicWaker::new(),
+            }),
+            queue: RefCell::new(VecDeque::new()),
+            main_queued: Cell::new(false),
+            lifo: Cell::new(None),
+            lifo_streak: Cell::new(0),
+            tick: Cell::new(0),
+            driving: Cell::new(false),
+            in_task: Cell::new(false),
+            pending: RefCell::new(Slab::new()),
+        })
+    }
+
+    pub(crate) fn remote(&self) -> &Arc<Remote> {
+        &self.remote
+    }
+
+    /// Spawns on the owner thread: the task goes to the back of the queue.
+    pub(crate) fn spawn<F>(&self, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let remote = self.remote.clone();
+        let (runnable, task) = async_task::Builder::new().propagate_panic(true).spawn(
+            |()| Listed::new(future),
+            WithInfo(move |r, info| remote.schedule(r, info)),
+        );
+        self.push_spawned(runnable);
+        task
+    }
+
+    /// Spawns a task that must stay on the owner thread (async-task checks it).
+    pub(crate) fn spawn_local<F>(&self, future: F) -> Task<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let remote = self.remote.clone();
+        let (runnable, task) = async_task::Builder::new()
+            .propagate_panic(true)
+            .spawn_local(
+                |()| Listed::new(future),
+                WithInfo(move |r, info| remote.schedule(r, info)),
+            );
+        self.push_spawned(runnable);
+        task
+    }
+
+    fn push_spawned(&self, runnable: Runnable) {
+        self.queue.borrow_mut().push_back(Job::Task(runnable));
+        if !self.driving.get() {
+            self.remote.driver.wake();
+        }
+    }
+
+    /// A task woken on the owner thread; `itself`: by its own poll.
+    fn push_woken(&self, runnable: Runnable, itself: bool) {
+        if self.in_task.get() && !itself {
+            if let Some(previous) = self.lifo.replace(Some(runnable)) {
+                self.queue.borrow_mut().push_back(Job::Task(previous));
+            }
+        } else {
+            self.queue.borrow_mut().push_back(Job::Task(runnable));
+        }
+        if !self.driving.get() {
+            self.remote.driver.wake();
+        }
+    }
+
+    /// The main future's turn, once: later wakes find it queued.
+    fn queue_main(&self) {
+        if !self.main_queued.replace(true) {
+            self.queue.borrow_mut().push_back(Job::Main);
+        }
+    }
+
+    fn next(&self) -> Option<Job> {
+        let tick = self.tick.get().wrapping_add(1);
+        self.tick.set(tick);
+        if tick % INJECT_INTERVAL == 0 {
+            if let Ok(runnable) = self.remote.inject.pop() {
+                return Some(Job::Task(runnable));
+            }
+        }
+        if let Some(runnable) = self.lifo.take() {
+            let streak = self.lifo_streak.get();
+            if streak < LIFO_CAP {
+                self.lifo_streak.set(streak + 1);
+                return Some(Job::Task(runnable));
+            }
+            self.queue.borrow_mut().push_back(Job::Task(runnable));
+        }
+        self.lifo_streak.set(0);
+        let local = self.queue.borrow_mut().pop_front();
+        local.or_else(|| self.remote.inject.pop().ok().map(Job::Task))
+    }
+
+    /// `main`, with the scheduler's tasks run whenever it is polled, and `on_idle` called each
+    /// time the queues are empty (the point where paused time may jump): it
+    /// returns `None` to wait for a wake, or a future that the loop polls (outside the loop, so
+    /// that every wake wakes `block_on`) until it completes, then looks at the queues again. It
+    /// gets `block_on`'s waker and a [`Woke`] that tells whether anything has woken since.
+    pub(crate) fn drive<'a, F, I, W>(self: &'a Rc<Self>, main: F, on_idle: I) -> Drive<'a, F, I, W>
+    where
+        F: Future,
+        I: FnMut(&Waker, Woke<'a>) -> Option<W>,
+        W: Future<Output = ()>,
+    {
+        Drive {
+            scheduler: self,
+            main_waker: None,
+            on_idle,
+            waiting: None,
+            entered: None,
+            main,
+        }
+    }
+
+    /// Whether a task or the main future is ready to run.
+    fn has_work(&self) -> bool {
+        let lifo = self.lifo.take();
+        let has_lifo = lifo.is_some();
+        self.lifo.set(lifo);
+        has_lifo
+            || !self.queue.borrow().is_empty()
+            || !self.remote.inject.is_empty()
+            || self.remote.main_woken.load(Ordering::Acquire)
+    }
+
+    /// Cancels every task: each one's future is dropped here, now, and whoever awaits it wakes.
+    /// Tasks woken or spawned meanwhile (by destructors, or by other threads) are cancelled too.
+    /// Afterwards a wake from another thread drops its task where it is.
+    pub(crate) fn cancel_all(self: &Rc<Self>) {
+        let _active = Entered::new(self);
+        // The driver is gone: nothing must wake it.
+        drop(self.remote.driver.take());
+        loop {
+            // Each listed task is queued (a queued one stays queued); dropping its runnable drops
+            // its future, which takes it off the list, and wakes its awaiter.
+            for (_, waker) in self.pending.borrow().iter() {
+                waker.wake_by_ref();
+            }
+            let mut dropped = false;
+            while let Some(job) = self.pop_any() {
+                drop(job);
+                dropped = true;
+            }
+            if self.pending.borrow().is_empty() {
+                break;
+            }
+            if !dropped {
+                // A task woken by another thread has not reached the inject queue yet.
+                std::thread::yield_now();
+            }
+        }
+        self.remote.inject.close();
+        while let Ok(runnable) = self.remote.inject.pop() {
+            drop(runnable);
+        }
+    }
+
+    fn pop_any(&self) -> Option<Job> {
+        if let Some(runnable) = self.lifo.take() {
+            return Some(Job::Task(runnable));
+        }
+        let local = self.queue.borrow_mut().pop_front();
+        local.or_else(|| self.remote.inject.pop().ok().map(Job::Task))
+    }
+}
+
+/// Makes a scheduler the active one on this thread until dropped.
+struct Entered {
+    previous: Option<Rc<Scheduler>>,
+}
+
+impl Entered {
+    fn new(scheduler: &Rc<Scheduler>) -> Entered {
+        Entered {
+            previous: ACTIVE.with(|a| a.replace(Some(scheduler.clone()))),
+        }
+    }
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        let _ = ACTIVE.try_with(|a| a.replace(previous));
+    }
+}
+
+/// Marks the scheduler as inside its loop until dropped (a panicking main future included).
+struct Driving<'a>(&'a Scheduler);
+
+impl Drop for Driving<'_> {
+    fn drop(&mut self) {
+        self.0.driving.set(false);
+    }
+}
+
+/// The main future's waker: on the owner thread it queues the main future's turn; from another
+/// thread it sets a flag for the loop and wakes the driver.
+struct MainWaker {
+    remote: Arc<Remote>,
+}
+
+impl Wake for MainWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let here = ACTIVE
+            .try_with(|active| match &*active.borrow() {
+                Some(scheduler) if Arc::ptr_eq(&scheduler.remote, &self.remote) => {
+                    scheduler.queue_main();
+                    if !scheduler.driving.get() {
+                        self.remote.driver.wake();
+                    }
+                    true
+                }
+                _ => false,
+            })
+            .unwrap_or(false);
+        if !here {
+            self.remote.main_woken.store(true, Ordering::Release);
+            self.remote.driver.wake();
+        }
+    }
+}
+
+/// Tells an idle hook whether a task or the main future has woken since the queues were empty.
+#[derive(Clone, Copy)]
+pub(crate) struct Woke<'a>(&'a Scheduler);
+
+impl Woke<'_> {
+    pub(crate) fn is_set(&self) -> bool {
+        self.0.has_work()
+    }
+}
+
+pin_project! {
+    /// The future of [`Scheduler::drive`]: the main future and the scheduler's loop.
+    pub(crate) struct Drive<'a, F, I, W> {
+        scheduler: &'a Rc<Scheduler>,
+        main_waker: Option<Waker>,
+        on_idle: I,
+        // What `on_idle` returned, until it completes.
+        #[pin]
+        waiting: Option<W>,
+        // Dropped before `entered`: what its destructor wakes goes to the local queue.
+        #[pin]
+        main: F,
+        // This thread's active scheduler before, restored when the future drops.
+        entered: Option<Entered>,
+    }
+}
+
+impl<'a, F, I, W> Future for Drive<'a, F, I, W>
+where
+    F: Future,
+    I: FnMut(&Waker, Woke<'a>) -> Option<W>,
+    W: Future<Output = ()>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let mut this = self.project();
+        let scheduler: &'a Scheduler = this.scheduler;
+        if this.entered.is_none() {
+            // Entered until the end of the drive, so that wakes from the reactor on this thread
+            // go to the local queue.
+            *this.entered = Some(Entered::new(this.scheduler));
+        }
+        let main_waker = this.main_waker.get_or_insert_with(|| {
+            // The first poll of the main future comes before the tasks already queued; a turn
+            // left by the last run's main future (woken as it finished) is dropped.
+            let mut queue = scheduler.queue.borrow_mut();
+            if scheduler.main_queued.get() {
+                queue.retain(|job| matches!(job, Job::Task(_)));
+            }
+            queue.push_front(Job::Main);
+            scheduler.main_queued.set(true);
+            scheduler.remote.main_woken.store(false, Ordering::Relaxed);
+            Waker::from(Arc::new(MainWaker {
+                remote: scheduler.remote.clone(),
+            }))
+        });
+        scheduler.remote.driver.register(cx.waker());
+        if let Some(waiting) = this.waiting.as_mut().as_pin_mut() {
+            // Back from `block_on`, which polled the reactor at zero timeout: still idle?
+            if !scheduler.has_work() && waiting.poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            this.waiting.set(None);
+        }
+        scheduler.driving.set(true);
+        let _driving = Driving(scheduler);
+        let mut budget = BUDGET;
+        loop {
+            if scheduler.remote.main_woken.swap(false, Ordering::AcqRel) {
+                scheduler.queue_main();
+            }
+            match scheduler.next() {
+                Some(Job::Task(runnable)) => {
+                    // No unwinding: async-task catches a task's panic (`propagate_panic`).
+                    scheduler.in_task.set(true);
+                    runnable.run();
+                    scheduler.in_task.set(false);
+                }
+                Some(Job::Main) => {
+                    scheduler.main_queued.set(false);
+                    let polled = this
+                        .main
+                        .as_mut()
+                        .poll(&mut Context::from_waker(main_waker));
+                    if polled.is_ready() {
+                        return polled;
+                    }
+                }
+                None if scheduler.remote.main_woken.load(Ordering::Acquire) => continue,
+                // Idle: the queues are empty. A wake from now on wakes `block_on`.
+                None => {
+                    scheduler.driving.set(false);
+                    let Some(waiting) = (this.on_idle)(cx.waker(), Woke(scheduler)) else {
+                        return Poll::Pending;
+                    };
+                    // Idle means the queues are still empty after one self-woken return to
+                    // `block_on` (which then polls the reactor at zero timeout).
+                    this.waiting.set(Some(waiting));
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+            }
+            budget -= 1;
+            if budget == 0 {
+                // The reactor's turn: `block_on` looks at it before polling again.
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+        }
+    }
+}
+
+pin_project! {
+    /// A task's future as the scheduler runs it: it lists the task's waker the first time the
+    /// task is pending, and takes it off when the future is dropped.
+    struct Listed<F> {
+        #[pin]
+        future: F,
+        // The key in the scheduler's list, plus one; 0 while not listed.
+        key: usize,
+    }
+    impl<F> PinnedDrop for Listed<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let key = *this.project().key;
+            if key != 0 {
+                let _ = ACTIVE.try_with(|active| {
+                    if let Some(scheduler) = &*active.borrow() {
+                        let waker = scheduler.pending.borrow_mut().try_remove(key - 1);
+                        // Dropped after the list's borrow: the last waker may reschedule.
+                        drop(waker);
+                    }
+                });
+            }
+        }
+    }
+}
+
+impl<F> Listed<F> {
+    fn new(future: F) -> Self {
+        Listed { future, key: 0 }
+    }
+}
+
+impl<F: Future> Future for Listed<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let polled = this.future.poll(cx);
+        if polled.is_pending() && *this.key == 0 {
+            *this.key = ACTIVE.with(|active| match &*active.borrow() {
+                Some(scheduler) => scheduler.pending.borrow_mut().insert(cx.waker().clone()) + 1,
+                None => 0,
+            });
+        }
+        polled
+    }
+}
