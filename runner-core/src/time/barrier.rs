@@ -4,7 +4,9 @@
 //! async-io has no public "poll the reactor now", and the reactor may be held by another thread
 //! (async-io's own, or another runner's). So the barrier writes one byte into a socket pair and
 //! awaits the other end readable: that event comes from a reactor poll begun after the write,
-//! and one poll dispatches every event ready at the time, whichever thread runs it.
+//! and one poll dispatches every event ready at the time, whichever thread runs it. That holds
+//! for epoll and kqueue. On Windows the reactor learns of ready sockets through completion
+//! ports, in no set order, so there the barrier is best effort (the README says so).
 
 use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
