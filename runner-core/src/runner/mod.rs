@@ -1,10 +1,12 @@
 //! The runner: [`Runner`] and [`run`], configured by [`Builder`], entered by the macros
 //! (`entry.rs`), with the state one runner shares with its tasks (`shared.rs`), the runner the
 //! current thread belongs to (`current.rs`), the scheduler that runs its tasks on one thread
-//! (`scheduler.rs`), its worker threads and the settings read from the environment.
+//! (`scheduler.rs`), its worker threads, its tokio runtime with the `tokio` feature
+//! (`tokio_rt.rs`) and the settings read from the environment.
 //!
-//! `scheduler.rs`, `shared.rs`, `current.rs` and `error.rs` sit low, so that tasks, signals and debug records
-//! can find their runner; the rest sits on top of every other room.
+//! `tokio_rt.rs`, `error.rs`, `scheduler.rs`, `shared.rs` and `current.rs` sit low, so that
+//! tasks, signals and debug records can find their runner; the rest sits on top of every other
+//! room.
 
 pub(crate) mod builder;
 pub(crate) mod current;
