@@ -4,14 +4,14 @@
 //! with a record that the runner lists while the task is alive. The wrapper times every poll
 //! (the slow-poll report), counts polls and their time, says in its thread's slot which task is
 //! being polled (for the [watchdog](crate::debug::watchdog)), and hands the future a waker of
-//! its own that counts wake-ups, so a snapshot can tell a task that waits for a wake-up from one
+//! its own that notes wake-ups, so a snapshot can tell a task that waits for a wake-up from one
 //! that is scheduled to run.
 //!
 //! Records come in chunks that are reused as tasks come and go: a spawn takes a free record
 //! under the runner's lock and allocates nothing once the runner has had as many live tasks
 //! before. Only the polling thread writes the poll fields (a task is polled by one thread at a
-//! time), so they are plain loads and stores; a wake-up costs an atomic add and a short lock of
-//! the executor's waker that it passes on. With debug mode off, tasks are spawned without the
+//! time), so they are plain loads and stores; a wake-up costs a store and a short lock of the
+//! executor's waker that it passes on. With debug mode off, tasks are spawned without the
 //! wrapper and none of this exists.
 
 use std::cell::RefCell;
@@ -176,29 +176,27 @@ struct TaskRecord {
     poll_nanos: AtomicU64,
     /// The stamp (nanoseconds) when the poll in progress started; 0 between polls.
     poll_started: AtomicU64,
-    /// The wake-ups' count when the last poll started: more since then means the task is
-    /// scheduled.
-    wakes_seen: AtomicU64,
     /// The waker the task's future sees.
-    waker: Arc<CountingWaker>,
+    waker: Arc<NotingWaker>,
 }
 
-/// A task's waker in debug mode: it counts wake-ups and passes them on to the executor's waker.
+/// A task's waker in debug mode: it notes the wake-up and passes it on to the executor's waker.
 /// It belongs to the record, so a waker that an earlier task left behind may wake the record's
 /// next task: a spurious wake-up, which futures allow.
 #[derive(Default)]
-struct CountingWaker {
-    wakes: AtomicU64,
+struct NotingWaker {
+    /// Woken since its last poll started: the task is scheduled.
+    woken: AtomicBool,
     inner: Mutex<Option<Waker>>,
 }
 
-impl Wake for CountingWaker {
+impl Wake for NotingWaker {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        self.wakes.fetch_add(1, Relaxed);
+        self.woken.store(true, Relaxed);
         if let Some(inner) = &*sync::lock(&self.inner) {
             inner.wake_by_ref();
         }
@@ -213,7 +211,6 @@ impl Default for TaskRecord {
             polls: AtomicU64::new(0),
             poll_nanos: AtomicU64::new(0),
             poll_started: AtomicU64::new(0),
-            wakes_seen: AtomicU64::new(0),
             waker: Arc::default(),
         }
     }
@@ -298,9 +295,7 @@ impl LiveTasks {
         record.polls.store(0, Relaxed);
         record.poll_nanos.store(0, Relaxed);
         record.poll_started.store(0, Relaxed);
-        record
-            .wakes_seen
-            .store(record.waker.wakes.load(Relaxed), Relaxed);
+        record.waker.woken.store(false, Relaxed);
         RecordRef {
             chunk,
             index,
@@ -308,9 +303,12 @@ impl LiveTasks {
         }
     }
 
-    /// Frees a gone task's record for the next spawn; returns the task's name.
-    fn release(&self, record: &RecordRef) -> Option<TaskInfo> {
-        let waker = sync::lock(&record.record().waker.inner).take();
+    /// Frees a gone task's record for the next spawn; returns the task's name. `waker`: the
+    /// record's waker was in use, and lets go of the executor's.
+    fn release(&self, record: &RecordRef, waker: bool) -> Option<TaskInfo> {
+        let waker = waker
+            .then(|| sync::lock(&record.record().waker.inner).take())
+            .flatten();
         let mut records = sync::lock(&self.records);
         let name = records.names[record.index as usize].take();
         records.free.push(record.index);
@@ -338,29 +336,44 @@ impl LiveTasks {
         tasks
     }
 
+    /// This thread's poll slot for this runner's tasks, kept in `cache` for the next poll on
+    /// the same thread.
+    fn slot<'a>(self: &Arc<Self>, cache: &'a mut Option<(usize, Arc<PollSlot>)>) -> &'a PollSlot {
+        let token = thread_token();
+        let fresh = !cache
+            .as_ref()
+            .is_some_and(|(t, _)| *t == token && token != 0);
+        if fresh {
+            *cache = Some((token, self.find_slot()));
+        }
+        match cache {
+            Some((_, slot)) => slot,
+            None => unreachable!("filled above"),
+        }
+    }
+
     /// This thread's poll slot for this runner's tasks, made and listed the first time (an
     /// unlisted one while the thread's locals are torn down).
-    fn with_slot<R>(self: &Arc<Self>, f: impl FnOnce(&PollSlot) -> R) -> R {
+    fn find_slot(self: &Arc<Self>) -> Arc<PollSlot> {
         let me = Arc::as_ptr(self);
-        let mut f = Some(f);
-        let mut call = |slot: &PollSlot| f.take().map(|f| f(slot));
-        let found = SLOTS.try_with(|slots| {
-            let slots = slots.borrow();
-            let slot = slots.iter().find(|(r, _)| r.as_ptr() == me);
-            slot.and_then(|(_, slot)| call(slot))
-        });
-        if let Ok(Some(done)) = found {
-            return done;
-        }
-        let slot = Arc::new(PollSlot::default());
-        let _ = SLOTS.try_with(|slots| {
-            sync::lock(&self.threads).push(slot.clone());
-            let mut slots = slots.borrow_mut();
-            // Entries of runners that are gone go with this one's arrival.
-            slots.retain(|(r, _)| r.strong_count() > 0);
-            slots.push((Arc::downgrade(self), slot.clone()));
-        });
-        call(&slot).unwrap_or_else(|| unreachable!("`f` is called once, here or above"))
+        SLOTS
+            .try_with(|slots| {
+                let found = slots
+                    .borrow()
+                    .iter()
+                    .find(|(r, _)| r.as_ptr() == me)
+                    .cloned();
+                found.map(|(_, slot)| slot).unwrap_or_else(|| {
+                    let slot = Arc::new(PollSlot::default());
+                    sync::lock(&self.threads).push(slot.clone());
+                    let mut slots = slots.borrow_mut();
+                    // Entries of runners that are gone go with this one's arrival.
+                    slots.retain(|(r, _)| r.strong_count() > 0);
+                    slots.push((Arc::downgrade(self), slot.clone()));
+                    slot
+                })
+            })
+            .unwrap_or_default()
     }
 
     /// The polls in progress for `threshold` or more that were not reported yet, each reported
@@ -417,7 +430,7 @@ impl TaskRecord {
         let polls = self.polls.load(Relaxed);
         let state = if self.poll_started.load(Relaxed) != 0 {
             TaskState::Running
-        } else if polls == 0 || self.waker.wakes.load(Relaxed) != self.wakes_seen.load(Relaxed) {
+        } else if polls == 0 || self.waker.woken.load(Relaxed) {
             TaskState::Scheduled
         } else {
             TaskState::Waiting
@@ -459,10 +472,11 @@ pin_project! {
         future: F,
         record: RecordRef,
         live: Arc<LiveTasks>,
-        // The waker the future sees, made at the first poll: it counts wake-ups.
-        waker: Option<Waker>,
-        // The executor's waker it passes them on to, as last given.
-        inner: Option<Waker>,
+        // Who notes its wake-ups: the engine, or a waker of the record's that the
+        // future gets in place of the executor's.
+        wakes: Wakes,
+        // The thread slot of its last poll, and that thread's token.
+        slot: Option<(usize, Arc<PollSlot>)>,
         // Its last poll returned `Ready` or panicked.
         done: bool,
     }
@@ -470,7 +484,7 @@ pin_project! {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             let record = &*this.record;
-            let name = this.live.release(record);
+            let name = this.live.release(record, matches!(this.wakes, Wakes::ByWaker { .. }));
             // Dropped pending, not by `close`, and not let go on purpose: its handle was dropped.
             if let Some(info) = name {
                 if !*this.done
@@ -485,15 +499,39 @@ pin_project! {
     }
 }
 
+/// Who notes a tracked future's wake-ups.
+enum Wakes {
+    /// The engine, through the task's handle in its metadata ([`Handle::woken`]).
+    ByEngine,
+    /// The record's noting waker, made at the first poll, and the executor's waker it passes
+    /// wake-ups on to, as last given.
+    ByWaker {
+        waker: Option<Waker>,
+        inner: Option<Waker>,
+    },
+}
+
 impl<F: Future> Tracked<F> {
-    /// Tracks a task (or main future, numbered 0) named `info`.
-    pub(crate) fn new(future: F, live: &Arc<LiveTasks>, info: TaskInfo) -> Tracked<F> {
+    /// Tracks a task (or main future, numbered 0) named `info`. `engine_notes_wakes`: its
+    /// engine calls [`Handle::woken`] on each wake-up, so its waker needs no wrapper.
+    pub(crate) fn new(
+        future: F,
+        live: &Arc<LiveTasks>,
+        info: TaskInfo,
+        engine_notes_wakes: bool,
+    ) -> Tracked<F> {
         Tracked {
             future,
             record: live.take(info),
             live: live.clone(),
-            waker: None,
-            inner: None,
+            wakes: match engine_notes_wakes {
+                true => Wakes::ByEngine,
+                false => Wakes::ByWaker {
+                    waker: None,
+                    inner: None,
+                },
+            },
+            slot: None,
             done: false,
         }
     }
@@ -509,7 +547,7 @@ impl<F: Future> Tracked<F> {
         live: &Arc<LiveTasks>,
         run_at: &'static Location<'static>,
     ) -> Tracked<F> {
-        Tracked::new(future, live, TaskInfo::new(0, run_at))
+        Tracked::new(future, live, TaskInfo::new(0, run_at), false)
     }
 }
 
@@ -519,21 +557,24 @@ impl<F: Future> Future for Tracked<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         let record = this.record.record();
-        let waker = &*this
-            .waker
-            .get_or_insert_with(|| Waker::from(record.waker.clone()));
-        if !this.inner.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-            let inner = this.inner.insert(cx.waker().clone());
-            let previous = sync::lock(&record.waker.inner).replace(inner.clone());
-            drop(previous);
-        }
-        record
-            .wakes_seen
-            .store(record.waker.wakes.load(Relaxed), Relaxed);
+        let waker = match this.wakes {
+            Wakes::ByEngine => cx.waker(),
+            Wakes::ByWaker { waker, inner } => {
+                if !inner.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    let inner = inner.insert(cx.waker().clone());
+                    let previous = sync::lock(&record.waker.inner).replace(inner.clone());
+                    drop(previous);
+                }
+                &*waker.get_or_insert_with(|| Waker::from(record.waker.clone()))
+            }
+        };
+        // A wake-up from now on, during the poll included, leaves the task scheduled.
+        record.waker.woken.store(false, Relaxed);
 
         let started = Stamp::now();
         record.poll_started.store(started.nanos(), Release);
-        let polling = Polling::new(this.live, this.record, started);
+        let slot = this.live.slot(this.slot);
+        let polling = Polling::new(slot, this.record, started);
         // Stays set if the poll unwinds: the task panicked, it is not pending.
         *this.done = true;
         let polled = this.future.poll(&mut Context::from_waker(waker));
@@ -565,28 +606,27 @@ impl Handle {
     pub(crate) fn let_go(&self) {
         self.0.record().let_go.store(self.0.generation, Relaxed);
     }
+
+    /// The engine scheduled the task: a wake-up, for the snapshot's state.
+    pub(crate) fn woken(&self) {
+        self.0.record().waker.woken.store(true, Relaxed);
+    }
 }
 
 /// A poll in progress, in its record and in the thread's slot; marks its end also when the poll
 /// unwinds, and gives the slot back to the poll it interrupted (a runner run inside a task).
 struct Polling<'a> {
-    live: &'a Arc<LiveTasks>,
+    slot: &'a PollSlot,
     record: &'a TaskRecord,
     previous: (u64, u32),
 }
 
 impl<'a> Polling<'a> {
-    fn new(live: &'a Arc<LiveTasks>, record: &'a RecordRef, started: Stamp) -> Polling<'a> {
-        let previous = live.with_slot(|slot| {
-            let previous = (slot.started.load(Relaxed), slot.index.load(Relaxed));
-            // The index first: the watchdog reads `started` on both sides of it.
-            slot.started.store(0, Release);
-            slot.index.store(record.index, Release);
-            slot.started.store(started.nanos(), Release);
-            previous
-        });
+    fn new(slot: &'a PollSlot, record: &'a RecordRef, started: Stamp) -> Polling<'a> {
+        let previous = (slot.started.load(Relaxed), slot.index.load(Relaxed));
+        slot.set(started.nanos(), record.index);
         Polling {
-            live,
+            slot,
             record: record.record(),
             previous,
         }
@@ -597,12 +637,28 @@ impl Drop for Polling<'_> {
     fn drop(&mut self) {
         self.record.poll_started.store(0, Release);
         let (started, index) = self.previous;
-        self.live.with_slot(|slot| {
-            slot.started.store(0, Release);
-            slot.index.store(index, Release);
-            slot.started.store(started, Release);
-        });
+        self.slot.set(started, index);
     }
+}
+
+impl PollSlot {
+    fn set(&self, started: u64, index: u32) {
+        // The index between two stores of `started`: the watchdog reads `started` on both
+        // sides of it.
+        self.started.store(0, Release);
+        self.index.store(index, Release);
+        self.started.store(started, Release);
+    }
+}
+
+thread_local! {
+    /// A token for this thread: the address of this thread's local.
+    static TOKEN: u8 = const { 0 };
+}
+
+/// This thread's token (0 while its locals are torn down).
+fn thread_token() -> usize {
+    TOKEN.try_with(|t| t as *const u8 as usize).unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -90,6 +90,7 @@ pub(crate) struct Scheduler {
 
 impl Remote {
     fn schedule(self: &Arc<Self>, runnable: Runnable, info: ScheduleInfo) {
+        runnable.metadata().woken();
         let mut runnable = Some(runnable);
         let _ = ACTIVE.try_with(|active| {
             if let Some(scheduler) = &*active.borrow() {

@@ -96,6 +96,13 @@ impl Meta {
         Meta::new(TaskInfo::new(0, std::panic::Location::caller()), None)
     }
 
+    /// The engine scheduled the task (the one-thread scheduler tells debug mode's record).
+    pub(crate) fn woken(&self) {
+        if let Some(handle) = &self.tracked {
+            handle.woken();
+        }
+    }
+
     fn let_go(&self) {
         if let Some(handle) = &self.tracked {
             handle.let_go();
