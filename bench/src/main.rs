@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use drivers::{RawDriver, RunnerDriver, TokioDriver};
 use harness::{Group, Measured, Row, Stats};
-use memory::{MemoryRow, MemoryStats};
+use memory::{MemoryRow, MemoryTable, Pending};
 use workloads::{
     fresh, timed, trivial, with_live, Blocking, Cpu, Echo, GroupJoin, PausedTimers, PendingOnce,
     PingPong, ReadyAwait, Repeat, SpawnJoin, Timers, WithVar, Yield,
@@ -140,9 +140,12 @@ fn main() {
         }
         if !memory_rows.is_empty() {
             let rounds = rounds.min(MEMORY_ROUNDS);
-            memory = memory::measure(&memory_rows, MEMORY_TASKS, rounds);
-            println!();
-            print!("{}", memory::format(&memory, MEMORY_TASKS, rounds));
+            for pending in Pending::ALL {
+                let table = memory::measure(&memory_rows, pending, MEMORY_TASKS, rounds);
+                println!();
+                print!("{}", memory::format(&table, MEMORY_TASKS, rounds));
+                memory.push(table);
+            }
         }
     }
 
@@ -634,27 +637,27 @@ fn memory_rows() -> Vec<MemoryRow> {
         MemoryRow {
             label: RUNNER,
             handle: runner_handle,
-            sample: |n| runner_sample(Builder::new().debug(false), n),
+            sample: |p, n| runner_sample(Builder::new().debug(false), p, n),
         },
         MemoryRow {
             label: RUNNER_DEBUG,
             handle: runner_handle,
-            sample: |n| runner_sample(Builder::new().debug(true), n),
+            sample: |p, n| runner_sample(Builder::new().debug(true), p, n),
         },
         MemoryRow {
             label: RUNNER_BEFORE,
             handle: runner_handle,
-            sample: |n| {
+            sample: |p, n| {
                 let builder = runner::__private::executor_engine(Builder::new().debug(false));
-                runner_sample(builder, n)
+                runner_sample(builder, p, n)
             },
         },
         MemoryRow {
             label: RUNNER_BEFORE_DEBUG,
             handle: runner_handle,
-            sample: |n| {
+            sample: |p, n| {
                 let builder = runner::__private::executor_engine(Builder::new().debug(true));
-                runner_sample(builder, n)
+                runner_sample(builder, p, n)
             },
         },
         MemoryRow {
@@ -673,7 +676,7 @@ fn memory_rows() -> Vec<MemoryRow> {
 // ---------------------------------------------------------------------------------------------
 // The project's targets, checked on this run's medians.
 
-fn print_targets(results: &[Measured], memory: &[MemoryStats]) {
+fn print_targets(results: &[Measured], memory: &[MemoryTable]) {
     let find = |name: &str| results.iter().find(|m| m.name == name);
     let mut lines = Vec::new();
     // `ratio` maps (numerator, denominator) stats to the checked value; it is applied to the
@@ -800,22 +803,29 @@ fn print_targets(results: &[Measured], memory: &[MemoryStats]) {
         }
     }
     // Bytes per pending task, issue 24: debug off at most async-executor's plus 16 bytes, debug
-    // on at most tokio's. The "fastest" column is the smallest round.
-    let bytes = |label: &str| {
-        memory.iter().find(|s| s.label == label).map(|s| Stats {
-            median: s.median(),
-            min: s.min(),
-            max: s.max(),
-            cores: 1.0,
-        })
-    };
-    if let (Some(runner), Some(raw)) = (bytes(RUNNER), bytes(RAW)) {
-        let what = "memory: runner - raw smol, bytes per pending task".into();
-        check(what, runner, raw, sub, 16.0);
-    }
-    if let (Some(debug), Some(tokio)) = (bytes(RUNNER_DEBUG), bytes(TOKIO)) {
-        let what = "memory: runner debug / tokio current-thread".into();
-        check(what, debug, tokio, div, 1.0);
+    // on at most tokio's; for each future. The "fastest" column is the smallest round.
+    for table in memory {
+        let bytes = |label: &str| {
+            let s = table.stats.iter().find(|s| s.label == label)?;
+            Some(Stats {
+                median: s.median(),
+                min: s.min(),
+                max: s.max(),
+                cores: 1.0,
+            })
+        };
+        let future = match table.pending {
+            Pending::Parked => "pending",
+            Pending::Channel => "channel",
+        };
+        if let (Some(runner), Some(raw)) = (bytes(RUNNER), bytes(RAW)) {
+            let what = format!("memory ({future}): runner - raw smol, bytes");
+            check(what, runner, raw, sub, 16.0);
+        }
+        if let (Some(debug), Some(tokio)) = (bytes(RUNNER_DEBUG), bytes(TOKIO)) {
+            let what = format!("memory ({future}): runner debug / tokio current-thread");
+            check(what, debug, tokio, div, 1.0);
+        }
     }
     for name in ["context_yield", "context_spawn_join"] {
         if let Some(m) = find(name) {

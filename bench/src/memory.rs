@@ -111,32 +111,41 @@ impl std::ops::Sub for Reading {
 // ---------------------------------------------------------------------------------------------
 // The pending tasks.
 
-/// How many [`parked`] futures have been polled, ever.
+/// How many [`parked`] and [`waiting`] futures have been polled, ever.
 static PARKED: AtomicUsize = AtomicUsize::new(0);
 
-/// The future of every pending task of the memory rows and of `debug_spawn`, the same type for
-/// every implementation: it counts its first poll and then stays pending for good, without
-/// allocating (a 1-byte state machine around `std::future::pending`).
+/// The future of the pending tasks of `debug_spawn` and of the first memory table, the same type
+/// for every implementation: it counts its first poll and then stays pending for good, without
+/// allocating (a 1-byte state machine around `std::future::pending`). The least a pending task
+/// can hold: what the table shows is the runtime's own cost per task.
 pub async fn parked() {
     PARKED.fetch_add(1, Relaxed);
     std::future::pending::<()>().await
 }
 
-/// How many [`parked`] futures have been polled so far.
+/// The future of the second memory table: counts its first poll, then waits on a clone of one
+/// async-channel receiver whose sender never sends (a task waiting for a message, the common
+/// pending task). Its first poll allocates the receiver's event-listener entry.
+pub async fn waiting(rx: async_channel::Receiver<()>) {
+    PARKED.fetch_add(1, Relaxed);
+    let _ = rx.recv().await;
+}
+
+/// How many [`parked`] and [`waiting`] futures have been polled so far.
 fn parked_so_far() -> usize {
     PARKED.load(Relaxed)
 }
 
-/// Yields until `n` more [`parked`] futures than `since` have been polled: until every task just
-/// spawned has run once and is pending.
+/// Yields until `n` more [`parked`] or [`waiting`] futures than `since` have been polled: until
+/// every task just spawned has run once and is pending.
 async fn all_parked(since: usize, n: usize) {
     while PARKED.load(Relaxed) < since + n {
         yield_now().await;
     }
 }
 
-/// Spawns `n` tasks of [`parked`] with `spawn` into `tasks`, [`CHUNK`] at a time, and returns
-/// once every one of them has been polled.
+/// Spawns `n` tasks with `spawn` (of [`parked`] or [`waiting`]) into `tasks`, [`CHUNK`] at a
+/// time, and returns once every one of them has been polled.
 ///
 /// Between chunks the caller waits until the chunk's tasks have run, as a server that accepts
 /// connections would: the run queue never holds more than a chunk (its capacity is not a cost of
@@ -158,16 +167,36 @@ pub const CHUNK: usize = 1000;
 // ---------------------------------------------------------------------------------------------
 // The memory rows.
 
-/// One implementation's measurement: in a fresh runtime, spawn `n` [`parked`] tasks from the
-/// main future ([`spawn_parked`]: a chunk at a time), keep their handles in a `Vec` of exactly
-/// `n`, wait until every one has been polled once, and read the live heap; then cancel them all and do it again in the same runtime.
-/// Returns the change of live heap of the first batch (the runtime's per-task structures grown
-/// from empty) and of the second (grown already).
-pub type MemorySample = fn(usize) -> [Reading; 2];
+/// The future of a memory table's tasks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Pending {
+    /// [`parked`].
+    Parked,
+    /// [`waiting`].
+    Channel,
+}
 
-/// The handle sizes, for the table: what of the bytes is the handle held in the `Vec`.
+impl Pending {
+    pub const ALL: [Pending; 2] = [Pending::Parked, Pending::Channel];
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Pending::Parked => "future: pending forever, 1 byte",
+            Pending::Channel => "future: awaiting an async-channel receiver",
+        }
+    }
+}
+
+/// One implementation's measurement: in a fresh runtime, spawn `n` tasks of the given future from
+/// the main future ([`spawn_parked`]: a chunk at a time), keep their handles in a `Vec` of
+/// exactly `n`, wait until every one has been polled once, and read the live heap; then cancel
+/// them all and do it again in the same runtime. Returns the change of live heap of the first
+/// batch (the runtime's per-task structures grown from empty) and of the second (grown already).
+pub type MemorySample = fn(Pending, usize) -> [Reading; 2];
+
 pub struct MemoryRow {
     pub label: &'static str,
+    /// The size of the task's handle (held in the `Vec`): part of the bytes.
     pub handle: usize,
     pub sample: MemorySample,
 }
@@ -197,15 +226,21 @@ impl MemoryStats {
     }
 }
 
+/// One memory table: every row with one kind of future.
+pub struct MemoryTable {
+    pub pending: Pending,
+    pub stats: Vec<MemoryStats>,
+}
+
 /// Runs every row `rounds` times, interleaved, after one warm-up round.
-pub fn measure(rows: &[MemoryRow], n: usize, rounds: usize) -> Vec<MemoryStats> {
+pub fn measure(rows: &[MemoryRow], pending: Pending, n: usize, rounds: usize) -> MemoryTable {
     let mut fresh = vec![Vec::new(); rows.len()];
     let mut blocks = vec![Vec::new(); rows.len()];
     let mut warm = vec![Vec::new(); rows.len()];
     for round in 0..=rounds {
         for k in 0..rows.len() {
             let i = (k + round) % rows.len();
-            let [first, second] = (rows[i].sample)(n);
+            let [first, second] = (rows[i].sample)(pending, n);
             if round > 0 {
                 fresh[i].push(first.bytes as f64 / n as f64);
                 blocks[i].push(first.blocks as f64 / n as f64);
@@ -217,7 +252,8 @@ pub fn measure(rows: &[MemoryRow], n: usize, rounds: usize) -> Vec<MemoryStats> 
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    rows.iter()
+    let stats = rows
+        .iter()
         .enumerate()
         .map(|(i, row)| {
             fresh[i].sort_by(f64::total_cmp);
@@ -229,23 +265,26 @@ pub fn measure(rows: &[MemoryRow], n: usize, rounds: usize) -> Vec<MemoryStats> 
                 warm: median(&mut warm[i]),
             }
         })
-        .collect()
+        .collect();
+    MemoryTable { pending, stats }
 }
 
-pub fn format(stats: &[MemoryStats], n: usize, rounds: usize) -> String {
+pub fn format(table: &MemoryTable, n: usize, rounds: usize) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "memory: bytes per pending task ({n} tasks, a fresh runtime each round; {rounds} rounds)"
+        "memory: bytes per pending task ({}; {n} tasks, a fresh runtime each round, {rounds} \
+         rounds)",
+        table.pending.describe()
     );
     let _ = writeln!(
         out,
         "implementation                 median B/task  min B/task  max B/task  blocks/task  \
          2nd batch B/task  of which handle  runner ÷ row"
     );
-    let reference = stats[0].median();
-    for s in stats {
+    let reference = table.stats[0].median();
+    for s in &table.stats {
         let _ = writeln!(
             out,
             "{:<30} {:>10.1} {:>11.1} {:>11.1} {:>12.2} {:>17.1} {:>16} {:>13.2}",
@@ -262,8 +301,8 @@ pub fn format(stats: &[MemoryStats], n: usize, rounds: usize) -> String {
     out
 }
 
-/// The measurement of one batch inside a running main future: `spawn` makes one task of
-/// [`parked`] and returns its handle, `cancel` cancels them all and waits until they are gone.
+/// The measurement of one batch inside a running main future: `spawn` makes one task and
+/// returns its handle, `cancel` cancels them all and waits until they are gone.
 pub async fn batch<H, C>(
     counting: &Counting,
     n: usize,
@@ -282,32 +321,59 @@ where
     after - before
 }
 
+/// Two [`batch`]es, one after the other, of the future `pending` says; `|f| spawn` spawns the
+/// future `f` (written out for each of the two future types).
+macro_rules! two_batches {
+    ($counting:expr, $pending:expr, $n:expr, |$f:ident| $spawn:expr, $cancel:expr) => {{
+        // The receiver's sender, kept until the end: the tasks wait for good.
+        let (_tx, rx) = async_channel::bounded::<()>(1);
+        let mut readings = [Reading {
+            bytes: 0,
+            blocks: 0,
+        }; 2];
+        for reading in &mut readings {
+            *reading = match $pending {
+                Pending::Parked => {
+                    let spawn = || {
+                        let $f = parked();
+                        $spawn
+                    };
+                    batch($counting, $n, spawn, $cancel).await
+                }
+                Pending::Channel => {
+                    let spawn = || {
+                        let $f = waiting(rx.clone());
+                        $spawn
+                    };
+                    batch($counting, $n, spawn, $cancel).await
+                }
+            };
+        }
+        readings
+    }};
+}
+
 // ---------------------------------------------------------------------------------------------
 // The implementations.
 
 /// A runner built by `builder`, one thread, Ctrl-C handling off; closed at the end.
-pub fn runner_sample(builder: runner::Builder, n: usize) -> [Reading; 2] {
+pub fn runner_sample(builder: runner::Builder, pending: Pending, n: usize) -> [Reading; 2] {
     let counting = Counting::on();
     let mut runner = builder.threads(1).handle_ctrl_c(false).build();
+    let cancel = |tasks: Vec<runner::Task<()>>| async move {
+        for task in tasks {
+            task.cancel().await;
+        }
+    };
     let readings = runner
-        .run(async {
-            let first = batch(&counting, n, || runner::spawn(parked()), cancel_runner).await;
-            let second = batch(&counting, n, || runner::spawn(parked()), cancel_runner).await;
-            [first, second]
-        })
+        .run(async { two_batches!(&counting, pending, n, |f| runner::spawn(f), cancel) })
         .expect("runner::Runner::run failed");
     runner.close();
     readings
 }
 
-async fn cancel_runner(tasks: Vec<runner::Task<()>>) {
-    for task in tasks {
-        task.cancel().await;
-    }
-}
-
 /// `async_io::block_on(executor.run(..))` on a fresh `async_executor::Executor`.
-pub fn raw_sample(n: usize) -> [Reading; 2] {
+pub fn raw_sample(pending: Pending, n: usize) -> [Reading; 2] {
     let counting = Counting::on();
     let executor = async_executor::Executor::new();
     let cancel = |tasks: Vec<async_executor::Task<()>>| async move {
@@ -315,16 +381,14 @@ pub fn raw_sample(n: usize) -> [Reading; 2] {
             task.cancel().await;
         }
     };
-    async_io::block_on(executor.run(async {
-        let first = batch(&counting, n, || executor.spawn(parked()), cancel).await;
-        let second = batch(&counting, n, || executor.spawn(parked()), cancel).await;
-        [first, second]
-    }))
+    async_io::block_on(
+        executor.run(async { two_batches!(&counting, pending, n, |f| executor.spawn(f), cancel) }),
+    )
 }
 
 /// `tokio::spawn` inside `block_on` of a fresh current-thread runtime (`enable_all`, as the
 /// timed rows).
-pub fn tokio_sample(n: usize) -> [Reading; 2] {
+pub fn tokio_sample(pending: Pending, n: usize) -> [Reading; 2] {
     let counting = Counting::on();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -338,9 +402,5 @@ pub fn tokio_sample(n: usize) -> [Reading; 2] {
             let _ = task.await;
         }
     };
-    runtime.block_on(async {
-        let first = batch(&counting, n, || tokio::spawn(parked()), cancel).await;
-        let second = batch(&counting, n, || tokio::spawn(parked()), cancel).await;
-        [first, second]
-    })
+    runtime.block_on(async { two_batches!(&counting, pending, n, |f| tokio::spawn(f), cancel) })
 }
