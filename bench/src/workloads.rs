@@ -31,23 +31,27 @@ pub fn timed<D: Driver + 'static, W: Work>(mut driver: D, work: W) -> Sampler {
 
 /// Like [`timed`], on a runner that holds `live` pending tasks (of [`parked`]) through every
 /// sample; they are spawned ([`spawn_parked`]) and polled once before the first sample, and cancelled when the
-/// sampler is dropped. Notes how much heap they hold.
+/// sampler is dropped. Notes how much heap they hold and how long the set-up took.
 pub fn with_live<W: Work>(mut driver: RunnerDriver, live: usize, work: W) -> Sampler {
     let counting = Counting::on();
     let before = counting.read();
+    let start = Instant::now();
     let tasks = driver.block_on(async move {
         let mut tasks = Vec::with_capacity(live);
         spawn_parked(&mut tasks, live, || runner::spawn(parked())).await;
         tasks
     });
+    let set_up = start.elapsed();
     let held = counting.read() - before;
     drop(counting);
     crate::note(format!(
         "{} live pending tasks in a debug-mode runner hold {:.1} MB: {:.1} bytes each, handles \
-         included",
+         included; spawned and polled once in {:.0} ms, {:.0} ns each",
         live,
         held.bytes as f64 / 1e6,
-        held.bytes as f64 / live as f64
+        held.bytes as f64 / live as f64,
+        set_up.as_secs_f64() * 1e3,
+        set_up.as_nanos() as f64 / live as f64,
     ));
     let mut held = Held { driver, tasks };
     Box::new(move || {
