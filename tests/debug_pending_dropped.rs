@@ -209,3 +209,34 @@ fn a_task_group_cancelling_its_members_is_not_reported() {
 // The channel the tests use (see the file for why it is not `async-channel`).
 #[path = "support/channel.rs"]
 mod async_channel;
+
+#[test]
+fn letting_go_of_a_finished_task_does_not_excuse_the_task_that_reuses_its_record() {
+    // Debug mode reuses a finished task's record for the next spawn; the old handle's `detach`
+    // must not mark the new task as let go.
+    let (mut runner, seen) = runner(true);
+    let line = line!() + 8;
+    runner
+        .run(async {
+            let finished = runner::spawn(async {});
+            while !finished.is_finished() {
+                runner::yield_now().await;
+            }
+            let (tx, rx) = async_channel::bounded::<()>(1);
+            let pending = runner::spawn(async move {
+                let _guard = Dropped(tx);
+                std::future::pending::<()>().await
+            });
+            finished.detach();
+            runner::sleep(Duration::from_millis(5)).await;
+            drop(pending);
+            let _ = rx.recv().await;
+        })
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    let [Diagnostic::PendingTaskDropped { task }] = seen.as_slice() else {
+        panic!("expected one PendingTaskDropped report, got {seen:?}")
+    };
+    assert_eq!(task.id, 2);
+    assert_eq!(task.spawned_at.line(), line);
+}

@@ -143,3 +143,38 @@ fn the_snapshot_line() {
 // The channel the tests use (see the file for why it is not `async-channel`).
 #[path = "support/channel.rs"]
 mod async_channel;
+
+#[test]
+fn records_of_finished_tasks_are_reused_without_mixing_up_tasks() {
+    // 1000 tasks come and go around 10 that stay; the snapshot lists exactly the 10 (and the
+    // main future), each with its own number, poll count and state.
+    let mut runner = debug_runner();
+    let tasks = runner
+        .run(async {
+            let mut stay = Vec::new();
+            for round in 0..10u64 {
+                let brief: Vec<_> = (0..100).map(|_| runner::spawn(async {})).collect();
+                stay.push(runner::spawn(std::future::pending::<()>()));
+                for task in brief {
+                    task.await;
+                }
+                assert_eq!(runner::debug::tasks().len(), 2 + round as usize);
+            }
+            runner::yield_now().await;
+            let tasks = runner::debug::tasks();
+            drop(stay);
+            runner::yield_now().await; // the dropped tasks' futures go
+            tasks
+        })
+        .unwrap();
+    let ids: Vec<u64> = tasks.iter().map(|t| t.task.id).collect();
+    let expected: Vec<u64> = std::iter::once(0)
+        .chain((1..=10).map(|r| r * 101))
+        .collect();
+    assert_eq!(ids, expected);
+    for task in &tasks[1..] {
+        assert_eq!(task.polls, 1, "{task}");
+        assert_eq!(task.state, TaskState::Waiting, "{task}");
+    }
+    assert!(runner.tasks().is_empty());
+}

@@ -444,3 +444,105 @@ fn a_yield_in_the_main_future_lets_the_tasks_run_first() {
     });
     assert_eq!(order, Ok(vec![0, 1, 2, 99]));
 }
+
+#[test]
+fn a_task_handle_is_two_words() {
+    // The "lean task": the handle of a one-thread runner's task is async-task's pointer
+    // plus one word (its number and spawn site travel in the task's own allocation).
+    assert!(std::mem::size_of::<runner::Task<u64>>() <= 16);
+    assert!(std::mem::size_of::<runner::task::FallibleTask<[u8; 64]>>() <= 16);
+}
+
+#[test]
+fn handles_awaited_on_other_threads_while_close_cancels_read_the_cancellation() {
+    for _ in 0..20 {
+        let mut runner = one_thread();
+        let line = line!() + 4;
+        let tasks = runner
+            .run(async {
+                (0..64)
+                    .map(|_| runner::spawn(std::future::pending::<u8>()))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap();
+        let (polled_tx, polled_rx) = mpsc::channel();
+        let awaiters: Vec<_> = tasks
+            .into_iter()
+            .enumerate()
+            .map(|(i, task)| {
+                let polled = polled_tx.clone();
+                thread::spawn(move || {
+                    // Polled once before close, so that each awaiter waits while close runs.
+                    let mut task = Box::pin(task);
+                    let waker = Waker::noop();
+                    assert!(task
+                        .as_mut()
+                        .poll(&mut Context::from_waker(waker))
+                        .is_pending());
+                    polled.send(()).unwrap();
+                    let task = Pin::into_inner(task);
+                    if i % 2 == 0 {
+                        Ok(futures_lite::future::block_on(task.fallible()))
+                    } else {
+                        let awaited =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                futures_lite::future::block_on(task)
+                            }));
+                        Err(*awaited.unwrap_err().downcast::<String>().unwrap())
+                    }
+                })
+            })
+            .collect();
+        for _ in 0..64 {
+            polled_rx.recv().unwrap();
+        }
+        runner.close();
+        for awaiter in awaiters {
+            match awaiter.join().unwrap() {
+                Ok(output) => assert_eq!(output, None),
+                Err(message) => {
+                    assert!(message.contains("was cancelled"), "{message}");
+                    assert!(
+                        message.contains(&format!("scheduler.rs:{line}:")),
+                        "{message}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Spawns a task when dropped, and hands its handle out.
+struct SpawnOnDrop(mpsc::Sender<runner::Task<u8>>);
+
+impl Drop for SpawnOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.send(runner::spawn(async { 7 }));
+    }
+}
+
+#[test]
+fn a_task_spawned_by_a_destructor_during_close_reads_as_cancelled() {
+    let mut runner = one_thread();
+    let (tx, rx) = mpsc::channel();
+    runner
+        .run(async move {
+            let guard = SpawnOnDrop(tx);
+            runner::spawn(async move {
+                let _guard = guard;
+                std::future::pending::<()>().await
+            })
+            .detach();
+            yield_now().await;
+        })
+        .unwrap();
+    runner.close();
+    let task = rx.recv().unwrap();
+    assert!(task.is_finished(), "cancelled before it started");
+    let awaited = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        futures_lite::future::block_on(task)
+    }));
+    let message = *awaited.unwrap_err().downcast::<String>().unwrap();
+    assert!(message.contains("was cancelled"), "{message}");
+    assert!(message.contains("scheduler.rs:"), "{message}");
+}

@@ -1,26 +1,32 @@
 //! Debug mode's record of every live task, and the snapshot of it that [`tasks`] returns.
 //!
 //! In debug mode each task (and each `run`'s main future) runs inside a [`Tracked`] wrapper
-//! with a [`TaskRecord`] that the runner lists while the task is alive. The wrapper times every
-//! poll (the slow-poll report), counts polls and their time, says when a poll is in progress (for
-//! the [watchdog](crate::debug::watchdog)), and hands the future a waker of its own that counts wake-ups,
-//! so a snapshot can tell a task that waits for a wake-up from one that is scheduled to run.
+//! with a record that the runner lists while the task is alive. The wrapper times every poll
+//! (the slow-poll report), counts polls and their time, says in its thread's slot which task is
+//! being polled (for the [watchdog](crate::debug::watchdog)), and hands the future a waker of
+//! its own that counts wake-ups, so a snapshot can tell a task that waits for a wake-up from one
+//! that is scheduled to run.
 //!
-//! Only the polling thread writes the poll fields (a task is polled by one thread at a time), so
-//! they are plain loads and stores; a wake-up costs one atomic add. With debug mode off, tasks
-//! are spawned without the wrapper and none of this exists.
+//! Records come in chunks that are reused as tasks come and go: a spawn takes a free record
+//! under the runner's lock and allocates nothing once the runner has had as many live tasks
+//! before. Only the polling thread writes the poll fields (a task is polled by one thread at a
+//! time), so they are plain loads and stores; a wake-up costs an atomic add and a short lock of
+//! the executor's waker that it passes on. With debug mode off, tasks are spawned without the
+//! wrapper and none of this exists.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed, Ordering::Release};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::atomic::{
+    AtomicBool, AtomicU32, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+};
+use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
-use slab::Slab;
 
 use crate::debug::clock::Stamp;
 use crate::debug::diagnostic::{Diagnostic, Reporter, TaskInfo};
@@ -117,16 +123,117 @@ impl fmt::Display for TaskSnapshot {
     }
 }
 
+/// How many records a chunk holds: records are made and freed a chunk at a time, and reused.
+const CHUNK: usize = 64;
+
 /// The records of a runner's live tasks (kept in debug mode only), with what the records need
 /// of their runner: where reports go, the slow-poll threshold, and whether `close` has begun.
+///
+/// A task's record sits in a chunk of records that never moves, so that the task's wrapper
+/// updates it without a lock, and a finished task's record is reused by the next spawn: no
+/// allocation per task. The watchdog reads one slot per thread that polls the runner's tasks
+/// (which task, since when), not the records, so its look costs the same at any number of tasks.
 pub(crate) struct LiveTasks {
-    records: Mutex<Slab<Arc<TaskRecord>>>,
+    records: Mutex<Records>,
+    /// One slot per thread that has polled this runner's tasks.
+    threads: Mutex<Vec<Arc<PollSlot>>>,
     pub(crate) slow_poll_threshold: Duration,
     reporter: Reporter,
     /// Set when `close` begins: tasks dropped from then on were cancelled by the close.
     closing: AtomicBool,
     /// The runner's clock, for the ages of tasks spawned while it is paused (or shifted).
     time: Arc<Time>,
+}
+
+/// The records, by index: chunk `index / CHUNK`, place `index % CHUNK`.
+#[derive(Default)]
+struct Records {
+    chunks: Vec<Arc<Chunk>>,
+    /// What the snapshot needs of each taken record, and nothing for a free one.
+    names: Vec<Option<Name>>,
+    free: Vec<u32>,
+}
+
+struct Name {
+    info: TaskInfo,
+    spawned: Stamp,
+    /// The runner's clock at the spawn, if it was not the real one then.
+    spawned_on_clock: Option<Instant>,
+}
+
+struct Chunk {
+    records: [TaskRecord; CHUNK],
+}
+
+/// What debug mode counts of one live task; reused by later tasks once the task is gone.
+struct TaskRecord {
+    /// Which task holds the record: a handle of an earlier holder changes nothing.
+    generation: AtomicU32,
+    /// The generation whose handle let the task go on purpose (`detach`, `cancel`): dropping it
+    /// pending is no mistake.
+    let_go: AtomicU32,
+    polls: AtomicU64,
+    poll_nanos: AtomicU64,
+    /// The stamp (nanoseconds) when the poll in progress started; 0 between polls.
+    poll_started: AtomicU64,
+    /// The wake-ups' count when the last poll started: more since then means the task is
+    /// scheduled.
+    wakes_seen: AtomicU64,
+    /// The waker the task's future sees.
+    waker: Arc<CountingWaker>,
+}
+
+/// A task's waker in debug mode: it counts wake-ups and passes them on to the executor's waker.
+/// It belongs to the record, so a waker that an earlier task left behind may wake the record's
+/// next task: a spurious wake-up, which futures allow.
+#[derive(Default)]
+struct CountingWaker {
+    wakes: AtomicU64,
+    inner: Mutex<Option<Waker>>,
+}
+
+impl Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.wakes.fetch_add(1, Relaxed);
+        if let Some(inner) = &*sync::lock(&self.inner) {
+            inner.wake_by_ref();
+        }
+    }
+}
+
+impl Default for TaskRecord {
+    fn default() -> Self {
+        TaskRecord {
+            generation: AtomicU32::new(0),
+            let_go: AtomicU32::new(u32::MAX),
+            polls: AtomicU64::new(0),
+            poll_nanos: AtomicU64::new(0),
+            poll_started: AtomicU64::new(0),
+            wakes_seen: AtomicU64::new(0),
+            waker: Arc::default(),
+        }
+    }
+}
+
+/// What one thread is polling for a runner: the watchdog's view.
+#[derive(Default)]
+struct PollSlot {
+    /// The stamp (nanoseconds) when the poll in progress started; 0 between polls.
+    started: AtomicU64,
+    /// The index of the polled task's record.
+    index: AtomicU32,
+    /// The `started` of the poll the watchdog last reported.
+    reported: AtomicU64,
+}
+
+thread_local! {
+    /// This thread's poll slot for each runner it has polled tasks of. The `Weak` keeps the
+    /// runner's allocation, so its address names it until the entry goes.
+    static SLOTS: RefCell<Vec<(Weak<LiveTasks>, Arc<PollSlot>)>> = const { RefCell::new(Vec::new()) };
 }
 
 impl LiveTasks {
@@ -136,16 +243,13 @@ impl LiveTasks {
         time: Arc<Time>,
     ) -> LiveTasks {
         LiveTasks {
-            records: Mutex::new(Slab::new()),
+            records: Mutex::default(),
+            threads: Mutex::default(),
             slow_poll_threshold,
             reporter,
             closing: AtomicBool::new(false),
             time,
         }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Slab<Arc<TaskRecord>>> {
-        sync::lock(&self.records)
     }
 
     pub(crate) fn begin_closing(&self) {
@@ -161,20 +265,107 @@ impl LiveTasks {
         self.reporter.report(diagnostic);
     }
 
+    /// A record for a new task: a free one, or one of a new chunk.
+    fn take(&self, info: TaskInfo) -> RecordRef {
+        let name = Name {
+            info,
+            spawned: Stamp::now(),
+            spawned_on_clock: self.time.now_if_shifted(),
+        };
+        let mut records = sync::lock(&self.records);
+        let index = match records.free.pop() {
+            Some(index) => index,
+            None => {
+                let first = records.names.len();
+                records.chunks.push(Arc::new(Chunk {
+                    records: std::array::from_fn(|_| TaskRecord::default()),
+                }));
+                records.names.resize_with(first + CHUNK, || None);
+                // Handed out from the lowest index up.
+                records
+                    .free
+                    .extend((first + 1..first + CHUNK).rev().map(index_of));
+                index_of(first)
+            }
+        };
+        let at = index as usize;
+        records.names[at] = Some(name);
+        let chunk = records.chunks[at / CHUNK].clone();
+        drop(records);
+        let record = &chunk.records[at % CHUNK];
+        let generation = record.generation.load(Relaxed).wrapping_add(1);
+        record.generation.store(generation, Relaxed);
+        record.polls.store(0, Relaxed);
+        record.poll_nanos.store(0, Relaxed);
+        record.poll_started.store(0, Relaxed);
+        record
+            .wakes_seen
+            .store(record.waker.wakes.load(Relaxed), Relaxed);
+        RecordRef {
+            chunk,
+            index,
+            generation,
+        }
+    }
+
+    /// Frees a gone task's record for the next spawn; returns the task's name.
+    fn release(&self, record: &RecordRef) -> Option<TaskInfo> {
+        let waker = sync::lock(&record.record().waker.inner).take();
+        let mut records = sync::lock(&self.records);
+        let name = records.names[record.index as usize].take();
+        records.free.push(record.index);
+        drop(records);
+        // Outside the locks: the last executor waker may free its task.
+        drop(waker);
+        name.map(|name| name.info)
+    }
+
     pub(crate) fn snapshot(&self) -> Vec<TaskSnapshot> {
         let now = Stamp::now();
         let clock = self.time.now_if_shifted();
-        let mut tasks: Vec<TaskSnapshot> = self
-            .lock()
+        let records = sync::lock(&self.records);
+        let mut tasks: Vec<TaskSnapshot> = records
+            .names
             .iter()
-            .map(|(_, r)| r.snapshot(now, clock))
+            .enumerate()
+            .filter_map(|(at, name)| {
+                let record = &records.chunks[at / CHUNK].records[at % CHUNK];
+                Some(record.snapshot(name.as_ref()?, now, clock))
+            })
             .collect();
+        drop(records);
         tasks.sort_by_key(|t| t.task.id);
         tasks
     }
 
+    /// This thread's poll slot for this runner's tasks, made and listed the first time (an
+    /// unlisted one while the thread's locals are torn down).
+    fn with_slot<R>(self: &Arc<Self>, f: impl FnOnce(&PollSlot) -> R) -> R {
+        let me = Arc::as_ptr(self);
+        let mut f = Some(f);
+        let mut call = |slot: &PollSlot| f.take().map(|f| f(slot));
+        let found = SLOTS.try_with(|slots| {
+            let slots = slots.borrow();
+            let slot = slots.iter().find(|(r, _)| r.as_ptr() == me);
+            slot.and_then(|(_, slot)| call(slot))
+        });
+        if let Ok(Some(done)) = found {
+            return done;
+        }
+        let slot = Arc::new(PollSlot::default());
+        let _ = SLOTS.try_with(|slots| {
+            sync::lock(&self.threads).push(slot.clone());
+            let mut slots = slots.borrow_mut();
+            // Entries of runners that are gone go with this one's arrival.
+            slots.retain(|(r, _)| r.strong_count() > 0);
+            slots.push((Arc::downgrade(self), slot.clone()));
+        });
+        call(&slot).unwrap_or_else(|| unreachable!("`f` is called once, here or above"))
+    }
+
     /// The polls in progress for `threshold` or more that were not reported yet, each reported
     /// once; and the stamp when the earliest poll in progress reaches `threshold` (or `None`).
+    /// It looks at one slot per thread, whatever the number of tasks.
     pub(crate) fn stuck_polls(
         &self,
         now: Stamp,
@@ -182,11 +373,14 @@ impl LiveTasks {
     ) -> (Vec<Diagnostic>, Option<Stamp>) {
         let mut stuck = Vec::new();
         let mut next: Option<Stamp> = None;
-        for (_, record) in self.lock().iter() {
-            let started = record
-                .poll_started
-                .load(std::sync::atomic::Ordering::Acquire);
+        for slot in sync::lock(&self.threads).iter() {
+            let started = slot.started.load(Acquire);
             if started == 0 {
+                continue;
+            }
+            let index = slot.index.load(Acquire);
+            if slot.started.load(Acquire) != started {
+                // Another poll began meanwhile: the index may be that poll's.
                 continue;
             }
             let start = Stamp::from_nanos(started);
@@ -194,57 +388,47 @@ impl LiveTasks {
             if running_for < threshold {
                 let due = start.after(threshold);
                 next = Some(next.map_or(due, |next| next.min(due)));
-            } else if record.stuck_reported.swap(started, Relaxed) != started {
-                stuck.push(Diagnostic::StuckPoll {
-                    task: record.info,
-                    running_for,
-                });
+            } else if slot.reported.swap(started, Relaxed) != started {
+                stuck.push((index, running_for));
             }
         }
+        let records = sync::lock(&self.records);
+        let stuck = stuck
+            .into_iter()
+            .filter_map(|(index, running_for)| {
+                let name = records.names.get(index as usize)?.as_ref()?;
+                Some(Diagnostic::StuckPoll {
+                    task: name.info,
+                    running_for,
+                })
+            })
+            .collect();
         (stuck, next)
     }
 }
 
-/// What debug mode knows about one live task.
-pub(crate) struct TaskRecord {
-    info: TaskInfo,
-    spawned: Stamp,
-    /// The runner's clock at the spawn, if it was not the real one then.
-    spawned_on_clock: Option<Instant>,
-    polls: AtomicU64,
-    poll_nanos: AtomicU64,
-    /// The stamp (nanoseconds) when the poll in progress started; 0 between polls.
-    poll_started: AtomicU64,
-    /// The watchdog's last report: the `poll_started` of the poll it reported.
-    stuck_reported: AtomicU64,
-    /// Wake-ups through the task's waker, and their number when its last poll started: more
-    /// since then means the task is scheduled.
-    wakes: AtomicU64,
-    wakes_seen: AtomicU64,
-    /// The executor's waker for the task, which the task's own waker passes wake-ups on to.
-    inner: OnceLock<Waker>,
-    /// Its handle let it go on purpose (`detach`, `cancel`): dropping it pending is no mistake.
-    let_go: AtomicBool,
+fn index_of(at: usize) -> u32 {
+    u32::try_from(at).expect("runner: more than 4 billion live tasks in debug mode")
 }
 
 impl TaskRecord {
     /// `clock`: the runner's clock now, if it is not the real one.
-    fn snapshot(&self, now: Stamp, clock: Option<Instant>) -> TaskSnapshot {
+    fn snapshot(&self, name: &Name, now: Stamp, clock: Option<Instant>) -> TaskSnapshot {
         let polls = self.polls.load(Relaxed);
         let state = if self.poll_started.load(Relaxed) != 0 {
             TaskState::Running
-        } else if polls == 0 || self.wakes.load(Relaxed) != self.wakes_seen.load(Relaxed) {
+        } else if polls == 0 || self.waker.wakes.load(Relaxed) != self.wakes_seen.load(Relaxed) {
             TaskState::Scheduled
         } else {
             TaskState::Waiting
         };
         TaskSnapshot {
-            task: self.info,
+            task: name.info,
             // On the runner's clock; a task spawned before it left the real clock is aged in
             // real time.
-            age: match (clock, self.spawned_on_clock) {
+            age: match (clock, name.spawned_on_clock) {
                 (Some(now), Some(spawned)) => now.saturating_duration_since(spawned),
-                _ => now.since(self.spawned),
+                _ => now.since(name.spawned),
             },
             polls,
             poll_time: Duration::from_nanos(self.poll_nanos.load(Relaxed)),
@@ -253,16 +437,17 @@ impl TaskRecord {
     }
 }
 
-impl Wake for TaskRecord {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
+/// A task's hold on its record.
+#[derive(Clone)]
+struct RecordRef {
+    chunk: Arc<Chunk>,
+    index: u32,
+    generation: u32,
+}
 
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.wakes.fetch_add(1, Relaxed);
-        if let Some(inner) = self.inner.get() {
-            inner.wake_by_ref();
-        }
+impl RecordRef {
+    fn record(&self) -> &TaskRecord {
+        &self.chunk.records[self.index as usize % CHUNK]
     }
 }
 
@@ -272,27 +457,29 @@ pin_project! {
     pub(crate) struct Tracked<F> {
         #[pin]
         future: F,
-        record: Arc<TaskRecord>,
+        record: RecordRef,
         live: Arc<LiveTasks>,
-        key: usize,
         // The waker the future sees, made at the first poll: it counts wake-ups.
         waker: Option<Waker>,
+        // The executor's waker it passes them on to, as last given.
+        inner: Option<Waker>,
         // Its last poll returned `Ready` or panicked.
         done: bool,
     }
     impl<F> PinnedDrop for Tracked<F> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            this.live.lock().try_remove(*this.key);
-            let record = &**this.record;
+            let record = &*this.record;
+            let name = this.live.release(record);
             // Dropped pending, not by `close`, and not let go on purpose: its handle was dropped.
-            if !*this.done
-                && !record.info.is_main()
-                && !this.live.is_closing()
-                && !record.let_go.load(Relaxed)
-            {
-                this.live
-                    .report(Diagnostic::PendingTaskDropped { task: record.info });
+            if let Some(info) = name {
+                if !*this.done
+                    && !info.is_main()
+                    && !this.live.is_closing()
+                    && record.record().let_go.load(Relaxed) != record.generation
+                {
+                    this.live.report(Diagnostic::PendingTaskDropped { task: info });
+                }
             }
         }
     }
@@ -301,26 +488,12 @@ pin_project! {
 impl<F: Future> Tracked<F> {
     /// Tracks a task (or main future, numbered 0) named `info`.
     pub(crate) fn new(future: F, live: &Arc<LiveTasks>, info: TaskInfo) -> Tracked<F> {
-        let record = Arc::new(TaskRecord {
-            info,
-            spawned: Stamp::now(),
-            spawned_on_clock: live.time.now_if_shifted(),
-            polls: AtomicU64::new(0),
-            poll_nanos: AtomicU64::new(0),
-            poll_started: AtomicU64::new(0),
-            stuck_reported: AtomicU64::new(0),
-            wakes: AtomicU64::new(0),
-            wakes_seen: AtomicU64::new(0),
-            inner: OnceLock::new(),
-            let_go: AtomicBool::new(false),
-        });
-        let key = live.lock().insert(record.clone());
         Tracked {
             future,
-            record,
+            record: live.take(info),
             live: live.clone(),
-            key,
             waker: None,
+            inner: None,
             done: false,
         }
     }
@@ -345,29 +518,25 @@ impl<F: Future> Future for Tracked<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let record = &**this.record;
-        let waker = match this.waker {
-            Some(waker) => &*waker,
-            None => {
-                let _ = record.inner.set(cx.waker().clone());
-                &*this.waker.insert(Waker::from(this.record.clone()))
-            }
-        };
-        // The executor gives a task the same waker every time; should it not, the future gets
-        // the new one directly (its wake-ups then go uncounted).
-        let own = record.inner.get().is_some_and(|w| w.will_wake(cx.waker()));
-        record.wakes_seen.store(record.wakes.load(Relaxed), Relaxed);
+        let record = this.record.record();
+        let waker = &*this
+            .waker
+            .get_or_insert_with(|| Waker::from(record.waker.clone()));
+        if !this.inner.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            let inner = this.inner.insert(cx.waker().clone());
+            let previous = sync::lock(&record.waker.inner).replace(inner.clone());
+            drop(previous);
+        }
+        record
+            .wakes_seen
+            .store(record.waker.wakes.load(Relaxed), Relaxed);
 
         let started = Stamp::now();
         record.poll_started.store(started.nanos(), Release);
-        let polling = Polling(record);
+        let polling = Polling::new(this.live, this.record, started);
         // Stays set if the poll unwinds: the task panicked, it is not pending.
         *this.done = true;
-        let polled = if own {
-            this.future.poll(&mut Context::from_waker(waker))
-        } else {
-            this.future.poll(cx)
-        };
+        let polled = this.future.poll(&mut Context::from_waker(waker));
         *this.done = polled.is_ready();
         drop(polling);
         // A poll that panics is reported as a panic; its time went mostly to the panic hook.
@@ -377,31 +546,62 @@ impl<F: Future> Future for Tracked<F> {
         let total = record.poll_nanos.load(Relaxed).saturating_add(nanos);
         record.poll_nanos.store(total, Relaxed);
         if elapsed > this.live.slow_poll_threshold {
-            this.live.report(Diagnostic::SlowPoll {
-                task: record.info,
-                elapsed,
-            });
+            let info = sync::lock(&this.live.records).names[this.record.index as usize]
+                .as_ref()
+                .map(|name| name.info);
+            if let Some(task) = info {
+                this.live.report(Diagnostic::SlowPoll { task, elapsed });
+            }
         }
         polled
     }
 }
 
 /// Kept by a task's handle in debug mode.
-pub(crate) struct Handle(Arc<TaskRecord>);
+pub(crate) struct Handle(RecordRef);
 
 impl Handle {
     /// The handle lets the task go on purpose (`detach`, `cancel`).
-    pub(crate) fn let_go(self) {
-        self.0.let_go.store(true, Relaxed);
+    pub(crate) fn let_go(&self) {
+        self.0.record().let_go.store(self.0.generation, Relaxed);
     }
 }
 
-/// Marks the end of a poll, also when the poll unwinds.
-struct Polling<'a>(&'a TaskRecord);
+/// A poll in progress, in its record and in the thread's slot; marks its end also when the poll
+/// unwinds, and gives the slot back to the poll it interrupted (a runner run inside a task).
+struct Polling<'a> {
+    live: &'a Arc<LiveTasks>,
+    record: &'a TaskRecord,
+    previous: (u64, u32),
+}
+
+impl<'a> Polling<'a> {
+    fn new(live: &'a Arc<LiveTasks>, record: &'a RecordRef, started: Stamp) -> Polling<'a> {
+        let previous = live.with_slot(|slot| {
+            let previous = (slot.started.load(Relaxed), slot.index.load(Relaxed));
+            // The index first: the watchdog reads `started` on both sides of it.
+            slot.started.store(0, Release);
+            slot.index.store(record.index, Release);
+            slot.started.store(started.nanos(), Release);
+            previous
+        });
+        Polling {
+            live,
+            record: record.record(),
+            previous,
+        }
+    }
+}
 
 impl Drop for Polling<'_> {
     fn drop(&mut self) {
-        self.0.poll_started.store(0, Release);
+        self.record.poll_started.store(0, Release);
+        let (started, index) = self.previous;
+        self.live.with_slot(|slot| {
+            slot.started.store(0, Release);
+            slot.index.store(index, Release);
+            slot.started.store(started, Release);
+        });
     }
 }
 

@@ -2,13 +2,12 @@
 //! are stuck, so that a poll that never returns is still reported.
 //!
 //! Each debug-mode runner is listed here when it starts. The thread looks at the polls in
-//! progress of every listed runner (a [`TaskRecord`](crate::debug::snapshot) says when its current poll
-//! started) and sleeps until the earliest of them reaches its runner's slow-poll threshold, or
-//! for one threshold when no poll is in progress, since a poll starting later cannot be due
-//! sooner. A poll past the threshold is reported once as [`Diagnostic::StuckPoll`], from this
-//! thread. The polling threads store when each poll starts (the snapshot needs it as well), and
-//! while the thread scans a runner's records, under their lock, that runner's spawns and
-//! finishing tasks wait for the lock: a scan takes longer the more tasks are alive.
+//! progress of every listed runner: each thread that polls a runner's tasks has a slot there
+//! that says which task it polls and since when, so a look costs one read per thread, however
+//! many tasks are alive, and never holds up a spawn. It sleeps until the earliest of those polls
+//! reaches its runner's slow-poll threshold, or for one threshold when no poll is in progress,
+//! since a poll starting later cannot be due sooner. A poll past the threshold is reported once
+//! as [`Diagnostic::StuckPoll`], from this thread.
 //!
 //! The thread (`runner-watchdog`) starts with the first debug-mode runner and exits after a
 //! while with none.

@@ -25,11 +25,12 @@ use crate::runner::shared::Shared;
 use crate::runner::tokio_rt::{self, Tokio};
 use crate::runner::workers::Workers;
 use crate::signal::{Interrupt, Signal};
+use crate::task::handle::Meta;
 use crate::task::local::LocalTasks;
 use crate::task::panic;
 use crate::task::registry::TaskRegistry;
 use crate::task::wrapper::MainFuture;
-use crate::time::clock::{Engine as TimeEngine, Time, Unpausable};
+use crate::time::clock::{Time, Unpausable};
 use crate::time::idle;
 
 /// Runs a future to completion on a fresh runner, then closes the runner: `asyncio.run`.
@@ -547,8 +548,22 @@ impl Runner {
                 tokio.handle(),
             ));
             shared.time.set_engine(match &engine {
-                Engine::Own(scheduler) => TimeEngine::Own(Arc::downgrade(scheduler.remote())),
-                Engine::Executor(executor, _) => TimeEngine::Executor(Arc::downgrade(executor)),
+                Engine::Own(scheduler) => {
+                    let remote = Arc::downgrade(scheduler.remote());
+                    Box::new(move |future| {
+                        if let Some(remote) = remote.upgrade() {
+                            remote.spawn(future, Meta::internal()).detach();
+                        }
+                    })
+                }
+                Engine::Executor(executor, _) => {
+                    let executor = Arc::downgrade(executor);
+                    Box::new(move |future| {
+                        if let Some(executor) = executor.upgrade() {
+                            executor.spawn(future).detach();
+                        }
+                    })
+                }
             });
             if start_paused {
                 shared.time.pause();
@@ -632,7 +647,7 @@ impl Started {
                 let driven = handed_out.clone();
                 let runs = async move { driven.run(std::future::pending::<()>()).await };
                 match engine {
-                    Engine::Own(scheduler) => scheduler.spawn(runs).detach(),
+                    Engine::Own(scheduler) => scheduler.spawn(runs, Meta::internal()).detach(),
                     Engine::Executor(executor, _) => executor.spawn(runs).detach(),
                 }
                 handed_out

@@ -13,8 +13,12 @@
 //!   `block_on` parks the thread drives it.
 //!
 //! Closing: a task leaves its waker in a list the first time it is pending (one that finishes in
-//! its first poll never does), and [`Scheduler::cancel_all`] wakes every listed task and drops
-//! every queued runnable, on the closing thread, until none is left.
+//! its first poll never does), and [`Scheduler::cancel_all`] wakes every listed task and runs
+//! every queued one in a way that drops its future and completes it as cancelled, on the
+//! closing thread, until none is left.
+//!
+//! Each task carries runner's [`Meta`] (its number, spawn site and debug-mode handle) as
+//! async-task's metadata, in the task's own allocation, so that its handle is two words.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -25,11 +29,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use async_task::{Runnable, ScheduleInfo, Task, WithInfo};
+use async_task::{ScheduleInfo, WithInfo};
 use atomic_waker::AtomicWaker;
 use concurrent_queue::ConcurrentQueue;
 use pin_project_lite::pin_project;
 use slab::Slab;
+
+use crate::task::handle::Meta;
+
+type Runnable = async_task::Runnable<Meta>;
+type Task<T> = async_task::Task<T, Meta>;
 
 /// Polls between two returns to `block_on` (and so two looks at the reactor).
 const BUDGET: u32 = 256;
@@ -41,6 +50,9 @@ const LIFO_CAP: u32 = 3;
 thread_local! {
     /// The scheduler whose `drive` runs on this thread (or that is closing here).
     static ACTIVE: RefCell<Option<Rc<Scheduler>>> = const { RefCell::new(None) };
+    /// `cancel_all` is running tasks on this thread, each to drop its future and complete as
+    /// cancelled.
+    static CANCELLING: Cell<bool> = const { Cell::new(false) };
 }
 
 /// What the local queue holds: a task, or the turn of the main future (which waits its turn as
@@ -102,14 +114,15 @@ impl Remote {
     }
 
     /// Spawns from another thread (a blocking job): the task waits in the inject queue.
-    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> Task<F::Output>
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F, meta: Meta) -> Task<F::Output>
     where
         F: Future + Send + 'static,
-        F::Output: Send + 'static,
+        F::Output: Cancelled + Send + 'static,
     {
         let remote = self.clone();
-        let (runnable, task) = async_task::Builder::new().propagate_panic(true).spawn(
-            |()| Listed::new(future),
+        let builder = async_task::Builder::new().propagate_panic(true);
+        let (runnable, task) = builder.metadata(meta).spawn(
+            |_| Listed::new(future),
             WithInfo(move |r, info| remote.schedule(r, info)),
         );
         self.inject(runnable);
@@ -141,14 +154,15 @@ impl Scheduler {
     }
 
     /// Spawns on the owner thread: the task goes to the back of the queue.
-    pub(crate) fn spawn<F>(&self, future: F) -> Task<F::Output>
+    pub(crate) fn spawn<F>(&self, future: F, meta: Meta) -> Task<F::Output>
     where
         F: Future + Send + 'static,
-        F::Output: Send + 'static,
+        F::Output: Cancelled + Send + 'static,
     {
         let remote = self.remote.clone();
-        let (runnable, task) = async_task::Builder::new().propagate_panic(true).spawn(
-            |()| Listed::new(future),
+        let builder = async_task::Builder::new().propagate_panic(true);
+        let (runnable, task) = builder.metadata(meta).spawn(
+            |_| Listed::new(future),
             WithInfo(move |r, info| remote.schedule(r, info)),
         );
         self.push_spawned(runnable);
@@ -156,16 +170,17 @@ impl Scheduler {
     }
 
     /// Spawns a task that must stay on the owner thread (async-task checks it).
-    pub(crate) fn spawn_local<F>(&self, future: F) -> Task<F::Output>
+    pub(crate) fn spawn_local<F>(&self, future: F, meta: Meta) -> Task<F::Output>
     where
         F: Future + 'static,
-        F::Output: 'static,
+        F::Output: Cancelled + 'static,
     {
         let remote = self.remote.clone();
         let (runnable, task) = async_task::Builder::new()
             .propagate_panic(true)
+            .metadata(meta)
             .spawn_local(
-                |()| Listed::new(future),
+                |_| Listed::new(future),
                 WithInfo(move |r, info| remote.schedule(r, info)),
             );
         self.push_spawned(runnable);
@@ -256,19 +271,27 @@ impl Scheduler {
     /// Cancels every task: each one's future is dropped here, now, and whoever awaits it wakes.
     /// Tasks woken or spawned meanwhile (by destructors, or by other threads) are cancelled too.
     /// Afterwards a wake from another thread drops its task where it is.
+    ///
+    /// Each task is run once more rather than dropped unrun: its future drops inside that run
+    /// and the task completes as cancelled, so that its handle reads the cancellation from the
+    /// output (a task that async-task closed unrun would panic its awaiter with async-task's
+    /// message instead of runner's).
     pub(crate) fn cancel_all(self: &Rc<Self>) {
         let _active = Entered::new(self);
+        let _cancelling = Cancelling::new(true);
         // The driver is gone: nothing must wake it.
         drop(self.remote.driver.take());
         loop {
-            // Each listed task is queued (a queued one stays queued); dropping its runnable drops
-            // its future, which takes it off the list, and wakes its awaiter.
+            // Each listed task is queued (a queued one stays queued); running it drops its
+            // future, which takes it off the list, and wakes its awaiter.
             for (_, waker) in self.pending.borrow().iter() {
                 waker.wake_by_ref();
             }
             let mut dropped = false;
             while let Some(job) = self.pop_any() {
-                drop(job);
+                if let Job::Task(runnable) = job {
+                    runnable.run();
+                }
                 dropped = true;
             }
             if self.pending.borrow().is_empty() {
@@ -320,6 +343,21 @@ struct Driving<'a>(&'a Scheduler);
 impl Drop for Driving<'_> {
     fn drop(&mut self) {
         self.0.driving.set(false);
+    }
+}
+
+/// Sets whether this thread's task runs cancel, until dropped.
+struct Cancelling(bool);
+
+impl Cancelling {
+    fn new(cancelling: bool) -> Cancelling {
+        Cancelling(CANCELLING.with(|c| c.replace(cancelling)))
+    }
+}
+
+impl Drop for Cancelling {
+    fn drop(&mut self) {
+        let _ = CANCELLING.try_with(|c| c.set(self.0));
     }
 }
 
@@ -421,6 +459,8 @@ where
         }
         scheduler.driving.set(true);
         let _driving = Driving(scheduler);
+        // A runner driven from a destructor that `cancel_all` runs does not cancel its tasks.
+        let _cancelling = Cancelling::new(false);
         let mut budget = BUDGET;
         loop {
             if scheduler.remote.main_woken.swap(false, Ordering::AcqRel) {
@@ -469,41 +509,81 @@ where
 
 pin_project! {
     /// A task's future as the scheduler runs it: it lists the task's waker the first time the
-    /// task is pending, and takes it off when the future is dropped.
+    /// task is pending, takes it off when the future is dropped, and completes as cancelled
+    /// when run by `cancel_all`.
     struct Listed<F> {
         #[pin]
-        future: F,
+        future: Option<F>,
         // The key in the scheduler's list, plus one; 0 while not listed.
         key: usize,
     }
     impl<F> PinnedDrop for Listed<F> {
         fn drop(this: Pin<&mut Self>) {
-            let key = *this.project().key;
-            if key != 0 {
-                let _ = ACTIVE.try_with(|active| {
-                    if let Some(scheduler) = &*active.borrow() {
-                        let waker = scheduler.pending.borrow_mut().try_remove(key - 1);
-                        // Dropped after the list's borrow: the last waker may reschedule.
-                        drop(waker);
-                    }
-                });
-            }
+            let mut this = this.project();
+            // The future first: what its destructor wakes or spawns finds the list as it was.
+            this.future.set(None);
+            unlist(this.key);
         }
     }
 }
 
-impl<F> Listed<F> {
-    fn new(future: F) -> Self {
-        Listed { future, key: 0 }
+/// Takes a task off the scheduler's list.
+fn unlist(key: &mut usize) {
+    if *key != 0 {
+        let key = std::mem::take(key);
+        let _ = ACTIVE.try_with(|active| {
+            if let Some(scheduler) = &*active.borrow() {
+                let waker = scheduler.pending.borrow_mut().try_remove(key - 1);
+                // Dropped after the list's borrow: the last waker may reschedule.
+                drop(waker);
+            }
+        });
     }
 }
 
-impl<F: Future> Future for Listed<F> {
+/// The output of a task that `cancel_all` cancelled.
+pub(crate) trait Cancelled {
+    fn cancelled() -> Self;
+}
+
+/// A task's handle reads `None` as "cancelled".
+impl<T> Cancelled for Option<T> {
+    fn cancelled() -> Self {
+        None
+    }
+}
+
+/// The runner's own detached tasks.
+impl Cancelled for () {
+    fn cancelled() -> Self {}
+}
+
+impl<F> Listed<F> {
+    fn new(future: F) -> Self {
+        Listed {
+            future: Some(future),
+            key: 0,
+        }
+    }
+}
+
+impl<F: Future> Future for Listed<F>
+where
+    F::Output: Cancelled,
+{
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let this = self.project();
-        let polled = this.future.poll(cx);
+        let mut this = self.project();
+        let future = match this.future.as_mut().as_pin_mut() {
+            Some(future) if !CANCELLING.with(Cell::get) => future,
+            _ => {
+                this.future.set(None);
+                unlist(this.key);
+                return Poll::Ready(F::Output::cancelled());
+            }
+        };
+        let polled = future.poll(cx);
         if polled.is_pending() && *this.key == 0 {
             *this.key = ACTIVE.with(|active| match &*active.borrow() {
                 Some(scheduler) => scheduler.pending.borrow_mut().insert(cx.waker().clone()) + 1,

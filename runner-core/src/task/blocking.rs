@@ -17,7 +17,7 @@ use crate::runner::current::{self, Current, Role};
 use crate::runner::shared::Shared;
 use crate::sync;
 use crate::task::cancel::{is_cancellation, CatchesCancellation};
-use crate::task::handle::Task;
+use crate::task::handle::{Meta, Task};
 use crate::task::panic::TaskPanic;
 use crate::task::spawn::{closed_check, Spawned};
 
@@ -101,12 +101,15 @@ where
             }
         }
     };
-    let (runnable, task) = async_task::Builder::new().propagate_panic(true).spawn(
-        |()| job,
-        move |runnable| pool().schedule(runnable, shared.clone(), key),
-    );
+    let (runnable, task) = async_task::Builder::new()
+        .propagate_panic(true)
+        .metadata(Meta::new(info, None))
+        .spawn(
+            |_| job,
+            move |runnable| pool().schedule(runnable, shared.clone(), key),
+        );
     runnable.schedule();
-    Task::new(task, info)
+    Task::new(task)
 }
 
 const MAX_THREADS: usize = 500;
@@ -121,7 +124,7 @@ struct Pool {
 #[derive(Default)]
 struct PoolState {
     // Each job's runnable with the runner that counts it, and its key there.
-    queue: VecDeque<(Runnable, Arc<Shared>, usize)>,
+    queue: VecDeque<(Runnable<Meta>, Arc<Shared>, usize)>,
     threads: usize,
     idle: usize,
 }
@@ -139,7 +142,7 @@ impl Pool {
         sync::lock(&self.state)
     }
 
-    fn schedule(&'static self, runnable: Runnable, shared: Arc<Shared>, key: usize) {
+    fn schedule(&'static self, runnable: Runnable<Meta>, shared: Arc<Shared>, key: usize) {
         let mut state = self.lock();
         state.queue.push_back((runnable, shared, key));
         if state.idle > state.queue.len() - 1 {

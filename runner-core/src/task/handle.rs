@@ -4,6 +4,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::task::{Context, Poll};
 
 use crate::debug::diagnostic::TaskInfo;
@@ -55,35 +56,130 @@ use crate::task::cancel::raise_cancelled;
 /// Awaiting the handle of a cancelled task panics; see above.
 #[must_use = "dropping a Task cancels it; use `detach` to let it run"]
 pub struct Task<T> {
-    // What a `Task` adds to it: a panic, rather than `None`, for a cancelled task.
-    task: FallibleTask<T>,
-    // `None` once the output was taken.
-    info: Option<TaskInfo>,
+    inner: Inner<T>,
 }
 
-impl<T> Task<T> {
-    pub(crate) fn new(task: async_task::Task<Option<T>>, info: TaskInfo) -> Self {
-        Task {
-            task: FallibleTask {
-                inner: task.fallible(),
-                tracked: None,
-            },
-            info: Some(info),
+/// What a handle holds: 16 bytes. The task's number, spawn site and debug-mode record travel in
+/// async-task's metadata (the task's own allocation) where runner made the task, and in a box
+/// beside a task that `async-executor` made.
+enum Inner<T> {
+    /// The one-thread engine's tasks, blocking jobs, and tasks cancelled before they start.
+    /// These are never dropped unrun: a cancelled one completes with `None`, so polling the
+    /// handle never meets async-task's "polled after completion" panic.
+    Runner(async_task::Task<Option<T>, Meta>),
+    /// A task of `async-executor`, which drops it unrun when cancelled.
+    Executor(async_task::FallibleTask<Option<T>>, Box<Meta>),
+}
+
+/// What runner keeps of each task beside its future.
+pub(crate) struct Meta {
+    info: TaskInfo,
+    /// The output was taken: polling again is a mistake, not a cancellation.
+    taken: AtomicBool,
+    /// In debug mode: the record that hears when the handle lets the task go on purpose.
+    tracked: Option<Handle>,
+}
+
+impl Meta {
+    pub(crate) fn new(info: TaskInfo, tracked: Option<Handle>) -> Meta {
+        Meta {
+            info,
+            taken: AtomicBool::new(false),
+            tracked,
         }
     }
 
-    /// The handle of a task in debug mode, which reports it when dropped while the task pends.
-    pub(crate) fn tracked(mut self, handle: Handle) -> Self {
-        self.task.tracked = Some(handle);
-        self
+    /// The metadata of a task of runner's own, which nobody awaits: numbered 0, like a main
+    /// future, and never reported.
+    #[track_caller]
+    pub(crate) fn internal() -> Meta {
+        Meta::new(TaskInfo::new(0, std::panic::Location::caller()), None)
+    }
+
+    fn let_go(&self) {
+        if let Some(handle) = &self.tracked {
+            handle.let_go();
+        }
+    }
+}
+
+impl<T> Inner<T> {
+    fn meta(&self) -> &Meta {
+        match self {
+            Inner::Runner(task) => task.metadata(),
+            Inner::Executor(_, meta) => meta,
+        }
+    }
+
+    fn is_finished(&self) -> bool {
+        match self {
+            Inner::Runner(task) => task.is_finished(),
+            Inner::Executor(task, _) => task.is_finished(),
+        }
+    }
+
+    fn detach(self) {
+        self.meta().let_go();
+        match self {
+            Inner::Runner(task) => task.detach(),
+            Inner::Executor(task, _) => task.detach(),
+        }
+    }
+
+    async fn cancel(self) -> Option<T> {
+        self.meta().let_go();
+        match self {
+            Inner::Runner(task) => task.cancel().await.flatten(),
+            Inner::Executor(task, _) => task.cancel().await.flatten(),
+        }
+    }
+
+    /// `None`: the task was cancelled.
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let polled = match self {
+            Inner::Runner(task) => {
+                if task.metadata().taken.load(Relaxed) {
+                    taken_twice()
+                }
+                Pin::new(task).poll(cx)
+            }
+            Inner::Executor(task, meta) => {
+                if meta.taken.load(Relaxed) {
+                    taken_twice()
+                }
+                Pin::new(task).poll(cx).map(Option::flatten)
+            }
+        };
+        if let Poll::Ready(Some(_)) = polled {
+            self.meta().taken.store(true, Relaxed);
+        }
+        polled
+    }
+}
+
+fn taken_twice() -> ! {
+    panic!("runner::Task polled after it returned its output")
+}
+
+impl<T> Task<T> {
+    /// The handle of a task that runner made, with its [`Meta`] as async-task's metadata.
+    pub(crate) fn new(task: async_task::Task<Option<T>, Meta>) -> Self {
+        Task {
+            inner: Inner::Runner(task),
+        }
+    }
+
+    /// The handle of a task that `async-executor` made.
+    pub(crate) fn of_executor(task: async_task::Task<Option<T>>, meta: Meta) -> Self {
+        Task {
+            inner: Inner::Executor(task.fallible(), Box::new(meta)),
+        }
     }
 
     /// A handle whose owner cancels the task only on purpose (a `TaskGroup`): dropping it is not
     /// reported.
-    pub(crate) fn owned(mut self) -> Self {
-        if let Some(handle) = self.task.tracked.take() {
-            handle.let_go();
-        }
+    pub(crate) fn owned(self) -> Self {
+        self.inner.meta().let_go();
         self
     }
 
@@ -103,7 +199,7 @@ impl<T> Task<T> {
     /// assert_eq!(out, Ok("done"));
     /// ```
     pub fn detach(self) {
-        self.task.detach();
+        self.inner.detach();
     }
 
     /// Cancels the task and waits until its future is dropped; returns its output if it had
@@ -123,7 +219,7 @@ impl<T> Task<T> {
     ///
     /// Resumes the task's panic if it panicked.
     pub async fn cancel(self) -> Option<T> {
-        self.task.cancel().await
+        self.inner.cancel().await
     }
 
     /// A handle whose output is `None` when the task was cancelled, instead of a panic.
@@ -137,7 +233,7 @@ impl<T> Task<T> {
     /// assert_eq!(out, Ok(Some(1)));
     /// ```
     pub fn fallible(self) -> FallibleTask<T> {
-        self.task
+        FallibleTask { inner: self.inner }
     }
 
     /// Whether the task has finished: completed, panicked or been cancelled.
@@ -154,7 +250,7 @@ impl<T> Task<T> {
     /// .unwrap();
     /// ```
     pub fn is_finished(&self) -> bool {
-        self.task.is_finished()
+        self.inner.is_finished()
     }
 }
 
@@ -162,16 +258,10 @@ impl<T> Future for Task<T> {
     type Output = T;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        match Pin::new(&mut self.task).poll(cx) {
+        match self.inner.poll(cx) {
             Poll::Pending => Poll::Pending,
-            Poll::Ready(Some(output)) => {
-                self.info = None;
-                Poll::Ready(output)
-            }
-            Poll::Ready(_) => match self.info {
-                Some(info) => raise_cancelled(info),
-                None => panic!("runner::Task polled after it returned its output"),
-            },
+            Poll::Ready(Some(output)) => Poll::Ready(output),
+            Poll::Ready(None) => raise_cancelled(self.inner.meta().info),
         }
     }
 }
@@ -179,7 +269,7 @@ impl<T> Future for Task<T> {
 impl<T> fmt::Debug for Task<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Task")
-            .field("task", &self.info)
+            .field("task", &self.inner.meta().info)
             .field("finished", &self.is_finished())
             .finish()
     }
@@ -206,8 +296,7 @@ impl<T> fmt::Debug for Task<T> {
 /// Awaiting it resumes the task's panic if the task panicked.
 #[must_use = "dropping a FallibleTask cancels it; use `detach` to let it run"]
 pub struct FallibleTask<T> {
-    inner: async_task::FallibleTask<Option<T>>,
-    tracked: Option<Handle>,
+    inner: Inner<T>,
 }
 
 impl<T> FallibleTask<T> {
@@ -222,9 +311,6 @@ impl<T> FallibleTask<T> {
     /// .unwrap();
     /// ```
     pub fn detach(self) {
-        if let Some(handle) = self.tracked {
-            handle.let_go();
-        }
         self.inner.detach();
     }
 
@@ -239,10 +325,7 @@ impl<T> FallibleTask<T> {
     /// assert_eq!(out, Ok(None));
     /// ```
     pub async fn cancel(self) -> Option<T> {
-        if let Some(handle) = self.tracked {
-            handle.let_go();
-        }
-        self.inner.cancel().await.flatten()
+        self.inner.cancel().await
     }
 
     /// Whether the task has finished: completed, panicked or been cancelled.
@@ -267,13 +350,14 @@ impl<T> Future for FallibleTask<T> {
     type Output = Option<T>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        Pin::new(&mut self.inner).poll(cx).map(Option::flatten)
+        self.inner.poll(cx)
     }
 }
 
 impl<T> fmt::Debug for FallibleTask<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FallibleTask")
+            .field("task", &self.inner.meta().info)
             .field("finished", &self.is_finished())
             .finish()
     }

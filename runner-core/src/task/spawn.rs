@@ -2,11 +2,15 @@
 
 use std::future::Future;
 use std::panic::Location;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
 
 use crate::debug::diagnostic::TaskInfo;
 use crate::debug::snapshot::Tracked;
 use crate::runner::current::{self, Current, Engine, RemoteEngine, Role};
-use crate::task::handle::Task;
+use crate::task::handle::{Meta, Task};
 use crate::task::wrapper::TaskFuture;
 
 /// Spawns a task on the current runner; it may run on any of the runner's threads.
@@ -80,12 +84,12 @@ where
 
 /// Where a spawned future runs: `spawn`'s on any thread of the runner, `spawn_local`'s on the
 /// spawning one. Implemented for the task's future as the runner wraps it, in debug mode or not.
-trait Place<G: Future> {
+trait Place<T, G: Future<Output = Option<T>>> {
     const FUNCTION: &'static str;
     /// Panics where this kind of task cannot be spawned from a blocking job.
     fn check_blocking();
-    fn spawn(engine: &Engine, future: G) -> async_task::Task<G::Output>;
-    fn spawn_remote(engine: &RemoteEngine, future: G) -> async_task::Task<G::Output>;
+    fn spawn(engine: &Engine, future: G, meta: Meta) -> Task<T>;
+    fn spawn_remote(engine: &RemoteEngine, future: G, meta: Meta) -> Task<T>;
 }
 
 /// `spawn`: any thread of the runner.
@@ -93,34 +97,34 @@ struct Anywhere;
 /// `spawn_local`: the spawning thread.
 struct Here;
 
-impl<G> Place<G> for Anywhere
+impl<T, G> Place<T, G> for Anywhere
 where
-    G: Future + Send + 'static,
-    G::Output: Send + 'static,
+    G: Future<Output = Option<T>> + Send + 'static,
+    T: Send + 'static,
 {
     const FUNCTION: &'static str = "spawn";
 
     fn check_blocking() {}
 
-    fn spawn(engine: &Engine, future: G) -> async_task::Task<G::Output> {
+    fn spawn(engine: &Engine, future: G, meta: Meta) -> Task<T> {
         match engine {
-            Engine::Own(scheduler) => scheduler.spawn(future),
-            Engine::Executor(executor, _) => executor.spawn(future),
+            Engine::Own(scheduler) => Task::new(scheduler.spawn(future, meta)),
+            Engine::Executor(executor, _) => Task::of_executor(executor.spawn(future), meta),
         }
     }
 
-    fn spawn_remote(engine: &RemoteEngine, future: G) -> async_task::Task<G::Output> {
+    fn spawn_remote(engine: &RemoteEngine, future: G, meta: Meta) -> Task<T> {
         match engine {
-            RemoteEngine::Own(remote) => remote.spawn(future),
-            RemoteEngine::Executor(executor) => executor.spawn(future),
+            RemoteEngine::Own(remote) => Task::new(remote.spawn(future, meta)),
+            RemoteEngine::Executor(executor) => Task::of_executor(executor.spawn(future), meta),
         }
     }
 }
 
-impl<G> Place<G> for Here
+impl<T, G> Place<T, G> for Here
 where
-    G: Future + 'static,
-    G::Output: 'static,
+    G: Future<Output = Option<T>> + 'static,
+    T: 'static,
 {
     const FUNCTION: &'static str = "spawn_local";
 
@@ -131,14 +135,14 @@ where
         )
     }
 
-    fn spawn(engine: &Engine, future: G) -> async_task::Task<G::Output> {
+    fn spawn(engine: &Engine, future: G, meta: Meta) -> Task<T> {
         match engine {
-            Engine::Own(scheduler) => scheduler.spawn_local(future),
-            Engine::Executor(_, local) => local.spawn(future),
+            Engine::Own(scheduler) => Task::new(scheduler.spawn_local(future, meta)),
+            Engine::Executor(_, local) => Task::of_executor(local.spawn(future), meta),
         }
     }
 
-    fn spawn_remote(_: &RemoteEngine, _: G) -> async_task::Task<G::Output> {
+    fn spawn_remote(_: &RemoteEngine, _: G, _: Meta) -> Task<T> {
         unreachable!("check_blocking refuses local tasks from blocking jobs")
     }
 }
@@ -149,7 +153,7 @@ fn spawn_as<F, P>(future: F, spawned_at: &'static Location<'static>) -> Task<F::
 where
     F: Future + 'static,
     F::Output: 'static,
-    P: Place<TaskFuture<F>> + Place<Tracked<TaskFuture<F>>>,
+    P: Place<F::Output, TaskFuture<F>> + Place<F::Output, Tracked<TaskFuture<F>>>,
 {
     let spawned = current::with(|c| {
         let c = c?;
@@ -158,9 +162,13 @@ where
                 Spawned::Task(wrap::<F, P>(future, c, spawned_at, Target::Here(engine)))
             }
             Role::Blocking(engine) => {
-                <P as Place<TaskFuture<F>>>::check_blocking();
+                <P as Place<F::Output, TaskFuture<F>>>::check_blocking();
                 let _gate = c.shared.gate();
-                closed_check(c, <P as Place<TaskFuture<F>>>::FUNCTION, spawned_at);
+                closed_check(
+                    c,
+                    <P as Place<F::Output, TaskFuture<F>>>::FUNCTION,
+                    spawned_at,
+                );
                 let engine = engine.upgrade().unwrap_or_else(|| {
                     unreachable!("the engine lives until its runner is marked closed")
                 });
@@ -178,7 +186,7 @@ where
     });
     match spawned {
         Some(spawned) => spawned.start(),
-        None => current::no_runner(<P as Place<TaskFuture<F>>>::FUNCTION),
+        None => current::no_runner(<P as Place<F::Output, TaskFuture<F>>>::FUNCTION),
     }
 }
 
@@ -197,12 +205,16 @@ fn wrap<F, P>(
 where
     F: Future + 'static,
     F::Output: 'static,
-    P: Place<TaskFuture<F>> + Place<Tracked<TaskFuture<F>>>,
+    P: Place<F::Output, TaskFuture<F>> + Place<F::Output, Tracked<TaskFuture<F>>>,
 {
-    fn place<G: Future, P: Place<G>>(target: Target<'_>, future: G) -> async_task::Task<G::Output> {
+    fn place<T, G, P>(target: Target<'_>, future: G, meta: Meta) -> Task<T>
+    where
+        G: Future<Output = Option<T>>,
+        P: Place<T, G>,
+    {
         match target {
-            Target::Here(engine) => P::spawn(engine, future),
-            Target::Remote(engine) => P::spawn_remote(engine, future),
+            Target::Here(engine) => P::spawn(engine, future, meta),
+            Target::Remote(engine) => P::spawn_remote(engine, future, meta),
         }
     }
     let future = TaskFuture::new(future, c, spawned_at);
@@ -210,10 +222,10 @@ where
     let shared = &c.shared;
     if shared.debug {
         let tracked = Tracked::new(future, &shared.live, info);
-        let handle = tracked.handle();
-        Task::new(place::<_, P>(target, tracked), info).tracked(handle)
+        let meta = Meta::new(info, Some(tracked.handle()));
+        place::<_, _, P>(target, tracked, meta)
     } else {
-        Task::new(place::<_, P>(target, future), info)
+        place::<_, _, P>(target, future, Meta::new(info, None))
     }
 }
 
@@ -229,30 +241,51 @@ pub(crate) fn closed_check(c: &current::Current, function: &str, at: &Location<'
 /// What a spawn function made; started once the borrow of `current` has ended.
 pub(crate) enum Spawned<T> {
     Task(Task<T>),
-    /// Spawned inside `close`: dropping the runnable drops the future, outside the borrow
-    /// because its destructor may spawn again.
-    Stillborn(async_task::Runnable, Task<T>),
+    /// Spawned inside `close`: running the runnable drops the future, outside the borrow
+    /// because its destructor may spawn again, and completes the task as cancelled.
+    Stillborn(async_task::Runnable<Meta>, Task<T>),
 }
 
 impl<T: 'static> Spawned<T> {
-    /// A task that is cancelled before it starts.
+    /// A task that is cancelled before it starts: its future is dropped unpolled.
     pub(crate) fn stillborn<F>(future: F, info: TaskInfo) -> Self
     where
         F: Future<Output = Option<T>> + 'static,
     {
+        let stillborn = Stillborn {
+            future: Some(future),
+        };
         let (runnable, task) = async_task::Builder::new()
             .propagate_panic(true)
-            .spawn_local(|()| future, |_| {});
-        Spawned::Stillborn(runnable, Task::new(task, info))
+            .metadata(Meta::new(info, None))
+            .spawn_local(|_| stillborn, |_| {});
+        Spawned::Stillborn(runnable, Task::new(task))
     }
 
     pub(crate) fn start(self) -> Task<T> {
         match self {
             Spawned::Task(task) => task,
             Spawned::Stillborn(runnable, task) => {
-                drop(runnable);
+                runnable.run();
                 task
             }
         }
+    }
+}
+
+pin_project! {
+    /// A future that is dropped, unpolled, the first time it is polled, and completes with `None`.
+    struct Stillborn<F> {
+        #[pin]
+        future: Option<F>,
+    }
+}
+
+impl<T, F: Future<Output = Option<T>>> Future for Stillborn<F> {
+    type Output = Option<T>;
+
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<T>> {
+        self.project().future.set(None);
+        Poll::Ready(None)
     }
 }

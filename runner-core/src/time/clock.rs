@@ -7,14 +7,13 @@
 //! when the runner is idle (`time/idle.rs`). The clock's readings never go back.
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
-use async_executor::Executor;
-
-use crate::runner::scheduler::Remote;
 use crate::runner::tokio_rt::WakeTimer;
 use crate::sync;
 use crate::time::barrier::ReactorBarrier;
@@ -28,12 +27,9 @@ pub(crate) enum Unpausable {
     ExecutorFactory,
 }
 
-/// What the unpaused driver is spawned on, held weakly (the runner owns it): the runner's
-/// executor, or its own one-thread scheduler.
-pub(crate) enum Engine {
-    Executor(Weak<Executor<'static>>),
-    Own(Weak<Remote>),
-}
+/// Spawns the unpaused driver, detached, on the runner's engine (which it holds weakly: the
+/// runner owns it). A callback, so that the clock needs none of the engines' types.
+pub(crate) type Spawner = Box<dyn Fn(Pin<Box<dyn Future<Output = ()> + Send>>) + Send + Sync>;
 
 /// One runner's time.
 pub(crate) struct Time {
@@ -44,7 +40,7 @@ pub(crate) struct Time {
     pub(crate) timers: TimerQueue,
     unpausable: Option<Unpausable>,
     /// What the unpaused driver is spawned on, and whether it was.
-    engine: OnceLock<Engine>,
+    engine: OnceLock<Spawner>,
     driver_spawned: AtomicBool,
     /// The thread driving the runner, to be woken when the clock is paused.
     mode_waker: Mutex<Option<Waker>>,
@@ -181,7 +177,7 @@ impl Time {
     }
 
     /// The runner has started: the unpaused driver is spawned on `engine` once needed.
-    pub(crate) fn set_engine(&self, engine: Engine) {
+    pub(crate) fn set_engine(&self, engine: Spawner) {
         let _ = self.engine.set(engine);
     }
 
@@ -192,18 +188,8 @@ impl Time {
         if !self.driver_spawned.load(Ordering::Relaxed)
             && !self.driver_spawned.swap(true, Ordering::AcqRel)
         {
-            match self.engine.get() {
-                Some(Engine::Executor(executor)) => {
-                    if let Some(executor) = executor.upgrade() {
-                        executor.spawn(drive_unpaused(self.clone())).detach();
-                    }
-                }
-                Some(Engine::Own(remote)) => {
-                    if let Some(remote) = remote.upgrade() {
-                        remote.spawn(drive_unpaused(self.clone())).detach();
-                    }
-                }
-                None => {}
+            if let Some(spawn) = self.engine.get() {
+                spawn(Box::pin(drive_unpaused(self.clone())));
             }
         }
         Some(key)
