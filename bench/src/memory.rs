@@ -210,6 +210,8 @@ pub struct MemoryStats {
     pub blocks: f64,
     /// Bytes per task, second batch, median.
     pub warm: f64,
+    /// Live blocks per task, second batch, median.
+    pub warm_blocks: f64,
 }
 
 impl MemoryStats {
@@ -237,6 +239,7 @@ pub fn measure(rows: &[MemoryRow], pending: Pending, n: usize, rounds: usize) ->
     let mut fresh = vec![Vec::new(); rows.len()];
     let mut blocks = vec![Vec::new(); rows.len()];
     let mut warm = vec![Vec::new(); rows.len()];
+    let mut warm_blocks = vec![Vec::new(); rows.len()];
     for round in 0..=rounds {
         for k in 0..rows.len() {
             let i = (k + round) % rows.len();
@@ -245,6 +248,7 @@ pub fn measure(rows: &[MemoryRow], pending: Pending, n: usize, rounds: usize) ->
                 fresh[i].push(first.bytes as f64 / n as f64);
                 blocks[i].push(first.blocks as f64 / n as f64);
                 warm[i].push(second.bytes as f64 / n as f64);
+                warm_blocks[i].push(second.blocks as f64 / n as f64);
             }
         }
     }
@@ -263,6 +267,7 @@ pub fn measure(rows: &[MemoryRow], pending: Pending, n: usize, rounds: usize) ->
                 fresh: std::mem::take(&mut fresh[i]),
                 blocks: median(&mut blocks[i]),
                 warm: median(&mut warm[i]),
+                warm_blocks: median(&mut warm_blocks[i]),
             }
         })
         .collect();
@@ -281,19 +286,20 @@ pub fn format(table: &MemoryTable, n: usize, rounds: usize) -> String {
     let _ = writeln!(
         out,
         "implementation                 median B/task  min B/task  max B/task  blocks/task  \
-         2nd batch B/task  of which handle  runner ÷ row"
+         2nd batch: B/task  blocks/task  handle B  runner ÷ row"
     );
     let reference = table.stats[0].median();
     for s in &table.stats {
         let _ = writeln!(
             out,
-            "{:<30} {:>10.1} {:>11.1} {:>11.1} {:>12.2} {:>17.1} {:>16} {:>13.2}",
+            "{:<30} {:>10.1} {:>11.1} {:>11.1} {:>12.2} {:>18.1} {:>12.2} {:>9} {:>13.2}",
             s.label,
             s.median(),
             s.min(),
             s.max(),
             s.blocks,
             s.warm,
+            s.warm_blocks,
             s.handle,
             reference / s.median(),
         );
