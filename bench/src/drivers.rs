@@ -77,7 +77,7 @@ impl Spawner for RunnerSpawner {
     }
 
     fn echo(&self, n: usize) -> impl Future<Output = ()> {
-        smol_echo(self.clone(), n)
+        smol_echo(*self, n)
     }
 }
 

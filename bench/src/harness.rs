@@ -108,7 +108,7 @@ fn cpu_time_ns() -> f64 {
     ts.tv_sec as f64 * 1e9 + ts.tv_nsec as f64
 }
 
-pub const HEADER: &str = "workload              implementation              median ns/op    \
+pub const HEADER: &str = "workload              implementation                  median ns/op    \
                           min ns/op    max ns/op  cores  runner ÷ row";
 
 /// The table lines of one measured workload.
@@ -119,7 +119,7 @@ pub fn format(m: &Measured) -> String {
         let title = if i == 0 { m.title.as_str() } else { "" };
         let _ = writeln!(
             out,
-            "{title:<21} {label:<26} {:>13} {:>12} {:>12} {:>6.2} {:>13.2}",
+            "{title:<21} {label:<30} {:>13} {:>12} {:>12} {:>6.2} {:>13.2}",
             ns(s.median),
             ns(s.min),
             ns(s.max),

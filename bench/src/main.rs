@@ -12,13 +12,16 @@
 //! Each workload runs its implementations in interleaved rounds; the table shows the median
 //! nanoseconds per operation, the fastest and slowest round, the cores the process used during
 //! the row (CPU time over wall time), and runner's reference row (the workload's first) divided
-//! by each row (below 1: runner is faster). The project's targets are checked at the end, on the
-//! medians and on the fastest rounds. `--row LABEL` keeps only the rows with that label.
+//! by each row (below 1: runner is faster). The `memory` section that follows counts the heap
+//! bytes per pending task (a counting global allocator, `memory.rs`). The project's targets are
+//! checked at the end, on the medians and on the fastest rounds. `--row LABEL` keeps only the
+//! rows with that label.
 
 #![warn(rust_2018_idioms)]
 
 mod drivers;
 mod harness;
+mod memory;
 #[cfg(feature = "tokio")]
 mod tokio_rows;
 mod workloads;
@@ -27,15 +30,27 @@ use std::time::{Duration, Instant};
 
 use drivers::{RawDriver, RunnerDriver, TokioDriver};
 use harness::{Group, Measured, Row, Stats};
+use memory::{MemoryRow, MemoryTable, Pending};
 use workloads::{
-    fresh, timed, trivial, Blocking, Cpu, Echo, GroupJoin, PausedTimers, PendingOnce, PingPong,
-    ReadyAwait, SpawnJoin, Timers, WithVar, Yield,
+    fresh, timed, trivial, with_live, Blocking, Cpu, Echo, GroupJoin, PausedTimers, PendingOnce,
+    PingPong, ReadyAwait, Repeat, SpawnJoin, Timers, WithVar, Yield,
 };
 
+/// Counts live heap bytes for the memory rows (off, apart from one atomic load, for the rest).
+#[global_allocator]
+static ALLOC: memory::CountingAlloc = memory::CountingAlloc;
+
 const DEFAULT_ROUNDS: usize = 21;
+/// The memory rows are exact to a few bytes: a few rounds show that they are stable.
+const MEMORY_ROUNDS: usize = 5;
+/// Pending tasks per memory sample.
+const MEMORY_TASKS: usize = 100_000;
 
 const RUNNER: &str = "runner";
 const RUNNER_DEBUG: &str = "runner debug";
+const RUNNER_DEBUG_10K: &str = "runner debug, 10k live";
+const RUNNER_DEBUG_100K: &str = "runner debug, 100k live";
+const RUNNER_DEBUG_1M: &str = "runner debug, 1M live";
 const RUNNER_BEFORE: &str = "runner before (async-executor)";
 const RUNNER_BEFORE_DEBUG: &str = "runner before, debug";
 const RUNNER_CTRL_C: &str = "runner ctrl-c on";
@@ -61,6 +76,7 @@ type Workload = (&'static str, fn() -> Group);
 const WORKLOADS: &[Workload] = &[
     ("lifecycle", lifecycle),
     ("spawn_join", spawn_join),
+    ("debug_spawn", debug_spawn),
     ("pending_once", pending_once),
     ("pending_once_threads", pending_once_threads),
     ("yield", yield_),
@@ -116,6 +132,23 @@ fn main() {
         results.push(measured);
     }
 
+    let mut memory = Vec::new();
+    if selected(MEMORY) {
+        let mut memory_rows = memory_rows();
+        if !rows.is_empty() {
+            memory_rows.retain(|r| rows.iter().any(|l| l == r.label));
+        }
+        if !memory_rows.is_empty() {
+            let rounds = rounds.min(MEMORY_ROUNDS);
+            for pending in Pending::ALL {
+                let table = memory::measure(&memory_rows, pending, MEMORY_TASKS, rounds);
+                println!();
+                print!("{}", memory::format(&table, MEMORY_TASKS, rounds));
+                memory.push(table);
+            }
+        }
+    }
+
     println!();
     println!(
         "load:    {} at end; total {:.1} s",
@@ -123,7 +156,22 @@ fn main() {
         start.elapsed().as_secs_f64()
     );
     println!();
-    print_targets(&results);
+    for line in take_notes() {
+        println!("(info) {line}");
+    }
+    print_targets(&results, &memory);
+}
+
+/// Lines for the end of the output, from the set-up of workloads (which runs before their
+/// table lines are printed).
+static NOTES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn note(line: String) {
+    NOTES.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+}
+
+fn take_notes() -> Vec<String> {
+    std::mem::take(&mut *NOTES.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
 struct Args {
@@ -166,7 +214,8 @@ fn usage(error: &str) -> ! {
     if !error.is_empty() {
         eprintln!("error: {error}");
     }
-    let names: Vec<_> = WORKLOADS.iter().map(|(n, _)| *n).collect();
+    let mut names: Vec<_> = WORKLOADS.iter().map(|(n, _)| *n).collect();
+    names.push(MEMORY);
     eprintln!(
         "usage: runner-bench [--rounds N] [--row LABEL]... [FILTER...]\n\
          runs the workloads whose name contains any FILTER (all without one): {}\n\
@@ -242,11 +291,41 @@ fn spawn_join() -> Group {
         rows: vec![
             row(RUNNER, timed(RunnerDriver::new(false, 1), SpawnJoin(N))),
             row(
+                RUNNER_DEBUG,
+                timed(RunnerDriver::new(true, 1), SpawnJoin(N)),
+            ),
+            row(
                 RUNNER_BEFORE,
                 timed(RunnerDriver::executor_engine(false), SpawnJoin(N)),
             ),
             row(RAW, timed(RawDriver::new(1), SpawnJoin(N))),
             row(TOKIO, timed(TokioDriver::current_thread(), SpawnJoin(N))),
+        ],
+    }
+}
+
+/// spawn_join of 10k tasks, 50 times over, in a debug-mode runner that holds 10k, 100k or 1M
+/// pending tasks: whether the debug records make spawning dearer as tasks pile up. A sample
+/// (about 0.2 s) spans a few of the watchdog's looks (one per slow-poll threshold, 100 ms), so
+/// that their cost shows in the median.
+fn debug_spawn() -> Group {
+    const N: usize = 10_000;
+    const TIMES: usize = 50;
+    let with = |live| {
+        with_live(
+            RunnerDriver::new(true, 1),
+            live,
+            Repeat(TIMES, SpawnJoin(N)),
+        )
+    };
+    Group {
+        name: "debug_spawn",
+        title: "debug_spawn 10k x 50".into(),
+        ops: (TIMES * N) as u64,
+        rows: vec![
+            row(RUNNER_DEBUG_10K, with(10_000)),
+            row(RUNNER_DEBUG_100K, with(100_000)),
+            row(RUNNER_DEBUG_1M, with(1_000_000)),
         ],
     }
 }
@@ -544,10 +623,60 @@ fn row(label: &'static str, sample: workloads::Sampler) -> Row {
     Row { label, sample }
 }
 
+/// The memory section's name for the filter.
+const MEMORY: &str = "memory";
+
+/// The rows of the memory section: runner (the first row, the reference), its old engine, and
+/// the peers.
+fn memory_rows() -> Vec<MemoryRow> {
+    use memory::{raw_sample, runner_sample, tokio_sample};
+    use runner::Builder;
+    use std::mem::size_of;
+    let runner_handle = size_of::<runner::Task<()>>();
+    vec![
+        MemoryRow {
+            label: RUNNER,
+            handle: runner_handle,
+            sample: |p, n| runner_sample(Builder::new().debug(false), p, n),
+        },
+        MemoryRow {
+            label: RUNNER_DEBUG,
+            handle: runner_handle,
+            sample: |p, n| runner_sample(Builder::new().debug(true), p, n),
+        },
+        MemoryRow {
+            label: RUNNER_BEFORE,
+            handle: runner_handle,
+            sample: |p, n| {
+                let builder = runner::__private::executor_engine(Builder::new().debug(false));
+                runner_sample(builder, p, n)
+            },
+        },
+        MemoryRow {
+            label: RUNNER_BEFORE_DEBUG,
+            handle: runner_handle,
+            sample: |p, n| {
+                let builder = runner::__private::executor_engine(Builder::new().debug(true));
+                runner_sample(builder, p, n)
+            },
+        },
+        MemoryRow {
+            label: RAW,
+            handle: size_of::<async_executor::Task<()>>(),
+            sample: raw_sample,
+        },
+        MemoryRow {
+            label: TOKIO,
+            handle: size_of::<tokio::task::JoinHandle<()>>(),
+            sample: tokio_sample,
+        },
+    ]
+}
+
 // ---------------------------------------------------------------------------------------------
 // The project's targets, checked on this run's medians.
 
-fn print_targets(results: &[Measured]) {
+fn print_targets(results: &[Measured], memory: &[MemoryTable]) {
     let find = |name: &str| results.iter().find(|m| m.name == name);
     let mut lines = Vec::new();
     // `ratio` maps (numerator, denominator) stats to the checked value; it is applied to the
@@ -571,16 +700,23 @@ fn print_targets(results: &[Measured]) {
     };
     let div: fn(f64, f64) -> f64 = |a, b| a / b;
     let inv: fn(f64, f64) -> f64 = |a, b| b / a;
+    let sub: fn(f64, f64) -> f64 = |a, b| a - b;
 
-    // Debug off, one thread: within 1.10x of raw smol for the per-task workloads and 1.15x for
-    // the rest, and at or below tokio where raw is (where raw is clearly faster: by 3% or more, so
-    // that a CPU-bound tie is not judged on noise).
+    // Debug off, one thread, against raw smol: issue 24's limits where it sets one (the wrapper
+    // pays for itself: spawn_join and lifecycle at most 1.00, echo 1.02, timers 1.05); 1.10 for
+    // yield and pingpong and 1.15 for the rest, the older limits. Against tokio current-thread:
+    // issue 24's limits for yield, pingpong, spawn_join and lifecycle; elsewhere at or below
+    // tokio where raw is (where raw is clearly faster: by 3% or more, so that a CPU-bound tie is
+    // not judged on noise).
     for m in results {
         let (Some(runner), Some(raw)) = (m.get(RUNNER).or(m.get(RUNNER_T1)), m.get(RAW)) else {
             continue;
         };
         let limit = match m.name {
-            "spawn_join" | "yield" | "pingpong" | "timers" => 1.10,
+            "spawn_join" | "lifecycle" => 1.00,
+            "echo" => 1.02,
+            "timers" => 1.05,
+            "yield" | "pingpong" => 1.10,
             _ => 1.15,
         };
         check(
@@ -590,11 +726,19 @@ fn print_targets(results: &[Measured]) {
             div,
             limit,
         );
-        if let Some(tokio) = m.get(TOKIO) {
-            if raw.median <= 0.97 * tokio.median {
-                let what = format!("{}: runner / tokio current-thread (raw is faster)", m.name);
-                check(what, runner, tokio, div, 1.0);
-            }
+        let Some(tokio) = m.get(TOKIO) else { continue };
+        let issue_24 = match m.name {
+            "yield" => Some(0.75),
+            "pingpong" => Some(0.90),
+            "spawn_join" | "lifecycle" => Some(0.60),
+            _ => None,
+        };
+        if let Some(limit) = issue_24 {
+            let what = format!("{}: runner / tokio current-thread", m.name);
+            check(what, runner, tokio, div, limit);
+        } else if raw.median <= 0.97 * tokio.median {
+            let what = format!("{}: runner / tokio current-thread (raw is faster)", m.name);
+            check(what, runner, tokio, div, 1.0);
         }
     }
     if let Some(m) = find("pending_once_threads") {
@@ -619,7 +763,13 @@ fn print_targets(results: &[Measured]) {
             25.0,
         );
     }
-    for (name, limit) in [("yield", 1.5), ("pingpong", 1.05), ("timers", 1.05)] {
+    // Issue 24's limits for debug mode.
+    for (name, limit) in [
+        ("yield", 1.5),
+        ("pingpong", 1.10),
+        ("spawn_join", 1.5),
+        ("timers", 1.10),
+    ] {
         if let Some(m) = find(name) {
             if let (Some(on), Some(off)) = (m.get(RUNNER_DEBUG), m.get(RUNNER)) {
                 check(
@@ -632,18 +782,49 @@ fn print_targets(results: &[Measured]) {
             }
         }
     }
+    if let Some(m) = find("debug_spawn") {
+        if let (Some(small), Some(large)) = (m.get(RUNNER_DEBUG_10K), m.get(RUNNER_DEBUG_1M)) {
+            let what = "debug_spawn: 1M live / 10k live".into();
+            check(what, large, small, div, 1.2);
+        }
+    }
     if let Some(m) = find("threads") {
         if let (Some(t1), Some(t2)) = (m.get(RUNNER_T1), m.get(RUNNER_T2)) {
             let what = "threads: throughput threads(2) / threads(1)".into();
             check(what, t2, t1, inv, -1.7);
         }
         if let (Some(t2), Some(mt)) = (m.get(RUNNER_T2), m.get(TOKIO_MT)) {
-            let ratio = t2.median / mt.median;
-            println!("(info) threads: runner threads(2) / tokio multi-thread(2): {ratio:.2}");
+            let what = "threads: runner threads(2) / tokio multi-thread(2)".into();
+            check(what, t2, mt, div, 1.0);
         }
         if let (Some(raw1), Some(raw2)) = (m.get(RAW), m.get(RAW_T2)) {
             let ratio = raw1.median / raw2.median;
             println!("(info) threads: raw smol throughput 2 threads / 1 thread: {ratio:.2}");
+        }
+    }
+    // Bytes per pending task, issue 24: debug off at most async-executor's plus 16 bytes, debug
+    // on at most tokio's; for each future. The "fastest" column is the smallest round.
+    for table in memory {
+        let bytes = |label: &str| {
+            let s = table.stats.iter().find(|s| s.label == label)?;
+            Some(Stats {
+                median: s.median(),
+                min: s.min(),
+                max: s.max(),
+                cores: 1.0,
+            })
+        };
+        let future = match table.pending {
+            Pending::Parked => "pending",
+            Pending::Channel => "channel",
+        };
+        if let (Some(runner), Some(raw)) = (bytes(RUNNER), bytes(RAW)) {
+            let what = format!("memory ({future}): runner - raw smol, bytes");
+            check(what, runner, raw, sub, 16.0);
+        }
+        if let (Some(debug), Some(tokio)) = (bytes(RUNNER_DEBUG), bytes(TOKIO)) {
+            let what = format!("memory ({future}): runner debug / tokio current-thread");
+            check(what, debug, tokio, div, 1.0);
         }
     }
     for name in ["context_yield", "context_spawn_join"] {
@@ -668,16 +849,8 @@ fn print_targets(results: &[Measured]) {
     }
     if let Some(m) = find("timeout") {
         if let (Some(timeout), Some(bare)) = (m.get(RUNNER_TIMEOUT), m.get(RUNNER_BARE)) {
-            let sub: fn(f64, f64) -> f64 = |a, b| a - b;
             let what = "timeout: ns added around a ready future".into();
             check(what, timeout, bare, sub, 35.0);
-        }
-    }
-    if let Some(m) = find("timers") {
-        if let (Some(runner), Some(raw)) = (m.get(RUNNER), m.get(RAW)) {
-            // The runner-owned timer queue must cost no more than async-io's timers did.
-            let what = "timers: runner / raw smol, no worse than before (1.23)".into();
-            check(what, runner, raw, div, 1.23);
         }
     }
     if let Some(m) = find("paused_timers") {

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use futures_lite::future::yield_now;
 
-use crate::drivers::{Driver, Spawner};
+use crate::drivers::{Driver, RunnerDriver, Spawner};
+use crate::memory::{parked, spawn_parked, Counting};
 
 /// One workload: the body of a main future, generic over the implementation.
 pub trait Work: 'static {
@@ -26,6 +27,68 @@ pub fn timed<D: Driver + 'static, W: Work>(mut driver: D, work: W) -> Sampler {
         driver.block_on(work.run(spawner));
         start.elapsed()
     })
+}
+
+/// Like [`timed`], on a runner that holds `live` pending tasks (of [`parked`]) through every
+/// sample; they are spawned ([`spawn_parked`]) and polled once before the first sample, and cancelled when the
+/// sampler is dropped. Notes how much heap they hold and how long the set-up took.
+pub fn with_live<W: Work>(mut driver: RunnerDriver, live: usize, work: W) -> Sampler {
+    let counting = Counting::on();
+    let before = counting.read();
+    let start = Instant::now();
+    let tasks = driver.block_on(async move {
+        let mut tasks = Vec::with_capacity(live);
+        spawn_parked(&mut tasks, live, || runner::spawn(parked())).await;
+        tasks
+    });
+    let set_up = start.elapsed();
+    let held = counting.read() - before;
+    drop(counting);
+    crate::note(format!(
+        "{} live pending tasks in a debug-mode runner hold {:.1} MB: {:.1} bytes each, handles \
+         included; spawned and polled once in {:.0} ms, {:.0} ns each",
+        live,
+        held.bytes as f64 / 1e6,
+        held.bytes as f64 / live as f64,
+        set_up.as_secs_f64() * 1e3,
+        set_up.as_nanos() as f64 / live as f64,
+    ));
+    let mut held = Held { driver, tasks };
+    Box::new(move || {
+        let spawner = held.driver.spawner();
+        let start = Instant::now();
+        held.driver.block_on(work.run(spawner));
+        start.elapsed()
+    })
+}
+
+/// A runner and the pending tasks it holds for [`with_live`].
+struct Held {
+    driver: RunnerDriver,
+    tasks: Vec<runner::Task<()>>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        // Cancelled on purpose, so that debug mode reports none of them.
+        let tasks = std::mem::take(&mut self.tasks);
+        self.driver.block_on(async move {
+            for task in tasks {
+                task.cancel().await;
+            }
+        });
+    }
+}
+
+/// `1`, `0` times over in one sample.
+pub struct Repeat<W>(pub usize, pub W);
+
+impl<W: Work> Work for Repeat<W> {
+    async fn run<S: Spawner>(&self, spawner: S) {
+        for _ in 0..self.0 {
+            self.1.run(spawner.clone()).await;
+        }
+    }
 }
 
 /// Spawns `0` trivial tasks from the main future, then awaits them all.
