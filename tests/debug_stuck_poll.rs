@@ -176,3 +176,58 @@ fn a_handler_that_panics_on_the_watchdog_thread_does_not_stop_the_watchdog() {
         })
         .unwrap();
 }
+
+#[test]
+fn stuck_polls_on_two_threads_at_once_are_both_reported() {
+    // Each thread that polls has its own slot for the watchdog: two polls stuck at the same time
+    // on two threads are two reports, each naming its own task.
+    let (tx, reports) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    let mut runner = Runner::builder()
+        .debug(true)
+        .threads(3)
+        .slow_poll_threshold(Duration::from_millis(30))
+        .on_diagnostic(move |d| {
+            if let Diagnostic::StuckPoll { .. } = d {
+                let _ = tx.lock().unwrap().send(d.clone());
+            }
+        })
+        .build();
+    let (release_a, stuck_a) = mpsc::channel::<()>();
+    let (release_b, stuck_b) = mpsc::channel::<()>();
+    // The polls return once both reports have arrived, or after PATIENCE without them.
+    let watcher = std::thread::spawn(move || {
+        let reports: Vec<_> = (0..2)
+            .filter_map(|_| reports.recv_timeout(PATIENCE).ok())
+            .collect();
+        drop((release_a, release_b));
+        reports
+    });
+    let line = line!() + 4;
+    runner
+        .run(async move {
+            let stuck = |release: mpsc::Receiver<()>| async move { release.recv_timeout(PATIENCE) };
+            let a = runner::spawn(stuck(stuck_a));
+            let b = runner::spawn(stuck(stuck_b));
+            // Both polls ended by the watcher dropping the senders, not by PATIENCE.
+            assert!(a.await.is_err() && b.await.is_err());
+        })
+        .unwrap();
+    let reports = watcher.join().unwrap();
+    let mut ids: Vec<u64> = reports
+        .iter()
+        .map(|report| match report {
+            Diagnostic::StuckPoll { task, .. } => {
+                // Task 1 spawned on the first line, task 2 on the next.
+                assert_eq!(
+                    u64::from(task.spawned_at.line()),
+                    u64::from(line) + task.id - 1
+                );
+                task.id
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, [1, 2], "{reports:?}");
+}

@@ -20,7 +20,8 @@ use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
 use std::sync::atomic::{
-    AtomicBool, AtomicU32, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+    AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::Acquire, Ordering::Relaxed,
+    Ordering::Release,
 };
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll, Wake, Waker};
@@ -137,6 +138,10 @@ pub(crate) struct LiveTasks {
     records: Mutex<Records>,
     /// One slot per thread that has polled this runner's tasks.
     threads: Mutex<Vec<Arc<PollSlot>>>,
+    /// The slot of the first thread that polled a task (the thread that calls `run`, on a
+    /// one-thread runner the only one), reached without a look-up; and that thread's token.
+    first: Arc<PollSlot>,
+    first_thread: AtomicUsize,
     pub(crate) slow_poll_threshold: Duration,
     reporter: Reporter,
     /// Set when `close` begins: tasks dropped from then on were cancelled by the close.
@@ -239,9 +244,12 @@ impl LiveTasks {
         reporter: Reporter,
         time: Arc<Time>,
     ) -> LiveTasks {
+        let first = Arc::new(PollSlot::default());
         LiveTasks {
             records: Mutex::default(),
-            threads: Mutex::default(),
+            threads: Mutex::new(vec![first.clone()]),
+            first,
+            first_thread: AtomicUsize::new(0),
             slow_poll_threshold,
             reporter,
             closing: AtomicBool::new(false),
@@ -336,19 +344,19 @@ impl LiveTasks {
         tasks
     }
 
-    /// This thread's poll slot for this runner's tasks, kept in `cache` for the next poll on
-    /// the same thread.
-    fn slot<'a>(self: &Arc<Self>, cache: &'a mut Option<(usize, Arc<PollSlot>)>) -> &'a PollSlot {
+    /// This thread's poll slot for this runner's tasks.
+    fn slot(self: &Arc<Self>) -> Slot<'_> {
         let token = thread_token();
-        let fresh = !cache
-            .as_ref()
-            .is_some_and(|(t, _)| *t == token && token != 0);
-        if fresh {
-            *cache = Some((token, self.find_slot()));
-        }
-        match cache {
-            Some((_, slot)) => slot,
-            None => unreachable!("filled above"),
+        let first = match self.first_thread.load(Relaxed) {
+            0 if token != 0 => self
+                .first_thread
+                .compare_exchange(0, token, Relaxed, Relaxed)
+                .map_or_else(|first| first == token, |_| true),
+            first => first == token && token != 0,
+        };
+        match first {
+            true => Slot::First(&self.first),
+            false => Slot::Other(self.find_slot()),
         }
     }
 
@@ -475,8 +483,6 @@ pin_project! {
         // Who notes its wake-ups: the engine, or a waker of the record's that the
         // future gets in place of the executor's.
         wakes: Wakes,
-        // The thread slot of its last poll, and that thread's token.
-        slot: Option<(usize, Arc<PollSlot>)>,
         // Its last poll returned `Ready` or panicked.
         done: bool,
     }
@@ -531,7 +537,6 @@ impl<F: Future> Tracked<F> {
                     inner: None,
                 },
             },
-            slot: None,
             done: false,
         }
     }
@@ -573,8 +578,8 @@ impl<F: Future> Future for Tracked<F> {
 
         let started = Stamp::now();
         record.poll_started.store(started.nanos(), Release);
-        let slot = this.live.slot(this.slot);
-        let polling = Polling::new(slot, this.record, started);
+        let slot = this.live.slot();
+        let polling = Polling::new(&slot, this.record, started);
         // Stays set if the poll unwinds: the task panicked, it is not pending.
         *this.done = true;
         let polled = this.future.poll(&mut Context::from_waker(waker));
@@ -638,6 +643,23 @@ impl Drop for Polling<'_> {
         self.record.poll_started.store(0, Release);
         let (started, index) = self.previous;
         self.slot.set(started, index);
+    }
+}
+
+/// A thread's poll slot: the first thread's, borrowed from the runner, or another's.
+enum Slot<'a> {
+    First(&'a PollSlot),
+    Other(Arc<PollSlot>),
+}
+
+impl std::ops::Deref for Slot<'_> {
+    type Target = PollSlot;
+
+    fn deref(&self) -> &PollSlot {
+        match self {
+            Slot::First(slot) => slot,
+            Slot::Other(slot) => slot,
+        }
     }
 }
 
