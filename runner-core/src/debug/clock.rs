@@ -9,64 +9,75 @@
 
 use std::time::Duration;
 
-/// A point in time: the time since an origin fixed for the process. Never zero, so that an
+/// A point in time: nanoseconds since an origin fixed for the process. Never zero, so that an
 /// atomic holding a stamp's [`nanos`](Stamp::nanos) can use 0 for "none".
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct Stamp(Duration);
+pub(crate) struct Stamp(u64);
 
 impl Stamp {
     #[inline]
     pub(crate) fn now() -> Stamp {
-        Stamp(imp::since_origin().max(Duration::from_nanos(1)))
+        Stamp(imp::nanos_since_origin().max(1))
     }
 
     #[inline]
     pub(crate) fn elapsed(self) -> Duration {
+        Duration::from_nanos(self.elapsed_nanos())
+    }
+
+    /// [`elapsed`](Stamp::elapsed) in nanoseconds.
+    #[inline]
+    pub(crate) fn elapsed_nanos(self) -> u64 {
         Stamp::now().0.saturating_sub(self.0)
     }
 
     /// The time from `earlier` to this stamp (zero if `earlier` is later).
     pub(crate) fn since(self, earlier: Stamp) -> Duration {
-        self.0.saturating_sub(earlier.0)
+        Duration::from_nanos(self.0.saturating_sub(earlier.0))
     }
 
     /// This stamp plus `duration`.
     pub(crate) fn after(self, duration: Duration) -> Stamp {
-        Stamp(self.0.saturating_add(duration))
+        Stamp(self.0.saturating_add(saturating_nanos(duration)))
     }
 
     /// The stamp in nanoseconds (at least 1), for an atomic.
     #[inline]
     pub(crate) fn nanos(self) -> u64 {
-        u64::try_from(self.0.as_nanos()).unwrap_or(u64::MAX)
+        self.0
     }
 
     /// The stamp that [`nanos`](Stamp::nanos) gave `nanos`.
     pub(crate) fn from_nanos(nanos: u64) -> Stamp {
-        Stamp(Duration::from_nanos(nanos))
+        Stamp(nanos)
     }
+}
+
+fn saturating_nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod imp {
     use rustix::time::{clock_gettime, ClockId};
-    use std::time::Duration;
 
     #[inline]
-    pub(super) fn since_origin() -> Duration {
+    pub(super) fn nanos_since_origin() -> u64 {
         let t = clock_gettime(ClockId::MonotonicCoarse);
-        // The coarse monotonic clock is never negative.
-        Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+        // The coarse monotonic clock is never negative; u64 nanoseconds last 584 years.
+        (t.tv_sec as u64)
+            .wrapping_mul(1_000_000_000)
+            .wrapping_add(t.tv_nsec as u64)
     }
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 mod imp {
     use std::sync::OnceLock;
-    use std::time::{Duration, Instant};
+    use std::time::Instant;
 
-    pub(super) fn since_origin() -> Duration {
+    pub(super) fn nanos_since_origin() -> u64 {
         static ORIGIN: OnceLock<Instant> = OnceLock::new();
-        ORIGIN.get_or_init(Instant::now).elapsed()
+        super::saturating_nanos(ORIGIN.get_or_init(Instant::now).elapsed())
     }
 }

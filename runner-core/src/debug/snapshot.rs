@@ -138,10 +138,13 @@ pub(crate) struct LiveTasks {
     records: Mutex<Records>,
     /// One slot per thread that has polled this runner's tasks.
     threads: Mutex<Vec<Arc<PollSlot>>>,
-    /// The slot of the first thread that polled a task (the thread that calls `run`, on a
-    /// one-thread runner the only one), reached without a look-up; and that thread's token.
+    /// The slot of the first thread that polled a task, reached without a look-up; and that
+    /// thread's token.
     first: Arc<PollSlot>,
     first_thread: AtomicUsize,
+    /// The runner polls its tasks on one thread at a time (one thread, its own engine): every
+    /// poll uses the first slot, whichever thread `run` is called on.
+    one_thread: bool,
     pub(crate) slow_poll_threshold: Duration,
     reporter: Reporter,
     /// Set when `close` begins: tasks dropped from then on were cancelled by the close.
@@ -243,6 +246,7 @@ impl LiveTasks {
         slow_poll_threshold: Duration,
         reporter: Reporter,
         time: Arc<Time>,
+        one_thread: bool,
     ) -> LiveTasks {
         let first = Arc::new(PollSlot::default());
         LiveTasks {
@@ -250,6 +254,7 @@ impl LiveTasks {
             threads: Mutex::new(vec![first.clone()]),
             first,
             first_thread: AtomicUsize::new(0),
+            one_thread,
             slow_poll_threshold,
             reporter,
             closing: AtomicBool::new(false),
@@ -346,6 +351,9 @@ impl LiveTasks {
 
     /// This thread's poll slot for this runner's tasks.
     fn slot(self: &Arc<Self>) -> Slot<'_> {
+        if self.one_thread {
+            return Slot::First(&self.first);
+        }
         let token = thread_token();
         let first = match self.first_thread.load(Relaxed) {
             0 if token != 0 => self
@@ -586,11 +594,11 @@ impl<F: Future> Future for Tracked<F> {
         *this.done = polled.is_ready();
         drop(polling);
         // A poll that panics is reported as a panic; its time went mostly to the panic hook.
-        let elapsed = started.elapsed();
+        let nanos = started.elapsed_nanos();
         record.polls.store(record.polls.load(Relaxed) + 1, Relaxed);
-        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
         let total = record.poll_nanos.load(Relaxed).saturating_add(nanos);
         record.poll_nanos.store(total, Relaxed);
+        let elapsed = Duration::from_nanos(nanos);
         if elapsed > this.live.slow_poll_threshold {
             let info = sync::lock(&this.live.records).names[this.record.index as usize]
                 .as_ref()

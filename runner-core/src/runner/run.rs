@@ -546,6 +546,7 @@ impl Runner {
                 registry,
                 Time::new(unpausable),
                 tokio.handle(),
+                matches!(engine, Engine::Own(_)),
             ));
             shared.time.set_engine(match &engine {
                 Engine::Own(scheduler) => {

@@ -51,6 +51,7 @@ impl Shared {
         registry: Option<TaskRegistry>,
         time: Time,
         tokio: TokioHandle,
+        one_thread: bool,
     ) -> Self {
         let time = Arc::new(time);
         Shared {
@@ -65,6 +66,7 @@ impl Shared {
                 slow_poll_threshold,
                 Reporter::new(handler),
                 time.clone(),
+                one_thread,
             )),
             signals: Mutex::new(None),
             time,
