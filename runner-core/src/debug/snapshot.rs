@@ -7,9 +7,8 @@
 //! its own that notes wake-ups, so a snapshot can tell a task that waits for a wake-up from one
 //! that is scheduled to run.
 //!
-//! Records come in chunks that are reused as tasks come and go: a spawn takes a free record
-//! under the runner's lock and allocates nothing once the runner has had as many live tasks
-//! before. Only the polling thread writes the poll fields (a task is polled by one thread at a
+//! Records are reused as tasks come and go: a spawn takes a free record under the runner's lock
+//! and allocates one only when more tasks are alive than ever before in the runner. Only the polling thread writes the poll fields (a task is polled by one thread at a
 //! time), so they are plain loads and stores; a wake-up costs a store and a short lock of the
 //! executor's waker that it passes on. With debug mode off, tasks are spawned without the
 //! wrapper and none of this exists.
@@ -124,16 +123,13 @@ impl fmt::Display for TaskSnapshot {
     }
 }
 
-/// How many records a chunk holds: records are made and freed a chunk at a time, and reused.
-const CHUNK: usize = 64;
-
 /// The records of a runner's live tasks (kept in debug mode only), with what the records need
 /// of their runner: where reports go, the slow-poll threshold, and whether `close` has begun.
 ///
-/// A task's record sits in a chunk of records that never moves, so that the task's wrapper
-/// updates it without a lock, and a finished task's record is reused by the next spawn: no
-/// allocation per task. The watchdog reads one slot per thread that polls the runner's tasks
-/// (which task, since when), not the records, so its look costs the same at any number of tasks.
+/// A finished task's record is reused by the next spawn (its generation number tells the two
+/// tasks apart), so that a spawn allocates nothing once the runner has had as many live tasks
+/// before. The watchdog reads one slot per thread that polls the runner's tasks (which task,
+/// since when), not the records, so its look costs the same at any number of tasks.
 pub(crate) struct LiveTasks {
     records: Mutex<Records>,
     /// One slot per thread that has polled this runner's tasks.
@@ -153,11 +149,11 @@ pub(crate) struct LiveTasks {
     time: Arc<Time>,
 }
 
-/// The records, by index: chunk `index / CHUNK`, place `index % CHUNK`.
+/// The records, by index, and what the snapshot needs of the tasks that hold them.
 #[derive(Default)]
 struct Records {
-    chunks: Vec<Arc<Chunk>>,
-    /// What the snapshot needs of each taken record, and nothing for a free one.
+    records: Vec<Arc<TaskRecord>>,
+    /// The name of each taken record's task, and nothing for a free one.
     names: Vec<Option<Name>>,
     free: Vec<u32>,
 }
@@ -169,12 +165,12 @@ struct Name {
     spawned_on_clock: Option<Instant>,
 }
 
-struct Chunk {
-    records: [TaskRecord; CHUNK],
-}
-
-/// What debug mode counts of one live task; reused by later tasks once the task is gone.
+/// What debug mode counts of one live task; reused by later tasks once the task is gone. It is
+/// also the task's waker where the engine does not note wake-ups itself: it notes the wake-up
+/// and passes it on to the executor's waker. A waker that an earlier task left behind may so
+/// wake the record's next task: a spurious wake-up, which futures allow.
 struct TaskRecord {
+    index: u32,
     /// Which task holds the record: a handle of an earlier holder changes nothing.
     generation: AtomicU32,
     /// The generation whose handle let the task go on purpose (`detach`, `cancel`): dropping it
@@ -184,21 +180,13 @@ struct TaskRecord {
     poll_nanos: AtomicU64,
     /// The stamp (nanoseconds) when the poll in progress started; 0 between polls.
     poll_started: AtomicU64,
-    /// The waker the task's future sees.
-    waker: Arc<NotingWaker>,
-}
-
-/// A task's waker in debug mode: it notes the wake-up and passes it on to the executor's waker.
-/// It belongs to the record, so a waker that an earlier task left behind may wake the record's
-/// next task: a spurious wake-up, which futures allow.
-#[derive(Default)]
-struct NotingWaker {
     /// Woken since its last poll started: the task is scheduled.
     woken: AtomicBool,
+    /// The executor's waker, for a task whose future gets the record as its waker.
     inner: Mutex<Option<Waker>>,
 }
 
-impl Wake for NotingWaker {
+impl Wake for TaskRecord {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();
     }
@@ -211,15 +199,17 @@ impl Wake for NotingWaker {
     }
 }
 
-impl Default for TaskRecord {
-    fn default() -> Self {
+impl TaskRecord {
+    fn new(index: u32) -> TaskRecord {
         TaskRecord {
+            index,
             generation: AtomicU32::new(0),
             let_go: AtomicU32::new(u32::MAX),
             polls: AtomicU64::new(0),
             poll_nanos: AtomicU64::new(0),
             poll_started: AtomicU64::new(0),
-            waker: Arc::default(),
+            woken: AtomicBool::new(false),
+            inner: Mutex::new(None),
         }
     }
 }
@@ -275,7 +265,7 @@ impl LiveTasks {
         self.reporter.report(diagnostic);
     }
 
-    /// A record for a new task: a free one, or one of a new chunk.
+    /// A record for a new task: a free one, or a new one.
     fn take(&self, info: TaskInfo) -> RecordRef {
         let name = Name {
             info,
@@ -286,45 +276,35 @@ impl LiveTasks {
         let index = match records.free.pop() {
             Some(index) => index,
             None => {
-                let first = records.names.len();
-                records.chunks.push(Arc::new(Chunk {
-                    records: std::array::from_fn(|_| TaskRecord::default()),
-                }));
-                records.names.resize_with(first + CHUNK, || None);
-                // Handed out from the lowest index up.
-                records
-                    .free
-                    .extend((first + 1..first + CHUNK).rev().map(index_of));
-                index_of(first)
+                let index = u32::try_from(records.records.len())
+                    .expect("runner: more than 4 billion live tasks in debug mode");
+                records.records.push(Arc::new(TaskRecord::new(index)));
+                records.names.push(None);
+                index
             }
         };
-        let at = index as usize;
-        records.names[at] = Some(name);
-        let chunk = records.chunks[at / CHUNK].clone();
+        records.names[index as usize] = Some(name);
+        let record = records.records[index as usize].clone();
         drop(records);
-        let record = &chunk.records[at % CHUNK];
         let generation = record.generation.load(Relaxed).wrapping_add(1);
         record.generation.store(generation, Relaxed);
         record.polls.store(0, Relaxed);
         record.poll_nanos.store(0, Relaxed);
         record.poll_started.store(0, Relaxed);
-        record.waker.woken.store(false, Relaxed);
-        RecordRef {
-            chunk,
-            index,
-            generation,
-        }
+        record.woken.store(false, Relaxed);
+        RecordRef { record, generation }
     }
 
     /// Frees a gone task's record for the next spawn; returns the task's name. `waker`: the
     /// record's waker was in use, and lets go of the executor's.
     fn release(&self, record: &RecordRef, waker: bool) -> Option<TaskInfo> {
         let waker = waker
-            .then(|| sync::lock(&record.record().waker.inner).take())
+            .then(|| sync::lock(&record.record.inner).take())
             .flatten();
         let mut records = sync::lock(&self.records);
-        let name = records.names[record.index as usize].take();
-        records.free.push(record.index);
+        let index = record.record.index;
+        let name = records.names[index as usize].take();
+        records.free.push(index);
         drop(records);
         // Outside the locks: the last executor waker may free its task.
         drop(waker);
@@ -338,11 +318,8 @@ impl LiveTasks {
         let mut tasks: Vec<TaskSnapshot> = records
             .names
             .iter()
-            .enumerate()
-            .filter_map(|(at, name)| {
-                let record = &records.chunks[at / CHUNK].records[at % CHUNK];
-                Some(record.snapshot(name.as_ref()?, now, clock))
-            })
+            .zip(&records.records)
+            .filter_map(|(name, record)| Some(record.snapshot(name.as_ref()?, now, clock)))
             .collect();
         drop(records);
         tasks.sort_by_key(|t| t.task.id);
@@ -436,17 +413,13 @@ impl LiveTasks {
     }
 }
 
-fn index_of(at: usize) -> u32 {
-    u32::try_from(at).expect("runner: more than 4 billion live tasks in debug mode")
-}
-
 impl TaskRecord {
     /// `clock`: the runner's clock now, if it is not the real one.
     fn snapshot(&self, name: &Name, now: Stamp, clock: Option<Instant>) -> TaskSnapshot {
         let polls = self.polls.load(Relaxed);
         let state = if self.poll_started.load(Relaxed) != 0 {
             TaskState::Running
-        } else if polls == 0 || self.waker.woken.load(Relaxed) {
+        } else if polls == 0 || self.woken.load(Relaxed) {
             TaskState::Scheduled
         } else {
             TaskState::Waiting
@@ -469,15 +442,8 @@ impl TaskRecord {
 /// A task's hold on its record.
 #[derive(Clone)]
 struct RecordRef {
-    chunk: Arc<Chunk>,
-    index: u32,
+    record: Arc<TaskRecord>,
     generation: u32,
-}
-
-impl RecordRef {
-    fn record(&self) -> &TaskRecord {
-        &self.chunk.records[self.index as usize % CHUNK]
-    }
 }
 
 pin_project! {
@@ -504,7 +470,7 @@ pin_project! {
                 if !*this.done
                     && !info.is_main()
                     && !this.live.is_closing()
-                    && record.record().let_go.load(Relaxed) != record.generation
+                    && record.record.let_go.load(Relaxed) != record.generation
                 {
                     this.live.report(Diagnostic::PendingTaskDropped { task: info });
                 }
@@ -569,20 +535,20 @@ impl<F: Future> Future for Tracked<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let record = this.record.record();
+        let record = &*this.record.record;
         let waker = match this.wakes {
             Wakes::ByEngine => cx.waker(),
             Wakes::ByWaker { waker, inner } => {
                 if !inner.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
                     let inner = inner.insert(cx.waker().clone());
-                    let previous = sync::lock(&record.waker.inner).replace(inner.clone());
+                    let previous = sync::lock(&record.inner).replace(inner.clone());
                     drop(previous);
                 }
-                &*waker.get_or_insert_with(|| Waker::from(record.waker.clone()))
+                &*waker.get_or_insert_with(|| Waker::from(this.record.record.clone()))
             }
         };
         // A wake-up from now on, during the poll included, leaves the task scheduled.
-        record.waker.woken.store(false, Relaxed);
+        record.woken.store(false, Relaxed);
 
         let started = Stamp::now();
         record.poll_started.store(started.nanos(), Release);
@@ -600,7 +566,7 @@ impl<F: Future> Future for Tracked<F> {
         record.poll_nanos.store(total, Relaxed);
         let elapsed = Duration::from_nanos(nanos);
         if elapsed > this.live.slow_poll_threshold {
-            let info = sync::lock(&this.live.records).names[this.record.index as usize]
+            let info = sync::lock(&this.live.records).names[this.record.record.index as usize]
                 .as_ref()
                 .map(|name| name.info);
             if let Some(task) = info {
@@ -617,12 +583,12 @@ pub(crate) struct Handle(RecordRef);
 impl Handle {
     /// The handle lets the task go on purpose (`detach`, `cancel`).
     pub(crate) fn let_go(&self) {
-        self.0.record().let_go.store(self.0.generation, Relaxed);
+        self.0.record.let_go.store(self.0.generation, Relaxed);
     }
 
     /// The engine scheduled the task: a wake-up, for the snapshot's state.
     pub(crate) fn woken(&self) {
-        self.0.record().waker.woken.store(true, Relaxed);
+        self.0.record.woken.store(true, Relaxed);
     }
 }
 
@@ -637,10 +603,10 @@ struct Polling<'a> {
 impl<'a> Polling<'a> {
     fn new(slot: &'a PollSlot, record: &'a RecordRef, started: Stamp) -> Polling<'a> {
         let previous = (slot.started.load(Relaxed), slot.index.load(Relaxed));
-        slot.set(started.nanos(), record.index);
+        slot.set(started.nanos(), record.record.index);
         Polling {
             slot,
-            record: record.record(),
+            record: &record.record,
             previous,
         }
     }

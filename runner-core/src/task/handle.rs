@@ -4,7 +4,6 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::task::{Context, Poll};
 
 use crate::debug::diagnostic::TaskInfo;
@@ -64,29 +63,30 @@ pub struct Task<T> {
 /// beside a task that `async-executor` made.
 enum Inner<T> {
     /// The one-thread engine's tasks, blocking jobs, and tasks cancelled before they start.
-    /// These are never dropped unrun: a cancelled one completes with `None`, so polling the
-    /// handle never meets async-task's "polled after completion" panic.
+    /// These are never dropped unrun: a cancelled one completes with `None`, so async-task's
+    /// "polled after completion" panic comes only from polling a handle after its output.
     Runner(async_task::Task<Option<T>, Meta>),
     /// A task of `async-executor`, which drops it unrun when cancelled.
-    Executor(async_task::FallibleTask<Option<T>>, Box<Meta>),
+    Executor(async_task::FallibleTask<Option<T>>, Box<Beside>),
+}
+
+/// What a handle of `async-executor`'s task keeps beside it.
+struct Beside {
+    meta: Meta,
+    /// The output was taken: polling again is a mistake, not a cancellation.
+    taken: bool,
 }
 
 /// What runner keeps of each task beside its future.
 pub(crate) struct Meta {
     info: TaskInfo,
-    /// The output was taken: polling again is a mistake, not a cancellation.
-    taken: AtomicBool,
     /// In debug mode: the record that hears when the handle lets the task go on purpose.
     tracked: Option<Handle>,
 }
 
 impl Meta {
     pub(crate) fn new(info: TaskInfo, tracked: Option<Handle>) -> Meta {
-        Meta {
-            info,
-            taken: AtomicBool::new(false),
-            tracked,
-        }
+        Meta { info, tracked }
     }
 
     /// The metadata of a task of runner's own, which nobody awaits: numbered 0, like a main
@@ -114,7 +114,7 @@ impl<T> Inner<T> {
     fn meta(&self) -> &Meta {
         match self {
             Inner::Runner(task) => task.metadata(),
-            Inner::Executor(_, meta) => meta,
+            Inner::Executor(_, beside) => &beside.meta,
         }
     }
 
@@ -143,29 +143,19 @@ impl<T> Inner<T> {
 
     /// `None`: the task was cancelled.
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let polled = match self {
-            Inner::Runner(task) => {
-                if task.metadata().taken.load(Relaxed) {
-                    taken_twice()
+        match self {
+            // async-task panics when polled after it gave the output.
+            Inner::Runner(task) => Pin::new(task).poll(cx),
+            Inner::Executor(task, beside) => {
+                if beside.taken {
+                    panic!("runner::Task polled after it returned its output")
                 }
-                Pin::new(task).poll(cx)
+                let polled = Pin::new(task).poll(cx).map(Option::flatten);
+                beside.taken = matches!(polled, Poll::Ready(Some(_)));
+                polled
             }
-            Inner::Executor(task, meta) => {
-                if meta.taken.load(Relaxed) {
-                    taken_twice()
-                }
-                Pin::new(task).poll(cx).map(Option::flatten)
-            }
-        };
-        if let Poll::Ready(Some(_)) = polled {
-            self.meta().taken.store(true, Relaxed);
         }
-        polled
     }
-}
-
-fn taken_twice() -> ! {
-    panic!("runner::Task polled after it returned its output")
 }
 
 impl<T> Task<T> {
@@ -179,7 +169,7 @@ impl<T> Task<T> {
     /// The handle of a task that `async-executor` made.
     pub(crate) fn of_executor(task: async_task::Task<Option<T>>, meta: Meta) -> Self {
         Task {
-            inner: Inner::Executor(task.fallible(), Box::new(meta)),
+            inner: Inner::Executor(task.fallible(), Box::new(Beside { meta, taken: false })),
         }
     }
 
