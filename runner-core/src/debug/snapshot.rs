@@ -2,16 +2,17 @@
 //!
 //! In debug mode each task (and each `run`'s main future) runs inside a [`Tracked`] wrapper
 //! with a record that the runner lists while the task is alive. The wrapper times every poll
-//! (the slow-poll report), counts polls and their time, says in its thread's slot which task is
-//! being polled (for the [watchdog](crate::debug::watchdog)), and hands the future a waker of
-//! its own that notes wake-ups, so a snapshot can tell a task that waits for a wake-up from one
-//! that is scheduled to run.
+//! (the slow-poll report), counts polls and their time, and says in its thread's slot which task
+//! is being polled (for the [watchdog](crate::debug::watchdog)). Wake-ups are noted so that a
+//! snapshot can tell a task that waits for a wake-up from one that is scheduled to run: by the
+//! one-thread engine when it schedules the task, and elsewhere by a waker of the record's that
+//! the future gets in place of the executor's.
 //!
-//! Records are reused as tasks come and go: a spawn takes a free record under the runner's lock
-//! and allocates one only when more tasks are alive than ever before in the runner. Only the polling thread writes the poll fields (a task is polled by one thread at a
-//! time), so they are plain loads and stores; a wake-up costs a store and a short lock of the
-//! executor's waker that it passes on. With debug mode off, tasks are spawned without the
-//! wrapper and none of this exists.
+//! Records are reused as tasks come and go: a spawn takes a free record under the runner's lock,
+//! and the records come in chunks that double in size, so a spawn allocates nothing for them
+//! unless more tasks are alive than ever before in the runner. Only the polling thread writes the
+//! poll fields (a task is polled by one thread at a time), so they are plain loads and stores.
+//! With debug mode off, tasks are spawned without the wrapper and none of this exists.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -149,13 +150,31 @@ pub(crate) struct LiveTasks {
     time: Arc<Time>,
 }
 
-/// The records, by index, and what the snapshot needs of the tasks that hold them.
+/// The records, by index, and what the snapshot needs of the tasks that hold them. The records
+/// come in chunks that never move, each twice the size of the one before (from
+/// [`FIRST_CHUNK`]), so that a runner with few tasks makes one small block and one with a
+/// million makes about twenty, and a task's wrapper reaches its record without the lock.
 #[derive(Default)]
 struct Records {
-    records: Vec<Arc<TaskRecord>>,
+    chunks: Vec<Arc<Chunk>>,
     /// The name of each taken record's task, and nothing for a free one.
     names: Vec<Option<Name>>,
     free: Vec<u32>,
+}
+
+/// The records of the first chunk.
+const FIRST_CHUNK: usize = 4;
+
+/// Where record `index` is: its chunk's number and its place there.
+fn chunk_of(index: u32) -> (usize, usize) {
+    let shifted = index as usize + FIRST_CHUNK;
+    let chunk = (usize::BITS - 1 - shifted.leading_zeros()) as usize
+        - FIRST_CHUNK.trailing_zeros() as usize;
+    (chunk, shifted - (FIRST_CHUNK << chunk))
+}
+
+struct Chunk {
+    records: Box<[TaskRecord]>,
 }
 
 struct Name {
@@ -165,16 +184,13 @@ struct Name {
     spawned_on_clock: Option<Instant>,
 }
 
-/// What debug mode counts of one live task; reused by later tasks once the task is gone. It is
-/// also the task's waker where the engine does not note wake-ups itself: it notes the wake-up
-/// and passes it on to the executor's waker. A waker that an earlier task left behind may so
-/// wake the record's next task: a spurious wake-up, which futures allow.
+/// What debug mode counts of one live task; reused by later tasks once the task is gone.
+#[derive(Default)]
 struct TaskRecord {
-    index: u32,
     /// Which task holds the record: a handle of an earlier holder changes nothing.
     generation: AtomicU32,
-    /// The generation whose handle let the task go on purpose (`detach`, `cancel`): dropping it
-    /// pending is no mistake.
+    /// The generation whose handle let the task go on purpose (`detach`, `cancel`), plus one
+    /// (0: none): dropping it pending is no mistake.
     let_go: AtomicU32,
     polls: AtomicU64,
     poll_nanos: AtomicU64,
@@ -182,11 +198,21 @@ struct TaskRecord {
     poll_started: AtomicU64,
     /// Woken since its last poll started: the task is scheduled.
     woken: AtomicBool,
-    /// The executor's waker, for a task whose future gets the record as its waker.
+    /// The record's noting waker, made the first time a task that holds the record needs one.
+    noting: Mutex<Option<Arc<NotingWaker>>>,
+}
+
+/// The waker of a task whose engine does not note its wake-ups: it notes the wake-up and passes
+/// it on to the executor's waker. It belongs to the record, so a waker that an earlier task left
+/// behind may wake the record's next task: a spurious wake-up, which futures allow.
+#[derive(Default)]
+struct NotingWaker {
+    /// Woken since the last poll started.
+    woken: AtomicBool,
     inner: Mutex<Option<Waker>>,
 }
 
-impl Wake for TaskRecord {
+impl Wake for NotingWaker {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();
     }
@@ -195,21 +221,6 @@ impl Wake for TaskRecord {
         self.woken.store(true, Relaxed);
         if let Some(inner) = &*sync::lock(&self.inner) {
             inner.wake_by_ref();
-        }
-    }
-}
-
-impl TaskRecord {
-    fn new(index: u32) -> TaskRecord {
-        TaskRecord {
-            index,
-            generation: AtomicU32::new(0),
-            let_go: AtomicU32::new(u32::MAX),
-            polls: AtomicU64::new(0),
-            poll_nanos: AtomicU64::new(0),
-            poll_started: AtomicU64::new(0),
-            woken: AtomicBool::new(false),
-            inner: Mutex::new(None),
         }
     }
 }
@@ -265,7 +276,7 @@ impl LiveTasks {
         self.reporter.report(diagnostic);
     }
 
-    /// A record for a new task: a free one, or a new one.
+    /// A record for a new task: a free one, or one of a new chunk.
     fn take(&self, info: TaskInfo) -> RecordRef {
         let name = Name {
             info,
@@ -276,35 +287,48 @@ impl LiveTasks {
         let index = match records.free.pop() {
             Some(index) => index,
             None => {
-                let index = u32::try_from(records.records.len())
-                    .expect("runner: more than 4 billion live tasks in debug mode");
-                records.records.push(Arc::new(TaskRecord::new(index)));
-                records.names.push(None);
-                index
+                let first = records.names.len();
+                let size = FIRST_CHUNK << records.chunks.len();
+                let index = |at: usize| {
+                    u32::try_from(at).expect("runner: more than 4 billion live tasks in debug mode")
+                };
+                records.chunks.push(Arc::new(Chunk {
+                    records: (0..size).map(|_| TaskRecord::default()).collect(),
+                }));
+                records.names.resize_with(first + size, || None);
+                // Handed out from the lowest index up.
+                records
+                    .free
+                    .extend((first + 1..first + size).rev().map(index));
+                index(first)
             }
         };
         records.names[index as usize] = Some(name);
-        let record = records.records[index as usize].clone();
+        let chunk = records.chunks[chunk_of(index).0].clone();
         drop(records);
+        let mut held = RecordRef {
+            chunk,
+            index,
+            generation: 0,
+        };
+        let record = held.record();
         let generation = record.generation.load(Relaxed).wrapping_add(1);
         record.generation.store(generation, Relaxed);
         record.polls.store(0, Relaxed);
         record.poll_nanos.store(0, Relaxed);
         record.poll_started.store(0, Relaxed);
         record.woken.store(false, Relaxed);
-        RecordRef { record, generation }
+        held.generation = generation;
+        held
     }
 
-    /// Frees a gone task's record for the next spawn; returns the task's name. `waker`: the
-    /// record's waker was in use, and lets go of the executor's.
-    fn release(&self, record: &RecordRef, waker: bool) -> Option<TaskInfo> {
-        let waker = waker
-            .then(|| sync::lock(&record.record.inner).take())
-            .flatten();
+    /// Frees a gone task's record for the next spawn; returns the task's name. `inner`: the
+    /// executor's waker the record's noting waker passed wake-ups on to, let go here.
+    fn release(&self, record: &RecordRef, inner: Option<&NotingWaker>) -> Option<TaskInfo> {
+        let waker = inner.and_then(|noting| sync::lock(&noting.inner).take());
         let mut records = sync::lock(&self.records);
-        let index = record.record.index;
-        let name = records.names[index as usize].take();
-        records.free.push(index);
+        let name = records.names[record.index as usize].take();
+        records.free.push(record.index);
         drop(records);
         // Outside the locks: the last executor waker may free its task.
         drop(waker);
@@ -318,8 +342,11 @@ impl LiveTasks {
         let mut tasks: Vec<TaskSnapshot> = records
             .names
             .iter()
-            .zip(&records.records)
-            .filter_map(|(name, record)| Some(record.snapshot(name.as_ref()?, now, clock)))
+            .enumerate()
+            .filter_map(|(index, name)| {
+                let (chunk, at) = chunk_of(index as u32);
+                Some(records.chunks[chunk].records[at].snapshot(name.as_ref()?, now, clock))
+            })
             .collect();
         drop(records);
         tasks.sort_by_key(|t| t.task.id);
@@ -414,12 +441,18 @@ impl LiveTasks {
 }
 
 impl TaskRecord {
+    /// Woken through its noting waker since its last poll started.
+    fn noting_woken(&self) -> bool {
+        let noting = sync::lock(&self.noting);
+        noting.as_ref().is_some_and(|n| n.woken.load(Relaxed))
+    }
+
     /// `clock`: the runner's clock now, if it is not the real one.
     fn snapshot(&self, name: &Name, now: Stamp, clock: Option<Instant>) -> TaskSnapshot {
         let polls = self.polls.load(Relaxed);
         let state = if self.poll_started.load(Relaxed) != 0 {
             TaskState::Running
-        } else if polls == 0 || self.woken.load(Relaxed) {
+        } else if polls == 0 || self.woken.load(Relaxed) || self.noting_woken() {
             TaskState::Scheduled
         } else {
             TaskState::Waiting
@@ -442,8 +475,15 @@ impl TaskRecord {
 /// A task's hold on its record.
 #[derive(Clone)]
 struct RecordRef {
-    record: Arc<TaskRecord>,
+    chunk: Arc<Chunk>,
+    index: u32,
     generation: u32,
+}
+
+impl RecordRef {
+    fn record(&self) -> &TaskRecord {
+        &self.chunk.records[chunk_of(self.index).1]
+    }
 }
 
 pin_project! {
@@ -464,13 +504,17 @@ pin_project! {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             let record = &*this.record;
-            let name = this.live.release(record, matches!(this.wakes, Wakes::ByWaker { .. }));
+            let noting = match this.wakes {
+                Wakes::ByWaker { noting, .. } => noting.as_deref(),
+                Wakes::ByEngine => None,
+            };
+            let name = this.live.release(record, noting);
             // Dropped pending, not by `close`, and not let go on purpose: its handle was dropped.
             if let Some(info) = name {
                 if !*this.done
                     && !info.is_main()
                     && !this.live.is_closing()
-                    && record.record.let_go.load(Relaxed) != record.generation
+                    && record.record().let_go.load(Relaxed) != record.generation.wrapping_add(1)
                 {
                     this.live.report(Diagnostic::PendingTaskDropped { task: info });
                 }
@@ -486,6 +530,7 @@ enum Wakes {
     /// The record's noting waker, made at the first poll, and the executor's waker it passes
     /// wake-ups on to, as last given.
     ByWaker {
+        noting: Option<Arc<NotingWaker>>,
         waker: Option<Waker>,
         inner: Option<Waker>,
     },
@@ -507,6 +552,7 @@ impl<F: Future> Tracked<F> {
             wakes: match engine_notes_wakes {
                 true => Wakes::ByEngine,
                 false => Wakes::ByWaker {
+                    noting: None,
                     waker: None,
                     inner: None,
                 },
@@ -535,19 +581,29 @@ impl<F: Future> Future for Tracked<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let record = &*this.record.record;
+        let record = this.record.record();
         let waker = match this.wakes {
             Wakes::ByEngine => cx.waker(),
-            Wakes::ByWaker { waker, inner } => {
+            Wakes::ByWaker {
+                noting,
+                waker,
+                inner,
+            } => {
+                let noting = noting.get_or_insert_with(|| {
+                    let mut kept = sync::lock(&record.noting);
+                    kept.get_or_insert_with(Arc::default).clone()
+                });
                 if !inner.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
                     let inner = inner.insert(cx.waker().clone());
-                    let previous = sync::lock(&record.inner).replace(inner.clone());
+                    let previous = sync::lock(&noting.inner).replace(inner.clone());
                     drop(previous);
                 }
-                &*waker.get_or_insert_with(|| Waker::from(this.record.record.clone()))
+                // A wake-up from now on, during the poll included, leaves the task scheduled.
+                noting.woken.store(false, Relaxed);
+                &*waker.get_or_insert_with(|| Waker::from(noting.clone()))
             }
         };
-        // A wake-up from now on, during the poll included, leaves the task scheduled.
+        // Likewise for the engine's note.
         record.woken.store(false, Relaxed);
 
         let started = Stamp::now();
@@ -566,7 +622,7 @@ impl<F: Future> Future for Tracked<F> {
         record.poll_nanos.store(total, Relaxed);
         let elapsed = Duration::from_nanos(nanos);
         if elapsed > this.live.slow_poll_threshold {
-            let info = sync::lock(&this.live.records).names[this.record.record.index as usize]
+            let info = sync::lock(&this.live.records).names[this.record.index as usize]
                 .as_ref()
                 .map(|name| name.info);
             if let Some(task) = info {
@@ -583,12 +639,15 @@ pub(crate) struct Handle(RecordRef);
 impl Handle {
     /// The handle lets the task go on purpose (`detach`, `cancel`).
     pub(crate) fn let_go(&self) {
-        self.0.record.let_go.store(self.0.generation, Relaxed);
+        let record = self.0.record();
+        record
+            .let_go
+            .store(self.0.generation.wrapping_add(1), Relaxed);
     }
 
     /// The engine scheduled the task: a wake-up, for the snapshot's state.
     pub(crate) fn woken(&self) {
-        self.0.record.woken.store(true, Relaxed);
+        self.0.record().woken.store(true, Relaxed);
     }
 }
 
@@ -603,10 +662,10 @@ struct Polling<'a> {
 impl<'a> Polling<'a> {
     fn new(slot: &'a PollSlot, record: &'a RecordRef, started: Stamp) -> Polling<'a> {
         let previous = (slot.started.load(Relaxed), slot.index.load(Relaxed));
-        slot.set(started.nanos(), record.record.index);
+        slot.set(started.nanos(), record.index);
         Polling {
             slot,
-            record: &record.record,
+            record: record.record(),
             previous,
         }
     }
