@@ -78,6 +78,7 @@ mod imp {
 
     pub(super) fn nanos_since_origin() -> u64 {
         static ORIGIN: OnceLock<Instant> = OnceLock::new();
-        super::saturating_nanos(ORIGIN.get_or_init(Instant::now).elapsed())
+        let elapsed = ORIGIN.get_or_init(Instant::now).elapsed();
+        u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX)
     }
 }

@@ -133,11 +133,11 @@ impl fmt::Display for TaskSnapshot {
 /// since when), not the records, so its look costs the same at any number of tasks.
 pub(crate) struct LiveTasks {
     records: Mutex<Records>,
-    /// One slot per thread that has polled this runner's tasks.
+    /// One slot per thread that has polled this runner's tasks, but the first.
     threads: Mutex<Vec<Arc<PollSlot>>>,
     /// The slot of the first thread that polled a task, reached without a look-up; and that
     /// thread's token.
-    first: Arc<PollSlot>,
+    first: PollSlot,
     first_thread: AtomicUsize,
     /// The runner polls its tasks on one thread at a time (one thread, its own engine): every
     /// poll uses the first slot, whichever thread `run` is called on.
@@ -249,11 +249,10 @@ impl LiveTasks {
         time: Arc<Time>,
         one_thread: bool,
     ) -> LiveTasks {
-        let first = Arc::new(PollSlot::default());
         LiveTasks {
             records: Mutex::default(),
-            threads: Mutex::new(vec![first.clone()]),
-            first,
+            threads: Mutex::default(),
+            first: PollSlot::default(),
             first_thread: AtomicUsize::new(0),
             one_thread,
             slow_poll_threshold,
@@ -406,7 +405,8 @@ impl LiveTasks {
     ) -> (Vec<Diagnostic>, Option<Stamp>) {
         let mut stuck = Vec::new();
         let mut next: Option<Stamp> = None;
-        for slot in sync::lock(&self.threads).iter() {
+        let threads = sync::lock(&self.threads);
+        for slot in std::iter::once(&self.first).chain(threads.iter().map(|slot| &**slot)) {
             let started = slot.started.load(Acquire);
             if started == 0 {
                 continue;
@@ -425,6 +425,7 @@ impl LiveTasks {
                 stuck.push((index, running_for));
             }
         }
+        drop(threads);
         let records = sync::lock(&self.records);
         let stuck = stuck
             .into_iter()

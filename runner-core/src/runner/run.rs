@@ -304,8 +304,8 @@ impl Runner {
         // The signals are this run's from before the first poll until `interrupt` drops, after
         // the main future has (by any path, panics included).
         let interrupt = Interrupt::take(sigint, sigterm, shared);
-        let output = if shared.debug {
-            let main = Tracked::main(main, &shared.live, run_at);
+        let output = if let Some(live) = &shared.live {
+            let main = Tracked::main(main, live, run_at);
             started.drive(in_tokio, interrupt.race(main))
         } else if interrupt.took_any() {
             started.drive(in_tokio, interrupt.race(main))
@@ -487,7 +487,11 @@ impl Runner {
     /// ```
     pub fn tasks(&self) -> Vec<TaskSnapshot> {
         match &self.state {
-            State::Started(started) => started.shared.live.snapshot(),
+            State::Started(started) => started
+                .shared
+                .live
+                .as_ref()
+                .map_or_else(Vec::new, |live| live.snapshot()),
             _ => Vec::new(),
         }
     }
@@ -569,8 +573,8 @@ impl Runner {
             if start_paused {
                 shared.time.pause();
             }
-            if self.debug {
-                watchdog::watch(&shared.live);
+            if let Some(live) = &shared.live {
+                watchdog::watch(live);
             }
             let workers = match &engine {
                 Engine::Executor(executor, _) => {
@@ -665,8 +669,8 @@ impl Started {
         let in_tokio = tokio_rt::in_foreign_context(current::with(|c| c.is_some()));
         self.shared.begin_closing();
         self.shared.time.close();
-        if self.shared.debug {
-            watchdog::unwatch(&self.shared.live);
+        if let Some(live) = &self.shared.live {
+            watchdog::unwatch(live);
         }
         if let Some(registry) = &self.shared.registry {
             // The executor may be shared: each task of this runner completes there as cancelled.

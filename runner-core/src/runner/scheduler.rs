@@ -362,13 +362,10 @@ impl Drop for Cancelling {
     }
 }
 
-/// The main future's waker: on the owner thread it queues the main future's turn; from another
-/// thread it sets a flag for the loop and wakes the driver.
-struct MainWaker {
-    remote: Arc<Remote>,
-}
-
-impl Wake for MainWaker {
+/// The main future's waker (the remote part itself, so that a run allocates no waker): on the
+/// owner thread it queues the main future's turn; from another thread it sets a flag for the
+/// loop and wakes the driver.
+impl Wake for Remote {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();
     }
@@ -376,10 +373,10 @@ impl Wake for MainWaker {
     fn wake_by_ref(self: &Arc<Self>) {
         let here = ACTIVE
             .try_with(|active| match &*active.borrow() {
-                Some(scheduler) if Arc::ptr_eq(&scheduler.remote, &self.remote) => {
+                Some(scheduler) if Arc::ptr_eq(&scheduler.remote, self) => {
                     scheduler.queue_main();
                     if !scheduler.driving.get() {
-                        self.remote.driver.wake();
+                        self.driver.wake();
                     }
                     true
                 }
@@ -387,8 +384,8 @@ impl Wake for MainWaker {
             })
             .unwrap_or(false);
         if !here {
-            self.remote.main_woken.store(true, Ordering::Release);
-            self.remote.driver.wake();
+            self.main_woken.store(true, Ordering::Release);
+            self.driver.wake();
         }
     }
 }
@@ -446,9 +443,7 @@ where
             queue.push_front(Job::Main);
             scheduler.main_queued.set(true);
             scheduler.remote.main_woken.store(false, Ordering::Relaxed);
-            Waker::from(Arc::new(MainWaker {
-                remote: scheduler.remote.clone(),
-            }))
+            Waker::from(scheduler.remote.clone())
         });
         scheduler.remote.driver.register(cx.waker());
         if let Some(waiting) = this.waiting.as_mut().as_pin_mut() {

@@ -31,8 +31,10 @@ pub(crate) struct Shared {
     /// list of its tasks, so that `close` can cancel them without dropping the executor.
     pub(crate) registry: Option<TaskRegistry>,
     pub(crate) blocking: BlockingJobs,
-    /// The live tasks' records (in debug mode only), and whether `close` has begun.
-    pub(crate) live: Arc<LiveTasks>,
+    /// Debug mode's records of the live tasks (none with debug mode off).
+    pub(crate) live: Option<Arc<LiveTasks>>,
+    /// Set when `close` begins.
+    closing: AtomicBool,
     /// The signal state of the run in progress, while it owns the signals.
     signals: Mutex<Option<Arc<RunSignals>>>,
     /// The runner's clock and timers.
@@ -62,12 +64,15 @@ impl Shared {
             last_id: AtomicU64::new(0),
             registry,
             blocking: BlockingJobs::default(),
-            live: Arc::new(LiveTasks::new(
-                slow_poll_threshold,
-                Reporter::new(handler),
-                time.clone(),
-                one_thread,
-            )),
+            live: debug.then(|| {
+                Arc::new(LiveTasks::new(
+                    slow_poll_threshold,
+                    Reporter::new(handler.clone()),
+                    time.clone(),
+                    one_thread,
+                ))
+            }),
+            closing: AtomicBool::new(false),
             signals: Mutex::new(None),
             time,
             tokio,
@@ -95,11 +100,14 @@ impl Shared {
 
     /// `close` begins: tasks dropped from now on were cancelled by the close.
     pub(crate) fn begin_closing(&self) {
-        self.live.begin_closing();
+        self.closing.store(true, Ordering::SeqCst);
+        if let Some(live) = &self.live {
+            live.begin_closing();
+        }
     }
 
     pub(crate) fn is_closing(&self) -> bool {
-        self.live.is_closing()
+        self.closing.load(Ordering::Relaxed)
     }
 
     /// From now on nothing new may start; returns once no blocking job is still spawning.

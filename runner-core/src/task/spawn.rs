@@ -220,13 +220,13 @@ where
     let future = TaskFuture::new(future, c, spawned_at);
     let info = future.info();
     let shared = &c.shared;
-    if shared.debug {
+    if let Some(live) = &shared.live {
         // The one-thread scheduler notes wake-ups itself (through the handle in the metadata).
         let engine_notes_wakes = matches!(
             target,
             Target::Here(Engine::Own(_)) | Target::Remote(RemoteEngine::Own(_))
         );
-        let tracked = Tracked::new(future, &shared.live, info, engine_notes_wakes);
+        let tracked = Tracked::new(future, live, info, engine_notes_wakes);
         let meta = Meta::new(info, Some(tracked.handle()));
         place::<_, _, P>(target, tracked, meta)
     } else {
