@@ -152,8 +152,8 @@ pub(crate) struct LiveTasks {
 
 /// The records, by index, and what the snapshot needs of the tasks that hold them. The records
 /// come in chunks that never move, each twice the size of the one before (from
-/// [`FIRST_CHUNK`]), so that a runner with few tasks makes one small block and one with a
-/// million makes about twenty, and a task's wrapper reaches its record without the lock.
+/// [`FIRST_CHUNK`]), so that a runner with few tasks makes one small chunk and one with a
+/// million about twenty, and a task's wrapper reaches its record without the lock.
 #[derive(Default)]
 struct Records {
     chunks: Vec<Arc<Chunk>>,
