@@ -353,7 +353,7 @@ impl LiveTasks {
     }
 
     /// This thread's poll slot for this runner's tasks.
-    fn slot(self: &Arc<Self>) -> Slot<'_> {
+    fn slot<'a>(self: &'a Arc<Self>) -> Slot<'a> {
         if self.one_thread {
             return Slot::First(&self.first);
         }
