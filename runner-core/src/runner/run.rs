@@ -5,7 +5,8 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::num::NonZeroUsize;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::{Arc, Weak};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
@@ -20,7 +21,7 @@ use crate::runner::current::{self, Current, Engine, Role};
 use crate::runner::drive;
 use crate::runner::env;
 use crate::runner::error::RunError;
-use crate::runner::scheduler::Scheduler;
+use crate::runner::scheduler::{Remote, Scheduler};
 use crate::runner::shared::Shared;
 use crate::runner::tokio_rt::{self, Tokio};
 use crate::runner::workers::Workers;
@@ -30,7 +31,7 @@ use crate::task::local::LocalTasks;
 use crate::task::panic;
 use crate::task::registry::TaskRegistry;
 use crate::task::wrapper::MainFuture;
-use crate::time::clock::{Time, Unpausable};
+use crate::time::clock::{Spawner, Time, Unpausable};
 use crate::time::idle;
 
 /// Runs a future to completion on a fresh runner, then closes the runner: `asyncio.run`.
@@ -553,22 +554,8 @@ impl Runner {
                 matches!(engine, Engine::Own(_)),
             ));
             shared.time.set_engine(match &engine {
-                Engine::Own(scheduler) => {
-                    let remote = Arc::downgrade(scheduler.remote());
-                    Box::new(move |future| {
-                        if let Some(remote) = remote.upgrade() {
-                            remote.spawn(future, Meta::internal()).detach();
-                        }
-                    })
-                }
-                Engine::Executor(executor, _) => {
-                    let executor = Arc::downgrade(executor);
-                    Box::new(move |future| {
-                        if let Some(executor) = executor.upgrade() {
-                            executor.spawn(future).detach();
-                        }
-                    })
-                }
+                Engine::Own(scheduler) => Arc::downgrade(scheduler.remote()) as Weak<dyn Spawner>,
+                Engine::Executor(executor, _) => Arc::downgrade(executor) as Weak<dyn Spawner>,
             });
             if start_paused {
                 shared.time.pause();
@@ -811,4 +798,18 @@ impl fmt::Debug for Runner {
 /// ```
 pub fn is_debug() -> bool {
     current::with(|c| c.is_some_and(|c| c.shared.debug))
+}
+
+/// The clock spawns its unpaused driver on the runner's own scheduler.
+impl Spawner for Remote {
+    fn spawn_detached(self: Arc<Self>, future: Pin<Box<dyn Future<Output = ()> + Send>>) {
+        self.spawn(future, Meta::internal()).detach();
+    }
+}
+
+/// The clock spawns its unpaused driver on the runner's executor.
+impl Spawner for Executor<'static> {
+    fn spawn_detached(self: Arc<Self>, future: Pin<Box<dyn Future<Output = ()> + Send>>) {
+        self.spawn(future).detach();
+    }
 }

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -27,9 +27,11 @@ pub(crate) enum Unpausable {
     ExecutorFactory,
 }
 
-/// Spawns the unpaused driver, detached, on the runner's engine (which it holds weakly: the
-/// runner owns it). A callback, so that the clock needs none of the engines' types.
-pub(crate) type Spawner = Box<dyn Fn(Pin<Box<dyn Future<Output = ()> + Send>>) + Send + Sync>;
+/// What the unpaused driver is spawned on, detached: the runner's engine, which the clock holds
+/// weakly (the runner owns it). A trait, so that the clock needs none of the engines' types.
+pub(crate) trait Spawner: Send + Sync {
+    fn spawn_detached(self: Arc<Self>, future: Pin<Box<dyn Future<Output = ()> + Send>>);
+}
 
 /// One runner's time.
 pub(crate) struct Time {
@@ -40,7 +42,7 @@ pub(crate) struct Time {
     pub(crate) timers: TimerQueue,
     unpausable: Option<Unpausable>,
     /// What the unpaused driver is spawned on, and whether it was.
-    engine: OnceLock<Spawner>,
+    engine: OnceLock<Weak<dyn Spawner>>,
     driver_spawned: AtomicBool,
     /// The thread driving the runner, to be woken when the clock is paused.
     mode_waker: Mutex<Option<Waker>>,
@@ -177,7 +179,7 @@ impl Time {
     }
 
     /// The runner has started: the unpaused driver is spawned on `engine` once needed.
-    pub(crate) fn set_engine(&self, engine: Spawner) {
+    pub(crate) fn set_engine(&self, engine: Weak<dyn Spawner>) {
         let _ = self.engine.set(engine);
     }
 
@@ -188,8 +190,8 @@ impl Time {
         if !self.driver_spawned.load(Ordering::Relaxed)
             && !self.driver_spawned.swap(true, Ordering::AcqRel)
         {
-            if let Some(spawn) = self.engine.get() {
-                spawn(Box::pin(drive_unpaused(self.clone())));
+            if let Some(engine) = self.engine.get().and_then(Weak::upgrade) {
+                engine.spawn_detached(Box::pin(drive_unpaused(self.clone())));
             }
         }
         Some(key)
