@@ -231,3 +231,72 @@ fn stuck_polls_on_two_threads_at_once_are_both_reported() {
     ids.sort_unstable();
     assert_eq!(ids, [1, 2], "{reports:?}");
 }
+
+#[test]
+fn a_poll_stuck_on_a_foreign_thread_that_runs_a_factorys_executor_is_reported() {
+    // The factory's executor is run by a thread of its own as well. The main future blocks the
+    // runner's thread, so the task can only be polled by that foreign thread, which has a slot of
+    // its own for the watchdog from its first poll.
+    let executor = Arc::new(async_executor::Executor::new());
+    // Runs until `stop` is dropped.
+    let (stop, stopped) = async_channel::bounded::<()>(1);
+    let foreign = std::thread::spawn({
+        let executor = executor.clone();
+        move || futures_lite::future::block_on(executor.run(async move { stopped.recv().await }))
+    });
+    let (tx, reports) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    let mut runner = Runner::builder()
+        .debug(true)
+        .threads(1)
+        .executor_factory(move || executor)
+        .slow_poll_threshold(Duration::from_millis(30))
+        .on_diagnostic(move |d| {
+            if let Diagnostic::StuckPoll { .. } = d {
+                let _ = tx.lock().unwrap().send(d.clone());
+            }
+        })
+        .build();
+    let (release, stuck) = mpsc::channel::<()>();
+    let (started_tx, started) = mpsc::channel::<()>();
+    let line = line!() + 3;
+    runner
+        .run(async move {
+            let task = runner::spawn(async move {
+                started_tx.send(()).unwrap();
+                stuck.recv_timeout(PATIENCE)
+            });
+            // Blocks this thread until the foreign thread's poll of the task is reported.
+            started
+                .recv_timeout(PATIENCE)
+                .expect("the foreign thread polled the task");
+            let mut seen = Vec::new();
+            while let Ok(report) = reports.recv_timeout(PATIENCE) {
+                let Diagnostic::StuckPoll { task, .. } = &report else {
+                    continue;
+                };
+                seen.push(task.id);
+                if task.id == 1 {
+                    assert_eq!(task.spawned_at.line(), line);
+                    break;
+                }
+            }
+            release.send(()).unwrap();
+            assert!(
+                seen.contains(&1),
+                "no report of the task's stuck poll: {seen:?}"
+            );
+            assert!(task.await.is_ok());
+        })
+        .unwrap();
+    drop(runner);
+    drop(stop);
+    assert!(
+        foreign.join().unwrap().is_err(),
+        "stopped by the dropped sender"
+    );
+}
+
+// The channel the tests use (see the file for why it is not `async-channel`).
+#[path = "support/channel.rs"]
+mod async_channel;
