@@ -32,8 +32,5 @@ use crate::runner::current;
 /// assert!(runner::debug::tasks().is_empty()); // outside a runner
 /// ```
 pub fn tasks() -> Vec<TaskSnapshot> {
-    current::with(|c| {
-        let live = c.and_then(|c| c.shared.live.as_ref());
-        live.map_or_else(Vec::new, |live| live.snapshot())
-    })
+    current::with(|c| c.map(|c| c.shared.tasks()).unwrap_or_default())
 }

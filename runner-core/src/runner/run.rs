@@ -488,11 +488,7 @@ impl Runner {
     /// ```
     pub fn tasks(&self) -> Vec<TaskSnapshot> {
         match &self.state {
-            State::Started(started) => started
-                .shared
-                .live
-                .as_ref()
-                .map_or_else(Vec::new, |live| live.snapshot()),
+            State::Started(started) => started.shared.tasks(),
             _ => Vec::new(),
         }
     }

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
 use crate::debug::diagnostic::{message_of, Diagnostic, Handler, Reporter, TaskInfo};
-use crate::debug::snapshot::LiveTasks;
+use crate::debug::snapshot::{LiveTasks, TaskSnapshot};
 use crate::runner::tokio_rt::{self, TokioHandle};
 use crate::signal::run::RunSignals;
 use crate::sync;
@@ -96,6 +96,14 @@ impl Shared {
     /// cancelled through the registry.
     pub(crate) fn instruments_tasks(&self) -> bool {
         self.debug || self.registry.is_some()
+    }
+
+    /// The live tasks, as `runner::debug::tasks` and `Runner::tasks` list them: none with debug
+    /// mode off, where no record is kept.
+    pub(crate) fn tasks(&self) -> Vec<TaskSnapshot> {
+        self.live
+            .as_ref()
+            .map_or_else(Vec::new, |live| live.snapshot())
     }
 
     /// `close` begins: tasks dropped from now on were cancelled by the close.
