@@ -120,14 +120,23 @@ impl Remote {
         F: Future + Send + 'static,
         F::Output: Cancelled + Send + 'static,
     {
-        let remote = self.clone();
-        let builder = async_task::Builder::new().propagate_panic(true);
-        let (runnable, task) = builder.metadata(meta).spawn(
-            |_| Listed::new(future),
-            WithInfo(move |r, info| remote.schedule(r, info)),
-        );
+        let (runnable, task) = self.task(future, meta);
         self.inject(runnable);
         task
+    }
+
+    /// A task of this scheduler's, not yet queued.
+    fn task<F>(self: &Arc<Self>, future: F, meta: Meta) -> (Runnable, Task<F::Output>)
+    where
+        F: Future + Send + 'static,
+        F::Output: Cancelled + Send + 'static,
+    {
+        let remote = self.clone();
+        let builder = async_task::Builder::new().propagate_panic(true);
+        builder.metadata(meta).spawn(
+            |_| Listed::new(future),
+            WithInfo(move |r, info| remote.schedule(r, info)),
+        )
     }
 }
 
@@ -160,12 +169,7 @@ impl Scheduler {
         F: Future + Send + 'static,
         F::Output: Cancelled + Send + 'static,
     {
-        let remote = self.remote.clone();
-        let builder = async_task::Builder::new().propagate_panic(true);
-        let (runnable, task) = builder.metadata(meta).spawn(
-            |_| Listed::new(future),
-            WithInfo(move |r, info| remote.schedule(r, info)),
-        );
+        let (runnable, task) = self.remote.task(future, meta);
         self.push_spawned(runnable);
         task
     }
