@@ -635,7 +635,9 @@ impl Started {
                 let driven = handed_out.clone();
                 let runs = async move { driven.run(std::future::pending::<()>()).await };
                 match engine {
-                    Engine::Own(scheduler) => scheduler.spawn(runs, Meta::internal()).detach(),
+                    Engine::Own(scheduler) => {
+                        scheduler.spawn_internal(runs, Meta::internal()).detach()
+                    }
                     Engine::Executor(executor, _) => executor.spawn(runs).detach(),
                 }
                 handed_out
@@ -799,7 +801,7 @@ pub fn is_debug() -> bool {
 /// The clock spawns its unpaused driver on the runner's own scheduler.
 impl Spawner for Remote {
     fn spawn_detached(self: Arc<Self>, future: Pin<Box<dyn Future<Output = ()> + Send>>) {
-        self.spawn(future, Meta::internal()).detach();
+        self.spawn_internal(future, Meta::internal()).detach();
     }
 }
 

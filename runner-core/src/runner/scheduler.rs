@@ -110,31 +110,41 @@ impl Remote {
         match self.inject.push(runnable) {
             Ok(()) => self.driver.wake(),
             // Closed: the runner has closed, so the task is cancelled here and now.
-            Err(closed) => drop(closed.into_inner()),
+            Err(closed) => drop_named(closed.into_inner()),
         }
     }
 
-    /// Spawns from another thread (a blocking job): the task waits in the inject queue.
+    /// Spawns from another thread (a blocking job): the task waits in the inject queue. The
+    /// future lists itself and honours cancel mode (a [`TaskFuture`](crate::task::wrapper)).
     pub(crate) fn spawn<F>(self: &Arc<Self>, future: F, meta: Meta) -> Task<F::Output>
     where
         F: Future + Send + 'static,
-        F::Output: Cancelled + Send + 'static,
+        F::Output: Send + 'static,
     {
         let (runnable, task) = self.task(future, meta);
         self.inject(runnable);
         task
     }
 
-    /// A task of this scheduler's, not yet queued.
-    fn task<F>(self: &Arc<Self>, future: F, meta: Meta) -> (Runnable, Task<F::Output>)
+    /// Spawns one of runner's own tasks from any thread, listed and cancelled by the scheduler.
+    pub(crate) fn spawn_internal<F>(self: &Arc<Self>, future: F, meta: Meta) -> Task<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Cancelled + Send + 'static,
     {
+        self.spawn(Internal::new(future), meta)
+    }
+
+    /// A task of this scheduler's, not yet queued.
+    fn task<F>(self: &Arc<Self>, future: F, meta: Meta) -> (Runnable, Task<F::Output>)
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
         let remote = self.clone();
         let builder = async_task::Builder::new().propagate_panic(true);
         builder.metadata(meta).spawn(
-            |_| Listed::new(future),
+            |_| future,
             WithInfo(move |r, info| remote.schedule(r, info)),
         )
     }
@@ -163,29 +173,39 @@ impl Scheduler {
         &self.remote
     }
 
-    /// Spawns on the owner thread: the task goes to the back of the queue.
+    /// Spawns on the owner thread: the task goes to the back of the queue. The future lists
+    /// itself and honours cancel mode (a [`TaskFuture`](crate::task::wrapper)).
     pub(crate) fn spawn<F>(&self, future: F, meta: Meta) -> Task<F::Output>
     where
         F: Future + Send + 'static,
-        F::Output: Cancelled + Send + 'static,
+        F::Output: Send + 'static,
     {
         let (runnable, task) = self.remote.task(future, meta);
         self.push_spawned(runnable);
         task
     }
 
+    /// Spawns one of runner's own tasks, which the scheduler lists and cancels itself.
+    pub(crate) fn spawn_internal<F>(&self, future: F, meta: Meta) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Cancelled + Send + 'static,
+    {
+        self.spawn(Internal::new(future), meta)
+    }
+
     /// Spawns a task that must stay on the owner thread (async-task checks it).
     pub(crate) fn spawn_local<F>(&self, future: F, meta: Meta) -> Task<F::Output>
     where
         F: Future + 'static,
-        F::Output: Cancelled + 'static,
+        F::Output: 'static,
     {
         let remote = self.remote.clone();
         let (runnable, task) = async_task::Builder::new()
             .propagate_panic(true)
             .metadata(meta)
             .spawn_local(
-                |_| Listed::new(future),
+                |_| future,
                 WithInfo(move |r, info| remote.schedule(r, info)),
             );
         self.push_spawned(runnable);
@@ -295,7 +315,7 @@ impl Scheduler {
             let mut dropped = false;
             while let Some(job) = self.pop_any() {
                 if let Job::Task(runnable) = job {
-                    runnable.run();
+                    run_named(runnable);
                 }
                 dropped = true;
             }
@@ -309,7 +329,7 @@ impl Scheduler {
         }
         self.remote.inject.close();
         while let Ok(runnable) = self.remote.inject.pop() {
-            drop(runnable);
+            drop_named(runnable);
         }
     }
 
@@ -320,6 +340,40 @@ impl Scheduler {
         let local = self.queue.borrow_mut().pop_front();
         local.or_else(|| self.remote.inject.pop().ok().map(Job::Task))
     }
+}
+
+/// Tasks left queued (a scheduler that never closed) are dropped named, as their wrappers need.
+impl Drop for Scheduler {
+    fn drop(&mut self) {
+        if let Some(runnable) = self.lifo.get_mut().take() {
+            drop_named(runnable);
+        }
+        for job in std::mem::take(self.queue.get_mut()) {
+            if let Job::Task(runnable) = job {
+                drop_named(runnable);
+            }
+        }
+    }
+}
+
+impl Drop for Remote {
+    fn drop(&mut self) {
+        while let Ok(runnable) = self.inject.pop() {
+            drop_named(runnable);
+        }
+    }
+}
+
+/// Runs a task, named as the thread's running task for its wrapper ([`Meta::enter`]).
+fn run_named(runnable: Runnable) {
+    let _running = runnable.metadata().enter();
+    runnable.run();
+}
+
+/// Drops a task's runnable (and so its future, if it has not completed), named likewise.
+fn drop_named(runnable: Runnable) {
+    let _running = runnable.metadata().enter();
+    drop(runnable);
 }
 
 /// Makes a scheduler the active one on this thread until dropped.
@@ -470,7 +524,7 @@ where
                 Some(Job::Task(runnable)) => {
                     // No unwinding: async-task catches a task's panic (`propagate_panic`).
                     scheduler.in_task.set(true);
-                    runnable.run();
+                    run_named(runnable);
                     scheduler.in_task.set(false);
                 }
                 Some(Job::Main) => {
@@ -507,50 +561,70 @@ where
     }
 }
 
-pin_project! {
-    /// A task's future as the scheduler runs it: it lists the task's waker the first time the
-    /// task is pending, takes it off when the future is dropped, and completes as cancelled
-    /// when run by `cancel_all`.
-    struct Listed<F> {
-        #[pin]
-        future: Option<F>,
-        // The key in the scheduler's list, plus one; 0 while not listed.
-        key: usize,
+/// Whether `cancel_all` is running tasks on this thread: a task's poll now drops its future
+/// and completes as cancelled.
+pub(crate) fn is_cancelling() -> bool {
+    CANCELLING.with(Cell::get)
+}
+
+/// A task's place in the scheduler's list (of the tasks that have been pending, for
+/// `cancel_all`): its key plus one, 0 while not listed. A `u32` keeps a small task's future at
+/// two words (4 billion pending tasks would need far more memory than there is).
+#[derive(Default)]
+pub(crate) struct ListKey(u32);
+
+impl ListKey {
+    /// Lists the task's waker with the thread's active scheduler, the first time.
+    pub(crate) fn list(&mut self, waker: &Waker) {
+        if self.0 == 0 {
+            self.0 = ACTIVE.with(|active| match &*active.borrow() {
+                Some(scheduler) => {
+                    let key = scheduler.pending.borrow_mut().insert(waker.clone());
+                    u32::try_from(key + 1).expect("more than u32::MAX tasks pending at once")
+                }
+                None => 0,
+            });
+        }
     }
-    impl<F> PinnedDrop for Listed<F> {
-        fn drop(this: Pin<&mut Self>) {
-            let mut this = this.project();
-            // The future first: what its destructor wakes or spawns finds the list as it was.
-            this.future.set(None);
-            unlist(this.key);
+
+    /// Takes the task off the list.
+    pub(crate) fn unlist(&mut self) {
+        let key = std::mem::take(&mut self.0);
+        if key != 0 {
+            let _ = ACTIVE.try_with(|active| {
+                if let Some(scheduler) = &*active.borrow() {
+                    let waker = scheduler.pending.borrow_mut().try_remove(key as usize - 1);
+                    // Dropped after the list's borrow: the last waker may reschedule.
+                    drop(waker);
+                }
+            });
         }
     }
 }
 
-/// Takes a task off the scheduler's list.
-fn unlist(key: &mut usize) {
-    if *key != 0 {
-        let key = std::mem::take(key);
-        let _ = ACTIVE.try_with(|active| {
-            if let Some(scheduler) = &*active.borrow() {
-                let waker = scheduler.pending.borrow_mut().try_remove(key - 1);
-                // Dropped after the list's borrow: the last waker may reschedule.
-                drop(waker);
-            }
-        });
+pin_project! {
+    /// The future of one of runner's own tasks as the scheduler runs it: listed the first time
+    /// it is pending, off the list when dropped, and completed as cancelled when run by
+    /// `cancel_all`. (A spawned task's [`TaskFuture`](crate::task::wrapper) does the same
+    /// itself.)
+    struct Internal<F> {
+        #[pin]
+        future: Option<F>,
+        key: ListKey,
+    }
+    impl<F> PinnedDrop for Internal<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut this = this.project();
+            // The future first: what its destructor wakes or spawns finds the list as it was.
+            this.future.set(None);
+            this.key.unlist();
+        }
     }
 }
 
-/// The output of a task that `cancel_all` cancelled.
+/// The output of one of runner's own tasks that `cancel_all` cancelled.
 pub(crate) trait Cancelled {
     fn cancelled() -> Self;
-}
-
-/// A task's handle reads `None` as "cancelled".
-impl<T> Cancelled for Option<T> {
-    fn cancelled() -> Self {
-        None
-    }
 }
 
 /// The runner's own detached tasks.
@@ -558,16 +632,16 @@ impl Cancelled for () {
     fn cancelled() -> Self {}
 }
 
-impl<F> Listed<F> {
+impl<F> Internal<F> {
     fn new(future: F) -> Self {
-        Listed {
+        Internal {
             future: Some(future),
-            key: 0,
+            key: ListKey::default(),
         }
     }
 }
 
-impl<F: Future> Future for Listed<F>
+impl<F: Future> Future for Internal<F>
 where
     F::Output: Cancelled,
 {
@@ -576,19 +650,16 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let mut this = self.project();
         let future = match this.future.as_mut().as_pin_mut() {
-            Some(future) if !CANCELLING.with(Cell::get) => future,
+            Some(future) if !is_cancelling() => future,
             _ => {
                 this.future.set(None);
-                unlist(this.key);
+                this.key.unlist();
                 return Poll::Ready(F::Output::cancelled());
             }
         };
         let polled = future.poll(cx);
-        if polled.is_pending() && *this.key == 0 {
-            *this.key = ACTIVE.with(|active| match &*active.borrow() {
-                Some(scheduler) => scheduler.pending.borrow_mut().insert(cx.waker().clone()) + 1,
-                None => 0,
-            });
+        if polled.is_pending() {
+            this.key.list(cx.waker());
         }
         polled
     }

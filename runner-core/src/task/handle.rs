@@ -1,6 +1,7 @@
 //! The handle of a spawned task: [`Task`], and [`FallibleTask`] for awaiting a task that may be
 //! cancelled.
 
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -77,36 +78,78 @@ struct Beside {
     taken: bool,
 }
 
-/// What runner keeps of each task beside its future.
-pub(crate) struct Meta {
-    info: TaskInfo,
-    /// In debug mode: the record that hears when the handle lets the task go on purpose.
-    tracked: Option<Handle>,
+/// What runner keeps of each task beside its future: 16 bytes, so that a task of the one-thread
+/// engine costs little more than one of `async-executor`.
+pub(crate) enum Meta {
+    Plain(TaskInfo),
+    /// In debug mode: the record that hears when the handle lets the task go on purpose, and
+    /// when the engine schedules the task. Boxed, so that tasks without it stay small.
+    Tracked(Box<(TaskInfo, Handle)>),
+}
+
+// The boxed variant fits beside the plain one's spawn site (a reference, never null).
+const _: () = assert!(std::mem::size_of::<Meta>() == 16);
+
+thread_local! {
+    /// The task the one-thread engine is running (or dropping) on this thread, if any: its
+    /// wrapper reads its name here instead of keeping a copy.
+    static RUNNING: Cell<Option<TaskInfo>> = const { Cell::new(None) };
 }
 
 impl Meta {
     pub(crate) fn new(info: TaskInfo, tracked: Option<Handle>) -> Meta {
-        Meta { info, tracked }
+        match tracked {
+            None => Meta::Plain(info),
+            Some(handle) => Meta::Tracked(Box::new((info, handle))),
+        }
     }
 
     /// The metadata of a task of runner's own, which nobody awaits: numbered 0, like a main
     /// future, and never reported.
     #[track_caller]
     pub(crate) fn internal() -> Meta {
-        Meta::new(TaskInfo::new(0, std::panic::Location::caller()), None)
+        Meta::Plain(TaskInfo::new(0, std::panic::Location::caller()))
+    }
+
+    pub(crate) fn info(&self) -> TaskInfo {
+        match self {
+            Meta::Plain(info) => *info,
+            Meta::Tracked(tracked) => tracked.0,
+        }
     }
 
     /// The engine scheduled the task (the one-thread scheduler tells debug mode's record).
     pub(crate) fn woken(&self) {
-        if let Some(handle) = &self.tracked {
-            handle.woken();
+        if let Meta::Tracked(tracked) = self {
+            tracked.1.woken();
         }
     }
 
     fn let_go(&self) {
-        if let Some(handle) = &self.tracked {
-            handle.let_go();
+        if let Meta::Tracked(tracked) = self {
+            tracked.1.let_go();
         }
+    }
+
+    /// Names this task as the one running on this thread until the guard drops: the engine
+    /// calls it around each run, and each drop, of the task's runnable.
+    pub(crate) fn enter(&self) -> Running {
+        Running(RUNNING.with(|running| running.replace(Some(self.info()))))
+    }
+}
+
+/// The task that runs on this thread, named by its engine ([`Meta::enter`]); `None` outside
+/// the one-thread engine's runs.
+pub(crate) fn running() -> Option<TaskInfo> {
+    RUNNING.try_with(Cell::get).ok().flatten()
+}
+
+/// Gives the thread back the task it ran before, when dropped.
+pub(crate) struct Running(Option<TaskInfo>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = RUNNING.try_with(|running| running.set(self.0));
     }
 }
 
@@ -258,7 +301,7 @@ impl<T> Future for Task<T> {
         match self.inner.poll(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Some(output)) => Poll::Ready(output),
-            Poll::Ready(None) => raise_cancelled(self.inner.meta().info),
+            Poll::Ready(None) => raise_cancelled(self.inner.meta().info()),
         }
     }
 }
@@ -266,7 +309,7 @@ impl<T> Future for Task<T> {
 impl<T> fmt::Debug for Task<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Task")
-            .field("task", &self.inner.meta().info)
+            .field("task", &self.inner.meta().info())
             .field("finished", &self.is_finished())
             .finish()
     }
@@ -354,7 +397,7 @@ impl<T> Future for FallibleTask<T> {
 impl<T> fmt::Debug for FallibleTask<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FallibleTask")
-            .field("task", &self.inner.meta().info)
+            .field("task", &self.inner.meta().info())
             .field("finished", &self.is_finished())
             .finish()
     }

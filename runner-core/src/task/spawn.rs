@@ -8,10 +8,16 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 
 use crate::debug::diagnostic::TaskInfo;
-use crate::debug::snapshot::Tracked;
+use crate::debug::snapshot::{LiveTasks, Tracked};
+use std::sync::Arc;
+
+use async_executor::Executor;
+
 use crate::runner::current::{self, Current, Engine, RemoteEngine, Role};
+use crate::runner::scheduler::{Remote, Scheduler};
 use crate::task::handle::{Meta, Task};
-use crate::task::wrapper::TaskFuture;
+use crate::task::local::LocalTasks;
+use crate::task::wrapper::{Kept, Listed, TaskFuture};
 
 /// Spawns a task on the current runner; it may run on any of the runner's threads.
 ///
@@ -88,8 +94,35 @@ trait Place<T, G: Future<Output = Option<T>>> {
     const FUNCTION: &'static str;
     /// Panics where this kind of task cannot be spawned from a blocking job.
     fn check_blocking();
-    fn spawn(engine: &Engine, future: G, meta: Meta) -> Task<T>;
-    fn spawn_remote(engine: &RemoteEngine, future: G, meta: Meta) -> Task<T>;
+    fn spawn_own(scheduler: &Scheduler, future: G, meta: Meta) -> Task<T>;
+    fn spawn_executor(
+        executor: &Arc<Executor<'static>>,
+        local: &LocalTasks,
+        future: G,
+    ) -> async_task::Task<Option<T>>;
+    fn spawn_remote_own(remote: &Arc<Remote>, future: G, meta: Meta) -> Task<T>;
+    fn spawn_remote_executor(
+        executor: &Arc<Executor<'static>>,
+        future: G,
+    ) -> async_task::Task<Option<T>>;
+}
+
+/// A place for each way the runner wraps the future `F`: for either engine, in debug mode or
+/// not.
+trait Places<F: Future>:
+    Place<F::Output, TaskFuture<F, Listed>>
+    + Place<F::Output, Tracked<TaskFuture<F, Listed>>>
+    + Place<F::Output, TaskFuture<F, Kept>>
+    + Place<F::Output, Tracked<TaskFuture<F, Kept>>>
+{
+}
+
+impl<F: Future, P> Places<F> for P where
+    P: Place<F::Output, TaskFuture<F, Listed>>
+        + Place<F::Output, Tracked<TaskFuture<F, Listed>>>
+        + Place<F::Output, TaskFuture<F, Kept>>
+        + Place<F::Output, Tracked<TaskFuture<F, Kept>>>
+{
 }
 
 /// `spawn`: any thread of the runner.
@@ -106,18 +139,27 @@ where
 
     fn check_blocking() {}
 
-    fn spawn(engine: &Engine, future: G, meta: Meta) -> Task<T> {
-        match engine {
-            Engine::Own(scheduler) => Task::new(scheduler.spawn(future, meta)),
-            Engine::Executor(executor, _) => Task::of_executor(executor.spawn(future), meta),
-        }
+    fn spawn_own(scheduler: &Scheduler, future: G, meta: Meta) -> Task<T> {
+        Task::new(scheduler.spawn(future, meta))
     }
 
-    fn spawn_remote(engine: &RemoteEngine, future: G, meta: Meta) -> Task<T> {
-        match engine {
-            RemoteEngine::Own(remote) => Task::new(remote.spawn(future, meta)),
-            RemoteEngine::Executor(executor) => Task::of_executor(executor.spawn(future), meta),
-        }
+    fn spawn_executor(
+        executor: &Arc<Executor<'static>>,
+        _: &LocalTasks,
+        future: G,
+    ) -> async_task::Task<Option<T>> {
+        executor.spawn(future)
+    }
+
+    fn spawn_remote_own(remote: &Arc<Remote>, future: G, meta: Meta) -> Task<T> {
+        Task::new(remote.spawn(future, meta))
+    }
+
+    fn spawn_remote_executor(
+        executor: &Arc<Executor<'static>>,
+        future: G,
+    ) -> async_task::Task<Option<T>> {
+        executor.spawn(future)
     }
 }
 
@@ -135,14 +177,23 @@ where
         )
     }
 
-    fn spawn(engine: &Engine, future: G, meta: Meta) -> Task<T> {
-        match engine {
-            Engine::Own(scheduler) => Task::new(scheduler.spawn_local(future, meta)),
-            Engine::Executor(_, local) => Task::of_executor(local.spawn(future), meta),
-        }
+    fn spawn_own(scheduler: &Scheduler, future: G, meta: Meta) -> Task<T> {
+        Task::new(scheduler.spawn_local(future, meta))
     }
 
-    fn spawn_remote(_: &RemoteEngine, _: G, _: Meta) -> Task<T> {
+    fn spawn_executor(
+        _: &Arc<Executor<'static>>,
+        local: &LocalTasks,
+        future: G,
+    ) -> async_task::Task<Option<T>> {
+        local.spawn(future)
+    }
+
+    fn spawn_remote_own(_: &Arc<Remote>, _: G, _: Meta) -> Task<T> {
+        unreachable!("check_blocking refuses local tasks from blocking jobs")
+    }
+
+    fn spawn_remote_executor(_: &Arc<Executor<'static>>, _: G) -> async_task::Task<Option<T>> {
         unreachable!("check_blocking refuses local tasks from blocking jobs")
     }
 }
@@ -153,8 +204,9 @@ fn spawn_as<F, P>(future: F, spawned_at: &'static Location<'static>) -> Task<F::
 where
     F: Future + 'static,
     F::Output: 'static,
-    P: Place<F::Output, TaskFuture<F>> + Place<F::Output, Tracked<TaskFuture<F>>>,
+    P: Places<F>,
 {
+    let function = <P as Place<F::Output, TaskFuture<F, Kept>>>::FUNCTION;
     let spawned = current::with(|c| {
         let c = c?;
         Some(match &c.role {
@@ -162,13 +214,9 @@ where
                 Spawned::Task(wrap::<F, P>(future, c, spawned_at, Target::Here(engine)))
             }
             Role::Blocking(engine) => {
-                <P as Place<F::Output, TaskFuture<F>>>::check_blocking();
+                <P as Place<F::Output, TaskFuture<F, Kept>>>::check_blocking();
                 let _gate = c.shared.gate();
-                closed_check(
-                    c,
-                    <P as Place<F::Output, TaskFuture<F>>>::FUNCTION,
-                    spawned_at,
-                );
+                closed_check(c, function, spawned_at);
                 let engine = engine.upgrade().unwrap_or_else(|| {
                     unreachable!("the engine lives until its runner is marked closed")
                 });
@@ -178,15 +226,14 @@ where
                 Spawned::Task(task)
             }
             Role::Closing => {
-                let future = TaskFuture::new(future, c, spawned_at);
-                let info = future.info();
-                Spawned::stillborn(future, info)
+                let info = c.new_task(spawned_at);
+                Spawned::stillborn(TaskFuture::new(future, c, info), info)
             }
         })
     });
     match spawned {
         Some(spawned) => spawned.start(),
-        None => current::no_runner(<P as Place<F::Output, TaskFuture<F>>>::FUNCTION),
+        None => current::no_runner(function),
     }
 }
 
@@ -205,32 +252,54 @@ fn wrap<F, P>(
 where
     F: Future + 'static,
     F::Output: 'static,
-    P: Place<F::Output, TaskFuture<F>> + Place<F::Output, Tracked<TaskFuture<F>>>,
+    P: Places<F>,
 {
-    fn place<T, G, P>(target: Target<'_>, future: G, meta: Meta) -> Task<T>
-    where
-        G: Future<Output = Option<T>>,
-        P: Place<T, G>,
-    {
-        match target {
-            Target::Here(engine) => P::spawn(engine, future, meta),
-            Target::Remote(engine) => P::spawn_remote(engine, future, meta),
-        }
+    let info = c.new_task(spawned_at);
+    let live = c.shared.live.as_ref();
+    // The one-thread scheduler notes wake-ups itself (through the metadata): `true` below.
+    match target {
+        Target::Here(Engine::Own(scheduler)) => tracking(
+            TaskFuture::listed(future),
+            (live, info, true),
+            |future, meta| P::spawn_own(scheduler, future, meta),
+            |future, meta| P::spawn_own(scheduler, future, meta),
+        ),
+        Target::Remote(RemoteEngine::Own(remote)) => tracking(
+            TaskFuture::listed(future),
+            (live, info, true),
+            |future, meta| P::spawn_remote_own(remote, future, meta),
+            |future, meta| P::spawn_remote_own(remote, future, meta),
+        ),
+        Target::Here(Engine::Executor(executor, local)) => tracking(
+            TaskFuture::new(future, c, info),
+            (live, info, false),
+            |future, meta| Task::of_executor(P::spawn_executor(executor, local, future), meta),
+            |future, meta| Task::of_executor(P::spawn_executor(executor, local, future), meta),
+        ),
+        Target::Remote(RemoteEngine::Executor(executor)) => tracking(
+            TaskFuture::new(future, c, info),
+            (live, info, false),
+            |future, meta| Task::of_executor(P::spawn_remote_executor(executor, future), meta),
+            |future, meta| Task::of_executor(P::spawn_remote_executor(executor, future), meta),
+        ),
     }
-    let future = TaskFuture::new(future, c, spawned_at);
-    let info = future.info();
-    let shared = &c.shared;
-    if let Some(live) = &shared.live {
-        // The one-thread scheduler notes wake-ups itself (through the handle in the metadata).
-        let engine_notes_wakes = matches!(
-            target,
-            Target::Here(Engine::Own(_)) | Target::Remote(RemoteEngine::Own(_))
-        );
-        let tracked = Tracked::new(future, live, info, engine_notes_wakes);
-        let meta = Meta::new(info, Some(tracked.handle()));
-        place::<_, _, P>(target, tracked, meta)
-    } else {
-        place::<_, _, P>(target, future, Meta::new(info, None))
+}
+
+/// Hands `future` and its metadata to `plain`, or, in debug mode (`live`), hands the future
+/// wrapped in [`Tracked`] to `tracked`. `engine_notes_wakes`: see [`Tracked::new`].
+fn tracking<G: Future, R>(
+    future: G,
+    (live, info, engine_notes_wakes): (Option<&Arc<LiveTasks>>, TaskInfo, bool),
+    plain: impl FnOnce(G, Meta) -> R,
+    tracked: impl FnOnce(Tracked<G>, Meta) -> R,
+) -> R {
+    match live {
+        Some(live) => {
+            let future = Tracked::new(future, live, info, engine_notes_wakes);
+            let meta = Meta::new(info, Some(future.handle()));
+            tracked(future, meta)
+        }
+        None => plain(future, Meta::new(info, None)),
     }
 }
 

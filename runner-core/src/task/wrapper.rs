@@ -8,56 +8,172 @@ use std::future::Future;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use pin_project_lite::pin_project;
 
 use crate::context;
 use crate::debug::diagnostic::{Diagnostic, Reporter, TaskInfo};
 use crate::runner::current::{self, Current};
+use crate::runner::scheduler::{self, ListKey};
 use crate::runner::shared::Shared;
 use crate::task::cancel;
+use crate::task::handle;
 use crate::task::panic::TaskPanic;
 use crate::task::registry::{RegistryKey, TaskRegistry};
 
 pin_project! {
     /// A spawned task's future as the runner runs it. It catches and tags panics, and completes
     /// with `None` when cancelled: when its poll unwinds with the cancellation of a task it
-    /// awaited, or, with a registry (a factory's executor), when `close` wakes it.
-    pub(crate) struct TaskFuture<F> {
+    /// awaited, or when it is polled while its runner closes. `K` keeps the task's name and
+    /// where its engine lists it for `close`: [`Kept`] for `async-executor`'s tasks, [`Listed`]
+    /// for the one-thread engine's.
+    pub(crate) struct TaskFuture<F, K: Keeps> {
         #[pin]
         future: Option<F>,
         // The task's context variables, moved into the thread for each poll and back (`None`: no
         // variable set). The future is dropped inside it too.
         context: Option<context::Context>,
-        info: TaskInfo,
-        // The runner's state, only when each poll needs it (`Shared::instruments_tasks`): a
-        // task of a runner that owns its executor is polled only by that runner's threads,
-        // which know their runner (`current`).
-        shared: Option<Arc<Shared>>,
-        // Where the waker sits in the registry, once the task has been pending there.
-        key: Option<RegistryKey>,
+        kept: K,
     }
-    impl<F> PinnedDrop for TaskFuture<F> {
+    impl<F, K: Keeps> PinnedDrop for TaskFuture<F, K> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             if this.future.is_some() {
                 // Dropped unfinished: cancelled by its handle, or by `close` (the executor
                 // dropping it).
-                let shared = this.shared.as_deref();
-                if let Some(shared) = shared {
-                    report_cancelled(shared, *this.info);
-                }
-                let _gone = Gone(shared.and_then(|s| s.registry.as_ref()), this.key.take());
+                let kept: &mut K = this.kept;
+                let info = kept.info();
+                kept.report_cancelled(info);
                 let _entered = context::Entered::new(this.context);
-                drop_future(this.future, this.shared, *this.info);
+                drop_future(this.future, kept, info);
             }
         }
     }
 }
 
-impl<F: Future> TaskFuture<F> {
-    pub(crate) fn new(future: F, c: &Current, spawned_at: &'static Location<'static>) -> Self {
+/// What a task's wrapper keeps of the task's name and runner, and of its place in the list of
+/// tasks that `close` cancels.
+pub(crate) trait Keeps: Sized {
+    /// Where the task is listed, taken out of the wrapper for [`Keeps::gone`].
+    type Key;
+    fn info(&self) -> TaskInfo;
+    /// The runner's state, when each poll needs it (see [`Kept`]); `None`: the thread's runner.
+    fn shared(&self) -> Option<&Arc<Shared>>;
+    /// In debug mode, reports that `close` cancels the task, before its future is dropped.
+    fn report_cancelled(&self, task: TaskInfo) {
+        if let Some(shared) = self.shared() {
+            report_cancelled(shared, task);
+        }
+    }
+    /// The runner is cancelling its tasks: a poll drops the future and completes as cancelled.
+    fn is_closing(&self) -> bool;
+    /// Lists the task (its waker) for `close`, the first time the task is pending.
+    fn list(&mut self, waker: &Waker);
+    fn take_key(&mut self) -> Self::Key;
+    /// The task's future is gone (its destructor ran, or panicked): unlists it.
+    fn gone(&self, key: Self::Key);
+}
+
+/// The name and runner of a task of `async-executor`'s, kept beside its future.
+pub(crate) struct Kept {
+    info: TaskInfo,
+    // The runner's state, only when each poll needs it (`Shared::instruments_tasks`): a
+    // task of a runner that owns its executor is polled only by that runner's threads,
+    // which know their runner (`current`).
+    shared: Option<Arc<Shared>>,
+    // Where the waker sits in the registry, once the task has been pending there.
+    key: Option<RegistryKey>,
+}
+
+impl Kept {
+    fn registry(&self) -> Option<&TaskRegistry> {
+        self.shared.as_ref().and_then(|s| s.registry.as_ref())
+    }
+}
+
+impl Keeps for Kept {
+    type Key = Option<RegistryKey>;
+
+    fn info(&self) -> TaskInfo {
+        self.info
+    }
+
+    fn shared(&self) -> Option<&Arc<Shared>> {
+        self.shared.as_ref()
+    }
+
+    fn is_closing(&self) -> bool {
+        self.registry().is_some_and(TaskRegistry::is_closing)
+    }
+
+    fn list(&mut self, waker: &Waker) {
+        if self.key.is_none() {
+            if let Some(registry) = self.registry() {
+                self.key = Some(registry.register(waker));
+            }
+        }
+    }
+
+    fn take_key(&mut self) -> Option<RegistryKey> {
+        self.key.take()
+    }
+
+    fn gone(&self, key: Option<RegistryKey>) {
+        if let Some(registry) = self.registry() {
+            registry.task_gone(key);
+        }
+    }
+}
+
+/// A task of the one-thread engine keeps only its place in the scheduler's list: the engine
+/// names the task it runs ([`handle::running`]), from the task's metadata, and runs it on its
+/// runner's thread, whose runner is the task's.
+pub(crate) struct Listed {
+    key: ListKey,
+}
+
+impl Keeps for Listed {
+    type Key = ListKey;
+
+    fn info(&self) -> TaskInfo {
+        handle::running().unwrap_or_else(|| {
+            unreachable!("the one-thread engine names every task it runs or drops")
+        })
+    }
+
+    fn shared(&self) -> Option<&Arc<Shared>> {
+        None
+    }
+
+    fn report_cancelled(&self, task: TaskInfo) {
+        current::with(|c| {
+            if let Some(c) = c {
+                report_cancelled(&c.shared, task);
+            }
+        });
+    }
+
+    fn is_closing(&self) -> bool {
+        scheduler::is_cancelling()
+    }
+
+    fn list(&mut self, waker: &Waker) {
+        self.key.list(waker);
+    }
+
+    fn take_key(&mut self) -> ListKey {
+        std::mem::take(&mut self.key)
+    }
+
+    fn gone(&self, mut key: ListKey) {
+        key.unlist();
+    }
+}
+
+impl<F: Future> TaskFuture<F, Kept> {
+    /// A task for `async-executor` (or cancelled before it starts): it keeps its own name.
+    pub(crate) fn new(future: F, c: &Current, info: TaskInfo) -> Self {
         let shared = c.shared.instruments_tasks().then(|| c.shared.clone());
         if let Some(registry) = shared.as_ref().and_then(|s| s.registry.as_ref()) {
             registry.task_started();
@@ -65,18 +181,29 @@ impl<F: Future> TaskFuture<F> {
         TaskFuture {
             future: Some(future),
             context: context::copy_current(),
-            info: c.new_task(spawned_at),
-            shared,
-            key: None,
+            kept: Kept {
+                info,
+                shared,
+                key: None,
+            },
         }
-    }
-
-    pub(crate) fn info(&self) -> TaskInfo {
-        self.info
     }
 }
 
-impl<F: Future> Future for TaskFuture<F> {
+impl<F: Future> TaskFuture<F, Listed> {
+    /// A task for the one-thread engine.
+    pub(crate) fn listed(future: F) -> Self {
+        TaskFuture {
+            future: Some(future),
+            context: context::copy_current(),
+            kept: Listed {
+                key: ListKey::default(),
+            },
+        }
+    }
+}
+
+impl<F: Future, K: Keeps> Future for TaskFuture<F, K> {
     type Output = Option<F::Output>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<F::Output>> {
@@ -86,14 +213,11 @@ impl<F: Future> Future for TaskFuture<F> {
         };
         // Restores the thread's context when the poll returns or unwinds.
         let _entered = context::Entered::new(this.context);
-        let shared = this.shared.as_deref();
-        let registry = shared.and_then(|s| s.registry.as_ref());
-        if registry.is_some_and(TaskRegistry::is_closing) {
-            if let Some(shared) = shared {
-                report_cancelled(shared, *this.info);
-            }
-            let _gone = Gone(registry, this.key.take());
-            drop_future(this.future, this.shared, *this.info);
+        let kept: &mut K = this.kept;
+        if kept.is_closing() {
+            let info = kept.info();
+            kept.report_cancelled(info);
+            drop_future(this.future, kept, info);
             return Poll::Ready(None);
         }
 
@@ -104,34 +228,28 @@ impl<F: Future> Future for TaskFuture<F> {
 
         let output = match polled {
             Ok(Poll::Pending) => {
-                if let (Some(registry), None) = (registry, &this.key) {
-                    *this.key = Some(registry.register(cx.waker()));
-                }
+                kept.list(cx.waker());
                 return Poll::Pending;
             }
             Ok(Poll::Ready(output)) => Some(output),
             // It awaited a task that was cancelled: it is cancelled too, which is no panic.
             Err(payload) if cancel::is_cancellation(&*payload) => None,
             Err(payload) => {
-                notice_panic(this.shared, &*payload, *this.info);
-                let _gone = Gone(registry, this.key.take());
-                drop_future(this.future, this.shared, *this.info);
-                resume_unwind(TaskPanic::wrap(
-                    payload,
-                    *this.info,
-                    reporter_of(this.shared),
-                ))
+                let info = kept.info();
+                notice_panic(kept.shared(), &*payload, info);
+                drop_future(this.future, kept, info);
+                resume_unwind(TaskPanic::wrap(payload, info, reporter_of(kept.shared())))
             }
         };
-        let _gone = Gone(registry, this.key.take());
-        drop_future(this.future, this.shared, *this.info);
+        let info = kept.info();
+        drop_future(this.future, kept, info);
         Poll::Ready(output)
     }
 }
 
 /// Hands a task's panic to its runner (the task's own state, or else the thread's runner's),
 /// which looks for tokio's missing-runtime message.
-fn notice_panic(shared: &Option<Arc<Shared>>, payload: &(dyn Any + Send), task: TaskInfo) {
+fn notice_panic(shared: Option<&Arc<Shared>>, payload: &(dyn Any + Send), task: TaskInfo) {
     match shared {
         Some(shared) => shared.notice_panic(payload, task),
         None => current::with(|c| {
@@ -144,7 +262,7 @@ fn notice_panic(shared: &Option<Arc<Shared>>, payload: &(dyn Any + Send), task: 
 
 /// Where a task's reports go: its runner's handler (the task's own state, or else the thread's
 /// runner's), or stderr.
-fn reporter_of(shared: &Option<Arc<Shared>>) -> Reporter {
+fn reporter_of(shared: Option<&Arc<Shared>>) -> Reporter {
     match shared {
         Some(shared) => shared.reporter.clone(),
         None => current::with(|c| c.map(|c| c.shared.reporter.clone()).unwrap_or_default()),
@@ -206,29 +324,34 @@ impl<F: Future> Future for MainFuture<'_, F> {
     }
 }
 
-/// Drops a task's future. A destructor's panic is reported as the task's, not unwound: unwinding
-/// out of a cancelled task's drop (inside async-task) would abort the process.
-fn drop_future<F>(mut future: Pin<&mut Option<F>>, shared: &Option<Arc<Shared>>, task: TaskInfo) {
+/// Drops a task's future, then unlists the task (also when the destructor panics: `close`
+/// waits until no task is listed and must never wait forever). A destructor's panic is reported
+/// as the task's, not unwound: unwinding out of a cancelled task's drop (inside async-task)
+/// would abort the process.
+fn drop_future<F, K: Keeps>(mut future: Pin<&mut Option<F>>, kept: &mut K, task: TaskInfo) {
+    let key = kept.take_key();
+    let kept: &K = kept;
+    let _gone = Gone(kept, Some(key));
     if let Err(payload) = catch_unwind(AssertUnwindSafe(|| future.set(None))) {
-        drop(TaskPanic::wrap(payload, task, reporter_of(shared)));
+        drop(TaskPanic::wrap(payload, task, reporter_of(kept.shared())));
     }
 }
 
-/// In debug mode, reports a task that `close` cancels, before its future is dropped.
+/// In debug mode, reports a task that `close` cancels.
 fn report_cancelled(shared: &Shared, task: TaskInfo) {
     if shared.debug && shared.is_closing() {
         shared.report(Diagnostic::PendingTaskCancelled { task });
     }
 }
 
-/// Tells the registry (if any) a task's future is gone once dropped, even when the future's
-/// destructor panics: `close` waits for the count to reach zero and must never wait forever.
-struct Gone<'a>(Option<&'a TaskRegistry>, Option<RegistryKey>);
+/// Calls [`Keeps::gone`] when dropped, after the future's destructor (which may wake or spawn,
+/// and finds the list as it was).
+struct Gone<'a, K: Keeps>(&'a K, Option<K::Key>);
 
-impl Drop for Gone<'_> {
+impl<K: Keeps> Drop for Gone<'_, K> {
     fn drop(&mut self) {
-        if let Some(registry) = self.0 {
-            registry.task_gone(self.1.take());
+        if let Some(key) = self.1.take() {
+            self.0.gone(key);
         }
     }
 }
