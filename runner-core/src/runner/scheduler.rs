@@ -517,7 +517,10 @@ where
         let _cancelling = Cancelling::new(false);
         let mut budget = BUDGET;
         loop {
-            if scheduler.remote.main_woken.swap(false, Ordering::AcqRel) {
+            // A load first: a swap on every turn would cost an atomic write per poll.
+            if scheduler.remote.main_woken.load(Ordering::Relaxed)
+                && scheduler.remote.main_woken.swap(false, Ordering::AcqRel)
+            {
                 scheduler.queue_main();
             }
             match scheduler.next() {
@@ -563,6 +566,7 @@ where
 
 /// Whether `cancel_all` is running tasks on this thread: a task's poll now drops its future
 /// and completes as cancelled.
+#[inline]
 pub(crate) fn is_cancelling() -> bool {
     CANCELLING.with(Cell::get)
 }
@@ -575,19 +579,25 @@ pub(crate) struct ListKey(u32);
 
 impl ListKey {
     /// Lists the task's waker with the thread's active scheduler, the first time.
+    #[inline]
     pub(crate) fn list(&mut self, waker: &Waker) {
         if self.0 == 0 {
-            self.0 = ACTIVE.with(|active| match &*active.borrow() {
-                Some(scheduler) => {
-                    let key = scheduler.pending.borrow_mut().insert(waker.clone());
-                    u32::try_from(key + 1).expect("more than u32::MAX tasks pending at once")
-                }
-                None => 0,
-            });
+            self.list_first(waker);
         }
     }
 
+    fn list_first(&mut self, waker: &Waker) {
+        self.0 = ACTIVE.with(|active| match &*active.borrow() {
+            Some(scheduler) => {
+                let key = scheduler.pending.borrow_mut().insert(waker.clone());
+                u32::try_from(key + 1).expect("more than u32::MAX tasks pending at once")
+            }
+            None => 0,
+        });
+    }
+
     /// Takes the task off the list.
+    #[inline]
     pub(crate) fn unlist(&mut self) {
         let key = std::mem::take(&mut self.0);
         if key != 0 {

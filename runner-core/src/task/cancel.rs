@@ -22,6 +22,7 @@ struct Cancelled;
 pub(crate) struct CatchesCancellation(());
 
 impl CatchesCancellation {
+    #[inline]
     pub(crate) fn new() -> Self {
         CATCHERS.with(|c| c.set(c.get() + 1));
         CatchesCancellation(())
@@ -29,6 +30,7 @@ impl CatchesCancellation {
 }
 
 impl Drop for CatchesCancellation {
+    #[inline]
     fn drop(&mut self) {
         // `try_with`: a job may end while the thread's locals are torn down.
         let _ = CATCHERS.try_with(|c| c.set(c.get() - 1));

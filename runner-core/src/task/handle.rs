@@ -111,6 +111,7 @@ impl Meta {
         Meta::Plain(TaskInfo::new(0, std::panic::Location::caller()))
     }
 
+    #[inline]
     pub(crate) fn info(&self) -> TaskInfo {
         match self {
             Meta::Plain(info) => *info,
@@ -119,6 +120,7 @@ impl Meta {
     }
 
     /// The engine scheduled the task (the one-thread scheduler tells debug mode's record).
+    #[inline]
     pub(crate) fn woken(&self) {
         if let Meta::Tracked(tracked) = self {
             tracked.1.woken();
@@ -133,6 +135,7 @@ impl Meta {
 
     /// Names this task as the one running on this thread until the guard drops: the engine
     /// calls it around each run, and each drop, of the task's runnable.
+    #[inline]
     pub(crate) fn enter(&self) -> Running {
         Running(RUNNING.with(|running| running.replace(Some(self.info()))))
     }
@@ -148,6 +151,7 @@ pub(crate) fn running() -> Option<TaskInfo> {
 pub(crate) struct Running(Option<TaskInfo>);
 
 impl Drop for Running {
+    #[inline]
     fn drop(&mut self) {
         let _ = RUNNING.try_with(|running| running.set(self.0));
     }

@@ -136,6 +136,7 @@ pub(crate) struct Listed {
 impl Keeps for Listed {
     type Key = ListKey;
 
+    #[inline]
     fn info(&self) -> TaskInfo {
         handle::running().unwrap_or_else(|| {
             unreachable!("the one-thread engine names every task it runs or drops")
@@ -154,18 +155,22 @@ impl Keeps for Listed {
         });
     }
 
+    #[inline]
     fn is_closing(&self) -> bool {
         scheduler::is_cancelling()
     }
 
+    #[inline]
     fn list(&mut self, waker: &Waker) {
         self.key.list(waker);
     }
 
+    #[inline]
     fn take_key(&mut self) -> ListKey {
         std::mem::take(&mut self.key)
     }
 
+    #[inline]
     fn gone(&self, mut key: ListKey) {
         key.unlist();
     }
