@@ -5,7 +5,13 @@
 //! (async-io's own, or another runner's). So the barrier writes one byte into a socket pair and
 //! awaits the other end readable: that event comes from a reactor poll begun after the write,
 //! and one poll dispatches every event ready at the time, whichever thread runs it. That holds
-//! for epoll and kqueue. On Windows the reactor learns of ready sockets through completion
+//! for epoll and kqueue.
+//!
+//! It does so twice. The poll that reports the first byte wakes its wakers one by one, and on
+//! another thread the barrier's own wake may come before the wake of a task whose I/O was ready
+//! too (a test saw the clock jump past such a task in about one run in twenty). async-io wakes
+//! them all before it releases the reactor, and the second byte is reported by a later poll, so
+//! once the second pass is done every wake of the first poll has happened. On Windows the reactor learns of ready sockets through completion
 //! ports, in no set order, so there the barrier is best effort (the README says so).
 
 use std::io::{self, Read, Write};
@@ -36,8 +42,15 @@ impl ReactorBarrier {
         })
     }
 
-    /// Returns once the reactor has dispatched every event that was ready when it was called.
+    /// Returns once the reactor has dispatched every event that was ready when it was called,
+    /// and woken every waker of those events.
     pub(crate) async fn pass(&self) {
+        self.round().await;
+        self.round().await;
+    }
+
+    /// One byte through the socket pair.
+    async fn round(&self) {
         // Bytes of passes given up halfway (something woke first) would fill the socket.
         if self.dirty.swap(true, Ordering::Relaxed) {
             self.drain();
