@@ -7,17 +7,54 @@
 //! and one poll dispatches every event ready at the time, whichever thread runs it. That holds
 //! for epoll and kqueue.
 //!
-//! It does so twice. The poll that reports the first byte wakes its wakers one by one, and on
-//! another thread the barrier's own wake may come before the wake of a task whose I/O was ready
-//! too (a test saw the clock jump past such a task in about one run in twenty). async-io wakes
-//! them all before it releases the reactor, and the second byte is reported by a later poll, so
-//! once the second pass is done every wake of the first poll has happened. On Windows the reactor learns of ready sockets through completion
-//! ports, in no set order, so there the barrier is best effort (the README says so).
+//! The poll that reports the byte wakes its wakers one by one. When it runs on another thread,
+//! the barrier's own wake may come before the wake of a task whose I/O was ready too (a test saw
+//! the clock jump past such a task in about one run in twenty). async-io wakes them all before
+//! it releases the reactor, so then the barrier sends a second byte: a later poll reports it,
+//! and once it has, every wake of the first poll has happened. When the poll runs on this thread
+//! (inside `block_on`, the usual case), its wakes are all done before `block_on` polls again,
+//! and one byte is enough.
+//!
+//! On Windows the reactor learns of ready sockets through completion ports, in no set order, so
+//! there the barrier is best effort (the README says so).
 
+use std::future::Future;
 use std::io::{self, Read, Write};
+use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Wake, Waker};
+use std::thread::{self, ThreadId};
 
 use async_io::Async;
+use futures_lite::future;
+
+/// Which thread's reactor poll woke the barrier.
+#[derive(PartialEq, Eq)]
+enum WokenFrom {
+    Here,
+    Elsewhere,
+}
+
+/// The barrier's waker: notes a wake from a thread other than `home`, and passes it on.
+struct Noting {
+    home: ThreadId,
+    inner: Waker,
+    elsewhere: Arc<AtomicBool>,
+}
+
+impl Wake for Noting {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if thread::current().id() != self.home {
+            self.elsewhere.store(true, Ordering::Release);
+        }
+        self.inner.wake_by_ref();
+    }
+}
 
 #[cfg(unix)]
 type Socket = std::os::unix::net::UnixStream;
@@ -45,12 +82,13 @@ impl ReactorBarrier {
     /// Returns once the reactor has dispatched every event that was ready when it was called,
     /// and woken every waker of those events.
     pub(crate) async fn pass(&self) {
-        self.round().await;
-        self.round().await;
+        if self.round().await == WokenFrom::Elsewhere {
+            self.round().await;
+        }
     }
 
-    /// One byte through the socket pair.
-    async fn round(&self) {
+    /// One byte through the socket pair: where the reactor poll that reported it ran.
+    async fn round(&self) -> WokenFrom {
         // Bytes of passes given up halfway (something woke first) would fill the socket.
         if self.dirty.swap(true, Ordering::Relaxed) {
             self.drain();
@@ -58,9 +96,24 @@ impl ReactorBarrier {
         // Into a drained socket the byte always fits; if it did not, the socket would be
         // readable all the same.
         let _ = (&self.writer).write(&[1]);
-        let _ = self.reader.readable().await;
+        let elsewhere = Arc::new(AtomicBool::new(false));
+        let home = thread::current().id();
+        let mut readable = pin!(self.reader.readable());
+        let _ = future::poll_fn(|cx| {
+            let waker = Waker::from(Arc::new(Noting {
+                home,
+                inner: cx.waker().clone(),
+                elsewhere: elsewhere.clone(),
+            }));
+            readable.as_mut().poll(&mut Context::from_waker(&waker))
+        })
+        .await;
         self.drain();
         self.dirty.store(false, Ordering::Relaxed);
+        match elsewhere.load(Ordering::Acquire) {
+            true => WokenFrom::Elsewhere,
+            false => WokenFrom::Here,
+        }
     }
 
     fn drain(&self) {
