@@ -89,6 +89,7 @@ pub(crate) struct Scheduler {
 }
 
 impl Remote {
+    #[inline]
     fn schedule(self: &Arc<Self>, runnable: Runnable, info: ScheduleInfo) {
         runnable.metadata().woken();
         let mut runnable = Some(runnable);
@@ -220,6 +221,7 @@ impl Scheduler {
     }
 
     /// A task woken on the owner thread; `itself`: by its own poll.
+    #[inline]
     fn push_woken(&self, runnable: Runnable, itself: bool) {
         if self.in_task.get() && !itself {
             if let Some(previous) = self.lifo.replace(Some(runnable)) {
@@ -240,6 +242,7 @@ impl Scheduler {
         }
     }
 
+    #[inline]
     fn next(&self) -> Option<Job> {
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
@@ -365,6 +368,7 @@ impl Drop for Remote {
 }
 
 /// Runs a task, named as the thread's running task for its wrapper ([`Meta::enter`]).
+#[inline]
 fn run_named(runnable: Runnable) {
     let _running = runnable.metadata().enter();
     runnable.run();
