@@ -193,3 +193,81 @@ fn a_poll_that_panics_is_reported_as_a_panic_not_as_slow() {
         "{seen:?}"
     );
 }
+
+/// Two tasks that yield `times` times each: their polls follow each other in the one-thread
+/// engine, around whatever blocks between them.
+async fn two_yielding_tasks(times: usize) {
+    let yielding = || {
+        runner::spawn(async move {
+            for _ in 0..times {
+                futures_lite::future::yield_now().await;
+            }
+        })
+    };
+    let (b, c) = (yielding(), yielding());
+    b.await;
+    c.await;
+}
+
+fn slow_polls(seen: &[Diagnostic]) -> Vec<&Diagnostic> {
+    seen.iter()
+        .filter(|d| matches!(d, Diagnostic::SlowPoll { .. }))
+        .collect()
+}
+
+/// A poll of the one-thread engine starts at the end of the poll before it on the thread: a
+/// cancelled task's destructor that blocks between two polls must not count as the next poll's.
+#[test]
+fn a_blocking_destructor_between_polls_is_not_counted_as_the_next_poll() {
+    struct BlocksWhenDropped;
+    impl Drop for BlocksWhenDropped {
+        fn drop(&mut self) {
+            std::thread::sleep(Duration::from_millis(80));
+        }
+    }
+    let (mut runner, seen) = runner_with(true);
+    runner
+        .run(async {
+            let doomed = runner::spawn(async {
+                let _blocks = BlocksWhenDropped;
+                std::future::pending::<()>().await
+            });
+            let others = runner::spawn(two_yielding_tasks(20));
+            futures_lite::future::yield_now().await;
+            // Its future is dropped by the engine's loop, between the yielding tasks' polls.
+            drop(doomed);
+            others.await;
+        })
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    assert!(slow_polls(&seen).is_empty(), "{seen:?}");
+}
+
+/// Likewise for one of runner's own untracked jobs (the task that runs `Runner::executor`'s
+/// tasks) that blocks between two polls, and for a main future that blocks: only the main
+/// future's poll is slow.
+#[test]
+fn untracked_work_between_polls_is_not_counted_as_the_next_poll() {
+    let (mut runner, seen) = runner_with(true);
+    let executor = runner.executor().unwrap();
+    executor
+        .spawn(async { std::thread::sleep(Duration::from_millis(80)) })
+        .detach();
+    runner
+        .run(async {
+            let others = runner::spawn(two_yielding_tasks(20));
+            for _ in 0..3 {
+                futures_lite::future::yield_now().await;
+            }
+            std::thread::sleep(Duration::from_millis(80));
+            others.await;
+        })
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    let slow = slow_polls(&seen);
+    assert_eq!(slow.len(), 1, "{seen:?}");
+    assert!(
+        matches!(slow[0], Diagnostic::SlowPoll { task, .. } if task.is_main()),
+        "{seen:?}"
+    );
+}

@@ -1,13 +1,23 @@
 //! The clock debug mode times polls with.
 //!
-//! Debug mode reads the clock twice per poll, so the clock's cost is debug mode's cost. On Linux
+//! Debug mode reads the clock at the start and the end of each poll, so the clock's cost is
+//! debug mode's cost. A poll of the one-thread engine starts at the stamp that the poll before
+//! it on the thread ended at, when nothing but that engine's loop ran in between
+//! ([`Stamp::poll_start`]): one read per poll there. On Linux
 //! it is `CLOCK_MONOTONIC_COARSE`, much cheaper to read than `Instant::now` (bench/README.md,
 //! "Design notes"), at the resolution of the kernel tick (1-4 ms). That is ample for thresholds
 //! of tens of milliseconds; a reported duration may be off by a tick, or by more on an overloaded
 //! virtual machine, whose clock updates can come late. Under valgrind, build with the `valgrind`
 //! feature: rustix then reads the clock through libc.
 
+use std::cell::Cell;
 use std::time::Duration;
+
+thread_local! {
+    /// The end of the last poll of the one-thread engine on this thread, for the next poll's
+    /// start; 0: none to reuse.
+    static LAST_END: Cell<u64> = const { Cell::new(0) };
+}
 
 /// A point in time: nanoseconds since an origin fixed for the process. Never zero, so that an
 /// atomic holding a stamp's [`nanos`](Stamp::nanos) can use 0 for "none".
@@ -22,13 +32,28 @@ impl Stamp {
 
     #[inline]
     pub(crate) fn elapsed(self) -> Duration {
-        Duration::from_nanos(self.elapsed_nanos())
+        Stamp::now().since(self)
     }
 
-    /// [`elapsed`](Stamp::elapsed) in nanoseconds.
+    /// The start of a poll that the one-thread engine runs: the end of the poll before it on
+    /// this thread ([`poll_end`](Stamp::poll_end)) if nothing else ran since, or else now. The
+    /// engine's loop and everything that runs code outside a poll between two polls call
+    /// [`forget_poll_end`]; the gap it leaves is the loop's own, nanoseconds, far below the
+    /// coarse clock's tick.
     #[inline]
-    pub(crate) fn elapsed_nanos(self) -> u64 {
-        Stamp::now().0.saturating_sub(self.0)
+    pub(crate) fn poll_start() -> Stamp {
+        match LAST_END.try_with(|end| end.replace(0)) {
+            Ok(end) if end != 0 => Stamp(end),
+            _ => Stamp::now(),
+        }
+    }
+
+    /// Now, kept as the start of the next poll of the one-thread engine on this thread.
+    #[inline]
+    pub(crate) fn poll_end() -> Stamp {
+        let now = Stamp::now();
+        let _ = LAST_END.try_with(|end| end.set(now.0));
+        now
     }
 
     /// The time from `earlier` to this stamp (zero if `earlier` is later).
@@ -51,6 +76,13 @@ impl Stamp {
     pub(crate) fn from_nanos(nanos: u64) -> Stamp {
         Stamp(nanos)
     }
+}
+
+/// Code other than a poll may run next on this thread (the engine's loop parked, or runs
+/// something untracked; a task's future is dropped): the next poll reads the clock.
+#[inline]
+pub(crate) fn forget_poll_end() {
+    let _ = LAST_END.try_with(|end| end.set(0));
 }
 
 fn saturating_nanos(duration: Duration) -> u64 {

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
 
-use crate::debug::clock::Stamp;
+use crate::debug::clock::{forget_poll_end, Stamp};
 use crate::debug::diagnostic::{Diagnostic, Reporter, TaskInfo};
 use crate::sync;
 use crate::time::clock::Time;
@@ -166,6 +166,7 @@ struct Records {
 const FIRST_CHUNK: usize = 4;
 
 /// Where record `index` is: its chunk's number and its place there.
+#[inline]
 fn chunk_of(index: u32) -> (usize, usize) {
     let shifted = index as usize + FIRST_CHUNK;
     let chunk = (usize::BITS - 1 - shifted.leading_zeros()) as usize
@@ -353,6 +354,7 @@ impl LiveTasks {
     }
 
     /// This thread's poll slot for this runner's tasks.
+    #[inline]
     fn slot<'a>(self: &'a Arc<Self>) -> Slot<'a> {
         if self.one_thread {
             return Slot::First(&self.first);
@@ -482,6 +484,7 @@ struct RecordRef {
 }
 
 impl RecordRef {
+    #[inline]
     fn record(&self) -> &TaskRecord {
         &self.chunk.records[chunk_of(self.index).1]
     }
@@ -500,6 +503,8 @@ pin_project! {
         wakes: Wakes,
         // Its last poll returned `Ready` or panicked.
         done: bool,
+        // Dropped after `future`: its destructor ran outside any poll.
+        after_drop: ForgetPollEnd,
     }
     impl<F> PinnedDrop for Tracked<F> {
         fn drop(this: Pin<&mut Self>) {
@@ -559,6 +564,7 @@ impl<F: Future> Tracked<F> {
                 },
             },
             done: false,
+            after_drop: ForgetPollEnd,
         }
     }
 
@@ -583,6 +589,8 @@ impl<F: Future> Future for Tracked<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         let record = this.record.record();
+        // The one-thread engine's polls follow each other: one clock read per poll there.
+        let by_engine = matches!(this.wakes, Wakes::ByEngine);
         let waker = match this.wakes {
             Wakes::ByEngine => cx.waker(),
             Wakes::ByWaker {
@@ -607,7 +615,10 @@ impl<F: Future> Future for Tracked<F> {
         // Likewise for the engine's note.
         record.woken.store(false, Relaxed);
 
-        let started = Stamp::now();
+        let started = match by_engine {
+            true => Stamp::poll_start(),
+            false => Stamp::now(),
+        };
         record.poll_started.store(started.nanos(), Release);
         let slot = this.live.slot();
         let polling = Polling::new(&slot, this.record, started);
@@ -617,7 +628,11 @@ impl<F: Future> Future for Tracked<F> {
         *this.done = polled.is_ready();
         drop(polling);
         // A poll that panics is reported as a panic; its time went mostly to the panic hook.
-        let nanos = started.elapsed_nanos();
+        let ended = match by_engine {
+            true => Stamp::poll_end(),
+            false => Stamp::now(),
+        };
+        let nanos = ended.nanos().saturating_sub(started.nanos());
         record.polls.store(record.polls.load(Relaxed) + 1, Relaxed);
         let total = record.poll_nanos.load(Relaxed).saturating_add(nanos);
         record.poll_nanos.store(total, Relaxed);
@@ -634,6 +649,16 @@ impl<F: Future> Future for Tracked<F> {
     }
 }
 
+/// Tells the clock, once a tracked future's destructor has run, that the thread ran code
+/// outside a poll ([`forget_poll_end`]).
+struct ForgetPollEnd;
+
+impl Drop for ForgetPollEnd {
+    fn drop(&mut self) {
+        forget_poll_end();
+    }
+}
+
 /// Kept by a task's handle in debug mode.
 pub(crate) struct Handle(RecordRef);
 
@@ -647,6 +672,7 @@ impl Handle {
     }
 
     /// The engine scheduled the task: a wake-up, for the snapshot's state.
+    #[inline]
     pub(crate) fn woken(&self) {
         self.0.record().woken.store(true, Relaxed);
     }
@@ -661,6 +687,7 @@ struct Polling<'a> {
 }
 
 impl<'a> Polling<'a> {
+    #[inline]
     fn new(slot: &'a PollSlot, record: &'a RecordRef, started: Stamp) -> Polling<'a> {
         let previous = (slot.started.load(Relaxed), slot.index.load(Relaxed));
         slot.set(started.nanos(), record.index);
@@ -673,6 +700,7 @@ impl<'a> Polling<'a> {
 }
 
 impl Drop for Polling<'_> {
+    #[inline]
     fn drop(&mut self) {
         self.record.poll_started.store(0, Release);
         let (started, index) = self.previous;
@@ -689,6 +717,7 @@ enum Slot<'a> {
 impl std::ops::Deref for Slot<'_> {
     type Target = PollSlot;
 
+    #[inline]
     fn deref(&self) -> &PollSlot {
         match self {
             Slot::First(slot) => slot,
@@ -698,6 +727,7 @@ impl std::ops::Deref for Slot<'_> {
 }
 
 impl PollSlot {
+    #[inline]
     fn set(&self, started: u64, index: u32) {
         // The index between two stores of `started`: the watchdog reads `started` on both
         // sides of it.

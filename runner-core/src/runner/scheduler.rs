@@ -35,6 +35,7 @@ use concurrent_queue::ConcurrentQueue;
 use pin_project_lite::pin_project;
 use slab::Slab;
 
+use crate::debug::clock::forget_poll_end;
 use crate::task::handle::Meta;
 
 type Runnable = async_task::Runnable<Meta>;
@@ -307,6 +308,7 @@ impl Scheduler {
     pub(crate) fn cancel_all(self: &Rc<Self>) {
         let _active = Entered::new(self);
         let _cancelling = Cancelling::new(true);
+        forget_poll_end();
         // The driver is gone: nothing must wake it.
         drop(self.remote.driver.take());
         loop {
@@ -508,6 +510,8 @@ where
             Waker::from(scheduler.remote.clone())
         });
         scheduler.remote.driver.register(cx.waker());
+        // Back from `block_on`, which may have parked: the next tracked poll reads the clock.
+        forget_poll_end();
         if let Some(waiting) = this.waiting.as_mut().as_pin_mut() {
             // Back from `block_on`, which polled the reactor at zero timeout: still idle?
             if !scheduler.has_work() && waiting.poll(cx).is_pending() {
@@ -529,10 +533,15 @@ where
             }
             match scheduler.next() {
                 Some(Job::Task(runnable)) => {
+                    let tracked = runnable.metadata().is_tracked();
                     // No unwinding: async-task catches a task's panic (`propagate_panic`).
                     scheduler.in_task.set(true);
                     run_named(runnable);
                     scheduler.in_task.set(false);
+                    if !tracked {
+                        // Not a timed poll: the next tracked poll reads the clock.
+                        forget_poll_end();
+                    }
                 }
                 Some(Job::Main) => {
                     scheduler.main_queued.set(false);
@@ -540,6 +549,7 @@ where
                         .main
                         .as_mut()
                         .poll(&mut Context::from_waker(main_waker));
+                    forget_poll_end();
                     if polled.is_ready() {
                         return polled;
                     }

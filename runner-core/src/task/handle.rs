@@ -119,6 +119,12 @@ impl Meta {
         }
     }
 
+    /// Whether debug mode tracks the task (its future is a `Tracked` one).
+    #[inline]
+    pub(crate) fn is_tracked(&self) -> bool {
+        matches!(self, Meta::Tracked(_))
+    }
+
     /// The engine scheduled the task (the one-thread scheduler tells debug mode's record).
     #[inline]
     pub(crate) fn woken(&self) {
