@@ -87,6 +87,9 @@ pub(crate) struct Scheduler {
     in_task: Cell<bool>,
     /// A waker of every task that has been pending, for `cancel_all`.
     pending: RefCell<Slab<Waker>>,
+    /// A debug-mode poll ran since the loop last told the clock to forget its stamp: without
+    /// debug mode there is never a stamp to forget, and the loop does not touch the clock.
+    stamped: Cell<bool>,
 }
 
 impl Remote {
@@ -168,6 +171,7 @@ impl Scheduler {
             driving: Cell::new(false),
             in_task: Cell::new(false),
             pending: RefCell::new(Slab::new()),
+            stamped: Cell::new(false),
         })
     }
 
@@ -335,6 +339,15 @@ impl Scheduler {
         self.remote.inject.close();
         while let Ok(runnable) = self.remote.inject.pop() {
             drop_named(runnable);
+        }
+    }
+
+    /// Tells debug mode's clock that something other than a tracked poll ran (or the loop
+    /// parked): the next tracked poll on this thread reads the clock ([`forget_poll_end`]).
+    #[inline]
+    fn forget_stamp(&self) {
+        if self.stamped.replace(false) {
+            forget_poll_end();
         }
     }
 
@@ -510,7 +523,9 @@ where
             Waker::from(scheduler.remote.clone())
         });
         scheduler.remote.driver.register(cx.waker());
-        // Back from `block_on`, which may have parked: the next tracked poll reads the clock.
+        // Back from `block_on`, which may have parked (or another runner's loop ran on this
+        // thread): the next tracked poll reads the clock.
+        scheduler.stamped.set(false);
         forget_poll_end();
         if let Some(waiting) = this.waiting.as_mut().as_pin_mut() {
             // Back from `block_on`, which polled the reactor at zero timeout: still idle?
@@ -538,9 +553,10 @@ where
                     scheduler.in_task.set(true);
                     run_named(runnable);
                     scheduler.in_task.set(false);
-                    if !tracked {
+                    match tracked {
+                        true => scheduler.stamped.set(true),
                         // Not a timed poll: the next tracked poll reads the clock.
-                        forget_poll_end();
+                        false => scheduler.forget_stamp(),
                     }
                 }
                 Some(Job::Main) => {
@@ -549,7 +565,7 @@ where
                         .main
                         .as_mut()
                         .poll(&mut Context::from_waker(main_waker));
-                    forget_poll_end();
+                    scheduler.forget_stamp();
                     if polled.is_ready() {
                         return polled;
                     }
