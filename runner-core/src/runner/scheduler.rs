@@ -13,12 +13,16 @@
 //!   `block_on` parks the thread drives it.
 //!
 //! Closing: a task leaves its waker in a list the first time it is pending (one that finishes in
-//! its first poll never does), and [`Scheduler::cancel_all`] wakes every listed task and runs
-//! every queued one in a way that drops its future and completes it as cancelled, on the
-//! closing thread, until none is left.
+//! its first poll never does), through its [`ListKey`]: a spawned task's wrapper holds the key
+//! itself, runner's own tasks get [`Internal`]'s. [`Scheduler::cancel_all`] wakes every listed
+//! task and runs every queued one in cancel mode ([`is_cancelling`]), in which the task's
+//! wrapper drops its future and completes as cancelled, on the closing thread, until none is
+//! left.
 //!
 //! Each task carries runner's [`Meta`] (its number, spawn site and debug-mode handle) as
-//! async-task's metadata, in the task's own allocation, so that its handle is two words.
+//! async-task's metadata, in the task's own allocation, so that its handle is two words; the
+//! scheduler names the task it runs or drops for the task's wrapper ([`Meta::enter`]), which
+//! keeps no copy.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
