@@ -1,4 +1,5 @@
-//! Debug mode's record of every live task, and the snapshot of it that [`tasks`](crate::debug::tasks) returns.
+//! Debug mode's record of every live task, and the snapshot of it that
+//! [`tasks`](crate::debug::tasks) returns.
 //!
 //! In debug mode each task (and each `run`'s main future) runs inside a [`Tracked`] wrapper
 //! with a record that the runner lists while the task is alive. The wrapper times every poll
