@@ -199,6 +199,7 @@ fn a_destructor_that_panics_during_close_does_not_hang_close() {
         })
         .build();
     let counter = DropCounter(drops.clone());
+    let line = line!() + 3;
     runner
         .run(async move {
             runner::spawn(async move {
@@ -225,6 +226,11 @@ fn a_destructor_that_panics_during_close_does_not_hang_close() {
     assert_eq!(reports.len(), 1, "{reports:?}");
     assert!(
         reports[0].ends_with(" panicked and nobody awaited it: destructor boom"),
+        "{reports:?}"
+    );
+    // Named by its spawn site: the engine names the task whose future it drops.
+    assert!(
+        reports[0].contains(&format!(" spawned at {}:{line}:", file!())),
         "{reports:?}"
     );
 }

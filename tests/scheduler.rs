@@ -546,3 +546,48 @@ fn a_task_spawned_by_a_destructor_during_close_reads_as_cancelled() {
     assert!(message.contains("was cancelled"), "{message}");
     assert!(message.contains("scheduler.rs:"), "{message}");
 }
+
+/// The own engine's task wrapper keeps no copy of the task's name: the engine names the task
+/// it runs or drops. A destructor that panics when the task's handle cancels it is still
+/// reported under the task's spawn site (for one that `close` cancels, see `tests/close.rs`).
+#[test]
+fn a_destructor_that_panics_when_its_handle_cancels_the_task_is_reported_by_name() {
+    struct PanicOnDrop;
+    impl Drop for PanicOnDrop {
+        fn drop(&mut self) {
+            panic!("destructor boom");
+        }
+    }
+    let reports = Arc::new(Mutex::new(Vec::new()));
+    let sink = reports.clone();
+    let mut runner = Runner::builder()
+        .threads(1)
+        .debug(false)
+        .handle_ctrl_c(false)
+        .on_diagnostic(move |d| {
+            if let runner::diagnostic::Diagnostic::TaskPanicked { .. } = d {
+                sink.lock().unwrap().push(d.to_string());
+            }
+        })
+        .build();
+    let line = line!() + 3;
+    runner
+        .run(async {
+            let task = runner::spawn(async {
+                let _bomb = PanicOnDrop;
+                std::future::pending::<()>().await
+            });
+            yield_now().await;
+            drop(task);
+            // The engine drops the cancelled task's future at its next turn.
+            yield_now().await;
+        })
+        .unwrap();
+    let reports = reports.lock().unwrap();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(
+        reports[0].contains(&format!(" spawned at {}:{line}:", file!())),
+        "{reports:?}"
+    );
+    assert!(reports[0].ends_with(": destructor boom"), "{reports:?}");
+}
