@@ -19,10 +19,11 @@
 //! wrapper drops its future and completes as cancelled, on the closing thread, until none is
 //! left.
 //!
-//! Each task carries runner's [`Meta`] (its number, spawn site and debug-mode handle) as
-//! async-task's metadata, in the task's own allocation, so that its handle is two words; the
-//! scheduler names the task it runs or drops for the task's wrapper ([`Meta::enter`]), which
-//! keeps no copy.
+//! Each task carries runner's [`Meta`] (its number and spawn site), or in debug mode a
+//! [`TrackedMeta`] (with the record's handle too), as async-task's metadata, in the task's own
+//! allocation, so that its handle is two words; the queues hold either kind ([`Job`]). The
+//! scheduler names the task it runs or drops for the task's wrapper ([`TaskMeta::enter`]),
+//! which keeps no copy.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -40,10 +41,10 @@ use pin_project_lite::pin_project;
 use slab::Slab;
 
 use crate::debug::clock::forget_poll_end;
-use crate::task::handle::Meta;
+use crate::task::handle::{Meta, TaskMeta, TrackedMeta};
 
-type Runnable = async_task::Runnable<Meta>;
-type Task<T> = async_task::Task<T, Meta>;
+type Runnable<M> = async_task::Runnable<M>;
+type Task<T, M> = async_task::Task<T, M>;
 
 /// Polls between two returns to `block_on` (and so two looks at the reactor).
 const BUDGET: u32 = 256;
@@ -60,16 +61,19 @@ thread_local! {
     static CANCELLING: Cell<bool> = const { Cell::new(false) };
 }
 
-/// What the local queue holds: a task, or the turn of the main future (which waits its turn as
-/// a task does, so that its `yield_now` lets the tasks run).
-enum Job {
-    Task(Runnable),
+/// What the queues hold: a task (of either kind of metadata), or, in the local queue, the turn
+/// of the main future (which waits its turn as a task does, so that its `yield_now` lets the
+/// tasks run).
+pub(crate) enum Job {
+    Task(Runnable<Meta>),
+    /// A task that debug mode tracks.
+    Tracked(Runnable<TrackedMeta>),
     Main,
 }
 
 /// The part of a scheduler that other threads (wakers, blocking jobs) reach.
 pub(crate) struct Remote {
-    inject: ConcurrentQueue<Runnable>,
+    inject: ConcurrentQueue<Job>,
     /// The main future was woken from another thread.
     main_woken: AtomicBool,
     /// The waker of the `block_on` that drives the scheduler.
@@ -82,7 +86,7 @@ pub(crate) struct Scheduler {
     queue: RefCell<VecDeque<Job>>,
     /// The main future is in the queue.
     main_queued: Cell<bool>,
-    lifo: Cell<Option<Runnable>>,
+    lifo: Cell<Option<Job>>,
     lifo_streak: Cell<u32>,
     tick: Cell<u32>,
     /// `drive` is inside its loop: a wake on this thread needs no wake of the driver.
@@ -98,9 +102,9 @@ pub(crate) struct Scheduler {
 
 impl Remote {
     #[inline]
-    fn schedule(self: &Arc<Self>, runnable: Runnable, info: ScheduleInfo) {
+    fn schedule<M: Queued>(self: &Arc<Self>, runnable: Runnable<M>, info: ScheduleInfo) {
         runnable.metadata().woken();
-        let mut runnable = Some(runnable);
+        let mut runnable = Some(M::job(runnable));
         let _ = ACTIVE.try_with(|active| {
             if let Some(scheduler) = &*active.borrow() {
                 if Arc::ptr_eq(&scheduler.remote, self) {
@@ -115,8 +119,8 @@ impl Remote {
         }
     }
 
-    fn inject(&self, runnable: Runnable) {
-        match self.inject.push(runnable) {
+    fn inject(&self, job: Job) {
+        match self.inject.push(job) {
             Ok(()) => self.driver.wake(),
             // Closed: the runner has closed, so the task is cancelled here and now.
             Err(closed) => drop_named(closed.into_inner()),
@@ -125,18 +129,23 @@ impl Remote {
 
     /// Spawns from another thread (a blocking job): the task waits in the inject queue. The
     /// future lists itself and honours cancel mode (a [`TaskFuture`](crate::task::wrapper)).
-    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F, meta: Meta) -> Task<F::Output>
+    pub(crate) fn spawn<F, M>(self: &Arc<Self>, future: F, meta: M) -> Task<F::Output, M>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
+        M: Queued,
     {
         let (runnable, task) = self.task(future, meta);
-        self.inject(runnable);
+        self.inject(M::job(runnable));
         task
     }
 
     /// Spawns one of runner's own tasks from any thread, listed and cancelled by the scheduler.
-    pub(crate) fn spawn_internal<F>(self: &Arc<Self>, future: F, meta: Meta) -> Task<F::Output>
+    pub(crate) fn spawn_internal<F>(
+        self: &Arc<Self>,
+        future: F,
+        meta: Meta,
+    ) -> Task<F::Output, Meta>
     where
         F: Future + Send + 'static,
         F::Output: Cancelled + Send + 'static,
@@ -145,10 +154,11 @@ impl Remote {
     }
 
     /// A task of this scheduler's, not yet queued.
-    fn task<F>(self: &Arc<Self>, future: F, meta: Meta) -> (Runnable, Task<F::Output>)
+    fn task<F, M>(self: &Arc<Self>, future: F, meta: M) -> (Runnable<M>, Task<F::Output, M>)
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
+        M: Queued,
     {
         let remote = self.clone();
         let builder = async_task::Builder::new().propagate_panic(true);
@@ -185,18 +195,19 @@ impl Scheduler {
 
     /// Spawns on the owner thread: the task goes to the back of the queue. The future lists
     /// itself and honours cancel mode (a [`TaskFuture`](crate::task::wrapper)).
-    pub(crate) fn spawn<F>(&self, future: F, meta: Meta) -> Task<F::Output>
+    pub(crate) fn spawn<F, M>(&self, future: F, meta: M) -> Task<F::Output, M>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
+        M: Queued,
     {
         let (runnable, task) = self.remote.task(future, meta);
-        self.push_spawned(runnable);
+        self.push_spawned(M::job(runnable));
         task
     }
 
     /// Spawns one of runner's own tasks, which the scheduler lists and cancels itself.
-    pub(crate) fn spawn_internal<F>(&self, future: F, meta: Meta) -> Task<F::Output>
+    pub(crate) fn spawn_internal<F>(&self, future: F, meta: Meta) -> Task<F::Output, Meta>
     where
         F: Future + Send + 'static,
         F::Output: Cancelled + Send + 'static,
@@ -205,10 +216,11 @@ impl Scheduler {
     }
 
     /// Spawns a task that must stay on the owner thread (async-task checks it).
-    pub(crate) fn spawn_local<F>(&self, future: F, meta: Meta) -> Task<F::Output>
+    pub(crate) fn spawn_local<F, M>(&self, future: F, meta: M) -> Task<F::Output, M>
     where
         F: Future + 'static,
         F::Output: 'static,
+        M: Queued,
     {
         let remote = self.remote.clone();
         let (runnable, task) = async_task::Builder::new()
@@ -218,12 +230,12 @@ impl Scheduler {
                 |_| future,
                 WithInfo(move |r, info| remote.schedule(r, info)),
             );
-        self.push_spawned(runnable);
+        self.push_spawned(M::job(runnable));
         task
     }
 
-    fn push_spawned(&self, runnable: Runnable) {
-        self.queue.borrow_mut().push_back(Job::Task(runnable));
+    fn push_spawned(&self, job: Job) {
+        self.queue.borrow_mut().push_back(job);
         if !self.driving.get() {
             self.remote.driver.wake();
         }
@@ -231,13 +243,13 @@ impl Scheduler {
 
     /// A task woken on the owner thread; `itself`: by its own poll.
     #[inline]
-    fn push_woken(&self, runnable: Runnable, itself: bool) {
+    fn push_woken(&self, job: Job, itself: bool) {
         if self.in_task.get() && !itself {
-            if let Some(previous) = self.lifo.replace(Some(runnable)) {
-                self.queue.borrow_mut().push_back(Job::Task(previous));
+            if let Some(previous) = self.lifo.replace(Some(job)) {
+                self.queue.borrow_mut().push_back(previous);
             }
         } else {
-            self.queue.borrow_mut().push_back(Job::Task(runnable));
+            self.queue.borrow_mut().push_back(job);
         }
         if !self.driving.get() {
             self.remote.driver.wake();
@@ -256,21 +268,21 @@ impl Scheduler {
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
         if tick % INJECT_INTERVAL == 0 {
-            if let Ok(runnable) = self.remote.inject.pop() {
-                return Some(Job::Task(runnable));
+            if let Ok(job) = self.remote.inject.pop() {
+                return Some(job);
             }
         }
-        if let Some(runnable) = self.lifo.take() {
+        if let Some(job) = self.lifo.take() {
             let streak = self.lifo_streak.get();
             if streak < LIFO_CAP {
                 self.lifo_streak.set(streak + 1);
-                return Some(Job::Task(runnable));
+                return Some(job);
             }
-            self.queue.borrow_mut().push_back(Job::Task(runnable));
+            self.queue.borrow_mut().push_back(job);
         }
         self.lifo_streak.set(0);
         let local = self.queue.borrow_mut().pop_front();
-        local.or_else(|| self.remote.inject.pop().ok().map(Job::Task))
+        local.or_else(|| self.remote.inject.pop().ok())
     }
 
     /// `main`, with the scheduler's tasks run whenever it is polled, and `on_idle` called each
@@ -327,9 +339,7 @@ impl Scheduler {
             }
             let mut dropped = false;
             while let Some(job) = self.pop_any() {
-                if let Job::Task(runnable) = job {
-                    run_named(runnable);
-                }
+                run_named(job);
                 dropped = true;
             }
             if self.pending.borrow().is_empty() {
@@ -341,8 +351,8 @@ impl Scheduler {
             }
         }
         self.remote.inject.close();
-        while let Ok(runnable) = self.remote.inject.pop() {
-            drop_named(runnable);
+        while let Ok(job) = self.remote.inject.pop() {
+            drop_named(job);
         }
     }
 
@@ -356,47 +366,80 @@ impl Scheduler {
     }
 
     fn pop_any(&self) -> Option<Job> {
-        if let Some(runnable) = self.lifo.take() {
-            return Some(Job::Task(runnable));
+        if let Some(job) = self.lifo.take() {
+            return Some(job);
         }
         let local = self.queue.borrow_mut().pop_front();
-        local.or_else(|| self.remote.inject.pop().ok().map(Job::Task))
+        local.or_else(|| self.remote.inject.pop().ok())
     }
 }
 
 /// Tasks left queued (a scheduler that never closed) are dropped named, as their wrappers need.
 impl Drop for Scheduler {
     fn drop(&mut self) {
-        if let Some(runnable) = self.lifo.get_mut().take() {
-            drop_named(runnable);
+        if let Some(job) = self.lifo.get_mut().take() {
+            drop_named(job);
         }
         for job in std::mem::take(self.queue.get_mut()) {
-            if let Job::Task(runnable) = job {
-                drop_named(runnable);
-            }
+            drop_named(job);
         }
     }
 }
 
 impl Drop for Remote {
     fn drop(&mut self) {
-        while let Ok(runnable) = self.inject.pop() {
-            drop_named(runnable);
+        while let Ok(job) = self.inject.pop() {
+            drop_named(job);
         }
     }
 }
 
-/// Runs a task, named as the thread's running task for its wrapper ([`Meta::enter`]).
+/// Runs a task, named as the thread's running task for its wrapper ([`TaskMeta::enter`]); the
+/// main future's turn runs nothing.
 #[inline]
-fn run_named(runnable: Runnable) {
-    let _running = runnable.metadata().enter();
-    runnable.run();
+fn run_named(job: Job) {
+    #[inline]
+    fn run<M: TaskMeta>(runnable: Runnable<M>) {
+        let _running = runnable.metadata().enter();
+        runnable.run();
+    }
+    match job {
+        Job::Task(runnable) => run(runnable),
+        Job::Tracked(runnable) => run(runnable),
+        Job::Main => {}
+    }
 }
 
 /// Drops a task's runnable (and so its future, if it has not completed), named likewise.
-fn drop_named(runnable: Runnable) {
-    let _running = runnable.metadata().enter();
-    drop(runnable);
+fn drop_named(job: Job) {
+    fn drop_runnable<M: TaskMeta>(runnable: Runnable<M>) {
+        let _running = runnable.metadata().enter();
+        drop(runnable);
+    }
+    match job {
+        Job::Task(runnable) => drop_runnable(runnable),
+        Job::Tracked(runnable) => drop_runnable(runnable),
+        Job::Main => {}
+    }
+}
+
+/// The metadata of the scheduler's tasks: each kind has its place in the queues.
+pub(crate) trait Queued: TaskMeta {
+    fn job(runnable: Runnable<Self>) -> Job;
+}
+
+impl Queued for Meta {
+    #[inline]
+    fn job(runnable: Runnable<Meta>) -> Job {
+        Job::Task(runnable)
+    }
+}
+
+impl Queued for TrackedMeta {
+    #[inline]
+    fn job(runnable: Runnable<TrackedMeta>) -> Job {
+        Job::Tracked(runnable)
+    }
 }
 
 /// Makes a scheduler the active one on this thread until dropped.
@@ -519,7 +562,7 @@ where
             // left by the last run's main future (woken as it finished) is dropped.
             let mut queue = scheduler.queue.borrow_mut();
             if scheduler.main_queued.get() {
-                queue.retain(|job| matches!(job, Job::Task(_)));
+                queue.retain(|job| !matches!(job, Job::Main));
             }
             queue.push_front(Job::Main);
             scheduler.main_queued.set(true);
@@ -551,18 +594,6 @@ where
                 scheduler.queue_main();
             }
             match scheduler.next() {
-                Some(Job::Task(runnable)) => {
-                    let tracked = runnable.metadata().is_tracked();
-                    // No unwinding: async-task catches a task's panic (`propagate_panic`).
-                    scheduler.in_task.set(true);
-                    run_named(runnable);
-                    scheduler.in_task.set(false);
-                    match tracked {
-                        true => scheduler.stamped.set(true),
-                        // Not a timed poll: the next tracked poll reads the clock.
-                        false => scheduler.forget_stamp(),
-                    }
-                }
                 Some(Job::Main) => {
                     scheduler.main_queued.set(false);
                     let polled = this
@@ -572,6 +603,18 @@ where
                     scheduler.forget_stamp();
                     if polled.is_ready() {
                         return polled;
+                    }
+                }
+                Some(job) => {
+                    let tracked = matches!(job, Job::Tracked(_));
+                    // No unwinding: async-task catches a task's panic (`propagate_panic`).
+                    scheduler.in_task.set(true);
+                    run_named(job);
+                    scheduler.in_task.set(false);
+                    match tracked {
+                        true => scheduler.stamped.set(true),
+                        // Not a timed poll: the next tracked poll reads the clock.
+                        false => scheduler.forget_stamp(),
                     }
                 }
                 None if scheduler.remote.main_woken.load(Ordering::Acquire) => continue,

@@ -103,7 +103,7 @@ where
     };
     let (runnable, task) = async_task::Builder::new()
         .propagate_panic(true)
-        .metadata(Meta::new(info, None))
+        .metadata(Meta::new(info))
         .spawn(
             |_| job,
             move |runnable| pool().schedule(runnable, shared.clone(), key),

@@ -67,28 +67,65 @@ enum Inner<T> {
     /// These are never dropped unrun: a cancelled one completes with `None`, so async-task's
     /// "polled after completion" panic comes only from polling a handle after its output.
     Runner(async_task::Task<Option<T>, Meta>),
+    /// The one-thread engine's tasks in debug mode: the same, with the record in the metadata.
+    Tracked(async_task::Task<Option<T>, TrackedMeta>),
     /// A task of `async-executor`, which drops it unrun when cancelled.
-    Executor(async_task::FallibleTask<Option<T>>, Box<Beside>),
+    Executor(Box<Beside<T>>),
 }
 
-/// What a handle of `async-executor`'s task keeps beside it.
-struct Beside {
-    meta: Meta,
+/// A handle of `async-executor`'s task, and what it keeps beside it.
+struct Beside<T> {
+    task: async_task::FallibleTask<Option<T>>,
+    name: Named,
     /// The output was taken: polling again is a mistake, not a cancellation.
     taken: bool,
 }
 
-/// What runner keeps of each task beside its future: 16 bytes, so that a task of the one-thread
-/// engine costs little more than one of `async-executor`.
-pub(crate) enum Meta {
+/// The name of an `async-executor` task, as its handle keeps it: 16 bytes.
+enum Named {
     Plain(TaskInfo),
-    /// In debug mode: the record that hears when the handle lets the task go on purpose, and
-    /// when the engine schedules the task. Boxed, so that tasks without it stay small.
+    /// In debug mode, with the record that hears when the handle lets the task go on purpose
+    /// (boxed: its pointer fits beside the spawn site's non-null reference, with no tag).
     Tracked(Box<(TaskInfo, Handle)>),
 }
 
-// The boxed variant fits beside the plain one's spawn site (a reference, never null).
+/// What runner keeps of a task beside its future, as async-task's metadata: its number and
+/// spawn site, 16 bytes, so that a task of the one-thread engine costs little more than one of
+/// `async-executor`.
+pub(crate) struct Meta(TaskInfo);
+
+// What the memory target of the one-thread engine's tasks rests on.
 const _: () = assert!(std::mem::size_of::<Meta>() == 16);
+
+/// The metadata of a task that debug mode tracks: its name, and the record that hears when the
+/// engine schedules the task and when the handle lets it go on purpose. Debug mode's tasks carry
+/// it in their own allocation, so that tracking a task allocates nothing beside it.
+pub(crate) struct TrackedMeta {
+    info: TaskInfo,
+    handle: Handle,
+}
+
+/// What the one-thread engine and a handle need of a task's metadata, of either kind.
+pub(crate) trait TaskMeta: Send + Sync + Sized + 'static {
+    fn info(&self) -> TaskInfo;
+
+    /// The engine scheduled the task (the one-thread scheduler tells debug mode's record).
+    #[inline]
+    fn woken(&self) {}
+
+    /// The handle lets the task go on purpose (`detach`, `cancel`, a `TaskGroup`'s member).
+    fn let_go(&self) {}
+
+    /// The handle of a task with this metadata.
+    fn into_handle<T>(task: async_task::Task<Option<T>, Self>) -> Task<T>;
+
+    /// Names this task as the one running on this thread until the guard drops: the engine
+    /// calls it around each run, and each drop, of the task's runnable.
+    #[inline]
+    fn enter(&self) -> Running {
+        Running(RUNNING.with(|running| running.replace(Some(self.info()))))
+    }
+}
 
 thread_local! {
     /// The task the one-thread engine is running (or dropping) on this thread, if any: its
@@ -97,58 +134,61 @@ thread_local! {
 }
 
 impl Meta {
-    pub(crate) fn new(info: TaskInfo, tracked: Option<Handle>) -> Meta {
-        match tracked {
-            None => Meta::Plain(info),
-            Some(handle) => Meta::Tracked(Box::new((info, handle))),
-        }
+    pub(crate) fn new(info: TaskInfo) -> Meta {
+        Meta(info)
     }
 
     /// The metadata of a task of runner's own, which nobody awaits: numbered 0, like a main
     /// future, and never reported.
     #[track_caller]
     pub(crate) fn internal() -> Meta {
-        Meta::Plain(TaskInfo::new(0, std::panic::Location::caller()))
-    }
-
-    #[inline]
-    pub(crate) fn info(&self) -> TaskInfo {
-        match self {
-            Meta::Plain(info) => *info,
-            Meta::Tracked(tracked) => tracked.0,
-        }
-    }
-
-    /// Whether debug mode tracks the task (its future is a `Tracked` one).
-    #[inline]
-    pub(crate) fn is_tracked(&self) -> bool {
-        matches!(self, Meta::Tracked(_))
-    }
-
-    /// The engine scheduled the task (the one-thread scheduler tells debug mode's record).
-    #[inline]
-    pub(crate) fn woken(&self) {
-        if let Meta::Tracked(tracked) = self {
-            tracked.1.woken();
-        }
-    }
-
-    fn let_go(&self) {
-        if let Meta::Tracked(tracked) = self {
-            tracked.1.let_go();
-        }
-    }
-
-    /// Names this task as the one running on this thread until the guard drops: the engine
-    /// calls it around each run, and each drop, of the task's runnable.
-    #[inline]
-    pub(crate) fn enter(&self) -> Running {
-        Running(RUNNING.with(|running| running.replace(Some(self.info()))))
+        Meta(TaskInfo::new(0, std::panic::Location::caller()))
     }
 }
 
-/// The task that runs on this thread, named by its engine ([`Meta::enter`]); `None` outside
-/// the one-thread engine's runs.
+impl TaskMeta for Meta {
+    #[inline]
+    fn info(&self) -> TaskInfo {
+        self.0
+    }
+
+    fn into_handle<T>(task: async_task::Task<Option<T>, Meta>) -> Task<T> {
+        Task {
+            inner: Inner::Runner(task),
+        }
+    }
+}
+
+impl TrackedMeta {
+    pub(crate) fn new(info: TaskInfo, handle: Handle) -> TrackedMeta {
+        TrackedMeta { info, handle }
+    }
+}
+
+impl TaskMeta for TrackedMeta {
+    #[inline]
+    fn info(&self) -> TaskInfo {
+        self.info
+    }
+
+    #[inline]
+    fn woken(&self) {
+        self.handle.woken();
+    }
+
+    fn let_go(&self) {
+        self.handle.let_go();
+    }
+
+    fn into_handle<T>(task: async_task::Task<Option<T>, TrackedMeta>) -> Task<T> {
+        Task {
+            inner: Inner::Tracked(task),
+        }
+    }
+}
+
+/// The task that runs on this thread, named by its engine ([`TaskMeta::enter`]); `None`
+/// outside the one-thread engine's runs.
 pub(crate) fn running() -> Option<TaskInfo> {
     RUNNING.try_with(Cell::get).ok().flatten()
 }
@@ -164,33 +204,52 @@ impl Drop for Running {
 }
 
 impl<T> Inner<T> {
-    fn meta(&self) -> &Meta {
+    fn info(&self) -> TaskInfo {
         match self {
-            Inner::Runner(task) => task.metadata(),
-            Inner::Executor(_, beside) => &beside.meta,
+            Inner::Runner(task) => task.metadata().info(),
+            Inner::Tracked(task) => task.metadata().info(),
+            Inner::Executor(beside) => match &beside.name {
+                Named::Plain(info) => *info,
+                Named::Tracked(tracked) => tracked.0,
+            },
+        }
+    }
+
+    fn let_go(&self) {
+        match self {
+            Inner::Runner(_) => {}
+            Inner::Tracked(task) => task.metadata().let_go(),
+            Inner::Executor(beside) => {
+                if let Named::Tracked(tracked) = &beside.name {
+                    tracked.1.let_go();
+                }
+            }
         }
     }
 
     fn is_finished(&self) -> bool {
         match self {
             Inner::Runner(task) => task.is_finished(),
-            Inner::Executor(task, _) => task.is_finished(),
+            Inner::Tracked(task) => task.is_finished(),
+            Inner::Executor(beside) => beside.task.is_finished(),
         }
     }
 
     fn detach(self) {
-        self.meta().let_go();
+        self.let_go();
         match self {
             Inner::Runner(task) => task.detach(),
-            Inner::Executor(task, _) => task.detach(),
+            Inner::Tracked(task) => task.detach(),
+            Inner::Executor(beside) => beside.task.detach(),
         }
     }
 
     async fn cancel(self) -> Option<T> {
-        self.meta().let_go();
+        self.let_go();
         match self {
             Inner::Runner(task) => task.cancel().await.flatten(),
-            Inner::Executor(task, _) => task.cancel().await.flatten(),
+            Inner::Tracked(task) => task.cancel().await.flatten(),
+            Inner::Executor(beside) => beside.task.cancel().await.flatten(),
         }
     }
 
@@ -199,11 +258,12 @@ impl<T> Inner<T> {
         match self {
             // async-task panics when polled after it gave the output.
             Inner::Runner(task) => Pin::new(task).poll(cx),
-            Inner::Executor(task, beside) => {
+            Inner::Tracked(task) => Pin::new(task).poll(cx),
+            Inner::Executor(beside) => {
                 if beside.taken {
                     panic!("runner::Task polled after it returned its output")
                 }
-                let polled = Pin::new(task).poll(cx).map(Option::flatten);
+                let polled = Pin::new(&mut beside.task).poll(cx).map(Option::flatten);
                 beside.taken = matches!(polled, Poll::Ready(Some(_)));
                 polled
             }
@@ -212,24 +272,33 @@ impl<T> Inner<T> {
 }
 
 impl<T> Task<T> {
-    /// The handle of a task that runner made, with its [`Meta`] as async-task's metadata.
-    pub(crate) fn new(task: async_task::Task<Option<T>, Meta>) -> Self {
-        Task {
-            inner: Inner::Runner(task),
-        }
+    /// The handle of a task that runner made, with its metadata ([`Meta`] or [`TrackedMeta`]).
+    pub(crate) fn new<M: TaskMeta>(task: async_task::Task<Option<T>, M>) -> Self {
+        M::into_handle(task)
     }
 
-    /// The handle of a task that `async-executor` made.
-    pub(crate) fn of_executor(task: async_task::Task<Option<T>>, meta: Meta) -> Self {
+    /// The handle of a task that `async-executor` made; `tracked`: its record in debug mode.
+    pub(crate) fn of_executor(
+        task: async_task::Task<Option<T>>,
+        info: TaskInfo,
+        tracked: Option<Handle>,
+    ) -> Self {
         Task {
-            inner: Inner::Executor(task.fallible(), Box::new(Beside { meta, taken: false })),
+            inner: Inner::Executor(Box::new(Beside {
+                task: task.fallible(),
+                name: match tracked {
+                    None => Named::Plain(info),
+                    Some(handle) => Named::Tracked(Box::new((info, handle))),
+                },
+                taken: false,
+            })),
         }
     }
 
     /// A handle whose owner cancels the task only on purpose (a `TaskGroup`): dropping it is not
     /// reported.
     pub(crate) fn owned(self) -> Self {
-        self.inner.meta().let_go();
+        self.inner.let_go();
         self
     }
 
@@ -311,7 +380,7 @@ impl<T> Future for Task<T> {
         match self.inner.poll(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Some(output)) => Poll::Ready(output),
-            Poll::Ready(None) => raise_cancelled(self.inner.meta().info()),
+            Poll::Ready(None) => raise_cancelled(self.inner.info()),
         }
     }
 }
@@ -319,7 +388,7 @@ impl<T> Future for Task<T> {
 impl<T> fmt::Debug for Task<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Task")
-            .field("task", &self.inner.meta().info())
+            .field("task", &self.inner.info())
             .field("finished", &self.is_finished())
             .finish()
     }
@@ -407,7 +476,7 @@ impl<T> Future for FallibleTask<T> {
 impl<T> fmt::Debug for FallibleTask<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FallibleTask")
-            .field("task", &self.inner.meta().info())
+            .field("task", &self.inner.info())
             .field("finished", &self.is_finished())
             .finish()
     }

@@ -8,14 +8,14 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 
 use crate::debug::diagnostic::TaskInfo;
-use crate::debug::snapshot::{LiveTasks, Tracked};
+use crate::debug::snapshot::{Handle, LiveTasks, Tracked};
 use std::sync::Arc;
 
 use async_executor::Executor;
 
 use crate::runner::current::{self, Current, Engine, RemoteEngine, Role};
-use crate::runner::scheduler::{Remote, Scheduler};
-use crate::task::handle::{Meta, Task};
+use crate::runner::scheduler::{Queued, Remote, Scheduler};
+use crate::task::handle::{Meta, Task, TrackedMeta};
 use crate::task::local::LocalTasks;
 use crate::task::wrapper::{Kept, Listed, TaskFuture};
 
@@ -94,13 +94,13 @@ trait Place<T, G: Future<Output = Option<T>>> {
     const FUNCTION: &'static str;
     /// Panics where this kind of task cannot be spawned from a blocking job.
     fn check_blocking();
-    fn spawn_own(scheduler: &Scheduler, future: G, meta: Meta) -> Task<T>;
+    fn spawn_own<M: Queued>(scheduler: &Scheduler, future: G, meta: M) -> Task<T>;
     fn spawn_executor(
         executor: &Arc<Executor<'static>>,
         local: &LocalTasks,
         future: G,
     ) -> async_task::Task<Option<T>>;
-    fn spawn_remote_own(remote: &Arc<Remote>, future: G, meta: Meta) -> Task<T>;
+    fn spawn_remote_own<M: Queued>(remote: &Arc<Remote>, future: G, meta: M) -> Task<T>;
     fn spawn_remote_executor(
         executor: &Arc<Executor<'static>>,
         future: G,
@@ -139,7 +139,7 @@ where
 
     fn check_blocking() {}
 
-    fn spawn_own(scheduler: &Scheduler, future: G, meta: Meta) -> Task<T> {
+    fn spawn_own<M: Queued>(scheduler: &Scheduler, future: G, meta: M) -> Task<T> {
         Task::new(scheduler.spawn(future, meta))
     }
 
@@ -151,7 +151,7 @@ where
         executor.spawn(future)
     }
 
-    fn spawn_remote_own(remote: &Arc<Remote>, future: G, meta: Meta) -> Task<T> {
+    fn spawn_remote_own<M: Queued>(remote: &Arc<Remote>, future: G, meta: M) -> Task<T> {
         Task::new(remote.spawn(future, meta))
     }
 
@@ -177,7 +177,7 @@ where
         )
     }
 
-    fn spawn_own(scheduler: &Scheduler, future: G, meta: Meta) -> Task<T> {
+    fn spawn_own<M: Queued>(scheduler: &Scheduler, future: G, meta: M) -> Task<T> {
         Task::new(scheduler.spawn_local(future, meta))
     }
 
@@ -189,7 +189,7 @@ where
         local.spawn(future)
     }
 
-    fn spawn_remote_own(_: &Arc<Remote>, _: G, _: Meta) -> Task<T> {
+    fn spawn_remote_own<M: Queued>(_: &Arc<Remote>, _: G, _: M) -> Task<T> {
         unreachable!("check_blocking refuses local tasks from blocking jobs")
     }
 
@@ -261,45 +261,52 @@ where
         Target::Here(Engine::Own(scheduler)) => tracking(
             TaskFuture::listed(future),
             (live, info, true),
-            |future, meta| P::spawn_own(scheduler, future, meta),
-            |future, meta| P::spawn_own(scheduler, future, meta),
+            |future| P::spawn_own(scheduler, future, Meta::new(info)),
+            |future, handle| P::spawn_own(scheduler, future, TrackedMeta::new(info, handle)),
         ),
         Target::Remote(RemoteEngine::Own(remote)) => tracking(
             TaskFuture::listed(future),
             (live, info, true),
-            |future, meta| P::spawn_remote_own(remote, future, meta),
-            |future, meta| P::spawn_remote_own(remote, future, meta),
+            |future| P::spawn_remote_own(remote, future, Meta::new(info)),
+            |future, handle| P::spawn_remote_own(remote, future, TrackedMeta::new(info, handle)),
         ),
         Target::Here(Engine::Executor(executor, local)) => tracking(
             TaskFuture::new(future, c, info),
             (live, info, false),
-            |future, meta| Task::of_executor(P::spawn_executor(executor, local, future), meta),
-            |future, meta| Task::of_executor(P::spawn_executor(executor, local, future), meta),
+            |future| Task::of_executor(P::spawn_executor(executor, local, future), info, None),
+            |future, handle| {
+                let task = P::spawn_executor(executor, local, future);
+                Task::of_executor(task, info, Some(handle))
+            },
         ),
         Target::Remote(RemoteEngine::Executor(executor)) => tracking(
             TaskFuture::new(future, c, info),
             (live, info, false),
-            |future, meta| Task::of_executor(P::spawn_remote_executor(executor, future), meta),
-            |future, meta| Task::of_executor(P::spawn_remote_executor(executor, future), meta),
+            |future| Task::of_executor(P::spawn_remote_executor(executor, future), info, None),
+            |future, handle| {
+                let task = P::spawn_remote_executor(executor, future);
+                Task::of_executor(task, info, Some(handle))
+            },
         ),
     }
 }
 
-/// Hands `future` and its metadata to `plain`, or, in debug mode (`live`), hands the future
-/// wrapped in [`Tracked`] to `tracked`. `engine_notes_wakes`: see [`Tracked::new`].
+/// Hands `future` to `plain`, or, in debug mode (`live`), hands the future wrapped in
+/// [`Tracked`] and the record's handle to `tracked`. `engine_notes_wakes`: see
+/// [`Tracked::new`].
 fn tracking<G: Future, R>(
     future: G,
     (live, info, engine_notes_wakes): (Option<&Arc<LiveTasks>>, TaskInfo, bool),
-    plain: impl FnOnce(G, Meta) -> R,
-    tracked: impl FnOnce(Tracked<G>, Meta) -> R,
+    plain: impl FnOnce(G) -> R,
+    tracked: impl FnOnce(Tracked<G>, Handle) -> R,
 ) -> R {
     match live {
         Some(live) => {
             let future = Tracked::new(future, live, info, engine_notes_wakes);
-            let meta = Meta::new(info, Some(future.handle()));
-            tracked(future, meta)
+            let handle = future.handle();
+            tracked(future, handle)
         }
-        None => plain(future, Meta::new(info, None)),
+        None => plain(future),
     }
 }
 
@@ -331,7 +338,7 @@ impl<T: 'static> Spawned<T> {
         };
         let (runnable, task) = async_task::Builder::new()
             .propagate_panic(true)
-            .metadata(Meta::new(info, None))
+            .metadata(Meta::new(info))
             .spawn_local(|_| stillborn, |_| {});
         Spawned::Stillborn(runnable, Task::new(task))
     }
