@@ -101,21 +101,25 @@ pub(crate) struct Scheduler {
 }
 
 impl Remote {
-    #[inline]
+    #[inline(always)]
     fn schedule<M: Queued>(self: &Arc<Self>, runnable: Runnable<M>, info: ScheduleInfo) {
         runnable.metadata().woken();
-        let mut runnable = Some(M::job(runnable));
-        let _ = ACTIVE.try_with(|active| {
-            if let Some(scheduler) = &*active.borrow() {
-                if Arc::ptr_eq(&scheduler.remote, self) {
-                    if let Some(runnable) = runnable.take() {
-                        scheduler.push_woken(runnable, info.woken_while_running);
-                    }
-                }
-            }
-        });
-        if let Some(runnable) = runnable {
-            self.inject(runnable);
+        let job = M::job(runnable);
+        // This scheduler, if it is the one active on this thread (a small closure, so that the
+        // thread-local access inlines).
+        let here = ACTIVE
+            .try_with(|active| {
+                let active = active.borrow();
+                active
+                    .as_ref()
+                    .filter(|scheduler| Arc::ptr_eq(&scheduler.remote, self))
+                    .cloned()
+            })
+            .ok()
+            .flatten();
+        match here {
+            Some(scheduler) => scheduler.push_woken(job, info.woken_while_running),
+            None => self.inject(job),
         }
     }
 
@@ -242,7 +246,7 @@ impl Scheduler {
     }
 
     /// A task woken on the owner thread; `itself`: by its own poll.
-    #[inline]
+    #[inline(always)]
     fn push_woken(&self, job: Job, itself: bool) {
         if self.in_task.get() && !itself {
             if let Some(previous) = self.lifo.replace(Some(job)) {
@@ -263,7 +267,7 @@ impl Scheduler {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn next(&self) -> Option<Job> {
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
@@ -396,9 +400,9 @@ impl Drop for Remote {
 
 /// Runs a task, named as the thread's running task for its wrapper ([`TaskMeta::enter`]); the
 /// main future's turn runs nothing.
-#[inline]
+#[inline(always)]
 fn run_named(job: Job) {
-    #[inline]
+    #[inline(always)]
     fn run<M: TaskMeta>(runnable: Runnable<M>) {
         let _running = runnable.metadata().enter();
         runnable.run();
@@ -429,14 +433,14 @@ pub(crate) trait Queued: TaskMeta {
 }
 
 impl Queued for Meta {
-    #[inline]
+    #[inline(always)]
     fn job(runnable: Runnable<Meta>) -> Job {
         Job::Task(runnable)
     }
 }
 
 impl Queued for TrackedMeta {
-    #[inline]
+    #[inline(always)]
     fn job(runnable: Runnable<TrackedMeta>) -> Job {
         Job::Tracked(runnable)
     }
