@@ -145,14 +145,9 @@ impl Remote {
     }
 
     /// Spawns one of runner's own tasks from any thread, listed and cancelled by the scheduler.
-    pub(crate) fn spawn_internal<F>(
-        self: &Arc<Self>,
-        future: F,
-        meta: Meta,
-    ) -> Task<F::Output, Meta>
+    pub(crate) fn spawn_internal<F>(self: &Arc<Self>, future: F, meta: Meta) -> Task<(), Meta>
     where
-        F: Future + Send + 'static,
-        F::Output: Cancelled + Send + 'static,
+        F: Future<Output = ()> + Send + 'static,
     {
         self.spawn(Internal::new(future), meta)
     }
@@ -211,10 +206,9 @@ impl Scheduler {
     }
 
     /// Spawns one of runner's own tasks, which the scheduler lists and cancels itself.
-    pub(crate) fn spawn_internal<F>(&self, future: F, meta: Meta) -> Task<F::Output, Meta>
+    pub(crate) fn spawn_internal<F>(&self, future: F, meta: Meta) -> Task<(), Meta>
     where
-        F: Future + Send + 'static,
-        F::Output: Cancelled + Send + 'static,
+        F: Future<Output = ()> + Send + 'static,
     {
         self.spawn(Internal::new(future), meta)
     }
@@ -713,16 +707,6 @@ pin_project! {
     }
 }
 
-/// The output of one of runner's own tasks that `cancel_all` cancelled.
-pub(crate) trait Cancelled {
-    fn cancelled() -> Self;
-}
-
-/// The runner's own detached tasks.
-impl Cancelled for () {
-    fn cancelled() -> Self {}
-}
-
 impl<F> Internal<F> {
     fn new(future: F) -> Self {
         Internal {
@@ -732,20 +716,18 @@ impl<F> Internal<F> {
     }
 }
 
-impl<F: Future> Future for Internal<F>
-where
-    F::Output: Cancelled,
-{
-    type Output = F::Output;
+/// Runner's own tasks are detached and give nothing: a cancelled one completes with `()` too.
+impl<F: Future<Output = ()>> Future for Internal<F> {
+    type Output = ();
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let mut this = self.project();
         let future = match this.future.as_mut().as_pin_mut() {
             Some(future) if !is_cancelling() => future,
             _ => {
                 this.future.set(None);
                 this.key.unlist();
-                return Poll::Ready(F::Output::cancelled());
+                return Poll::Ready(());
             }
         };
         let polled = future.poll(cx);
