@@ -43,10 +43,9 @@ pin_project! {
                 // Dropped unfinished: cancelled by its handle, or by `close` (the executor
                 // dropping it).
                 let kept: &mut K = this.kept;
-                let info = kept.info();
-                kept.report_cancelled(info);
+                kept.report_cancelled();
                 let _entered = context::Entered::new(this.context);
-                drop_future(this.future, kept, info);
+                drop_future(this.future, kept);
             }
         }
     }
@@ -61,9 +60,9 @@ pub(crate) trait Keeps: Sized {
     /// The runner's state, when each poll needs it (see [`Kept`]); `None`: the thread's runner.
     fn shared(&self) -> Option<&Arc<Shared>>;
     /// In debug mode, reports that `close` cancels the task, before its future is dropped.
-    fn report_cancelled(&self, task: TaskInfo) {
+    fn report_cancelled(&self) {
         if let Some(shared) = self.shared() {
-            report_cancelled(shared, task);
+            report_cancelled(shared, || self.info());
         }
     }
     /// The runner is cancelling its tasks: a poll drops the future and completes as cancelled.
@@ -147,10 +146,10 @@ impl Keeps for Listed {
         None
     }
 
-    fn report_cancelled(&self, task: TaskInfo) {
+    fn report_cancelled(&self) {
         current::with(|c| {
             if let Some(c) = c {
-                report_cancelled(&c.shared, task);
+                report_cancelled(&c.shared, || self.info());
             }
         });
     }
@@ -220,9 +219,8 @@ impl<F: Future, K: Keeps> Future for TaskFuture<F, K> {
         let _entered = context::Entered::new(this.context);
         let kept: &mut K = this.kept;
         if kept.is_closing() {
-            let info = kept.info();
-            kept.report_cancelled(info);
-            drop_future(this.future, kept, info);
+            kept.report_cancelled();
+            drop_future(this.future, kept);
             return Poll::Ready(None);
         }
 
@@ -242,12 +240,11 @@ impl<F: Future, K: Keeps> Future for TaskFuture<F, K> {
             Err(payload) => {
                 let info = kept.info();
                 notice_panic(kept.shared(), &*payload, info);
-                drop_future(this.future, kept, info);
+                drop_future(this.future, kept);
                 resume_unwind(TaskPanic::wrap(payload, info, reporter_of(kept.shared())))
             }
         };
-        let info = kept.info();
-        drop_future(this.future, kept, info);
+        drop_future(this.future, kept);
         Poll::Ready(output)
     }
 }
@@ -333,19 +330,24 @@ impl<F: Future> Future for MainFuture<'_, F> {
 /// waits until no task is listed and must never wait forever). A destructor's panic is reported
 /// as the task's, not unwound: unwinding out of a cancelled task's drop (inside async-task)
 /// would abort the process.
-fn drop_future<F, K: Keeps>(mut future: Pin<&mut Option<F>>, kept: &mut K, task: TaskInfo) {
+fn drop_future<F, K: Keeps>(mut future: Pin<&mut Option<F>>, kept: &mut K) {
     let key = kept.take_key();
     let kept: &K = kept;
     let _gone = Gone(kept, Some(key));
     if let Err(payload) = catch_unwind(AssertUnwindSafe(|| future.set(None))) {
-        drop(TaskPanic::wrap(payload, task, reporter_of(kept.shared())));
+        // The name only now: the one-thread engine's comes from a thread-local.
+        drop(TaskPanic::wrap(
+            payload,
+            kept.info(),
+            reporter_of(kept.shared()),
+        ));
     }
 }
 
-/// In debug mode, reports a task that `close` cancels.
-fn report_cancelled(shared: &Shared, task: TaskInfo) {
+/// In debug mode, reports a task that `close` cancels (`task` names it, asked only then).
+fn report_cancelled(shared: &Shared, task: impl FnOnce() -> TaskInfo) {
     if shared.debug && shared.is_closing() {
-        shared.report(Diagnostic::PendingTaskCancelled { task });
+        shared.report(Diagnostic::PendingTaskCancelled { task: task() });
     }
 }
 
