@@ -3,16 +3,14 @@
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use async_executor::Executor;
 use pin_project_lite::pin_project;
 
 use crate::debug::diagnostic::TaskInfo;
 use crate::debug::snapshot::{Handle, LiveTasks, Tracked};
-use std::sync::Arc;
-
-use async_executor::Executor;
-
 use crate::runner::current::{self, Current, Engine, RemoteEngine, Role};
 use crate::runner::scheduler::{Queued, Remote, Scheduler};
 use crate::task::handle::{Meta, Task, TrackedMeta};
@@ -94,17 +92,22 @@ trait Place<T, G: Future<Output = Option<T>>> {
     const FUNCTION: &'static str;
     /// Panics where this kind of task cannot be spawned from a blocking job.
     fn check_blocking();
-    fn spawn_own<M: Queued>(scheduler: &Scheduler, future: G, meta: M) -> Task<T>;
-    fn spawn_executor(
-        executor: &Arc<Executor<'static>>,
-        local: &LocalTasks,
-        future: G,
-    ) -> async_task::Task<Option<T>>;
-    fn spawn_remote_own<M: Queued>(remote: &Arc<Remote>, future: G, meta: M) -> Task<T>;
-    fn spawn_remote_executor(
-        executor: &Arc<Executor<'static>>,
-        future: G,
-    ) -> async_task::Task<Option<T>>;
+    fn spawn_own<M: Queued>(own: Own<'_>, future: G, meta: M) -> Task<T>;
+    fn spawn_executor(executor: OnExecutor<'_>, future: G) -> async_task::Task<Option<T>>;
+}
+
+/// The one-thread engine, reached from its runner's thread or from a blocking job.
+#[derive(Clone, Copy)]
+enum Own<'a> {
+    Here(&'a Scheduler),
+    Remote(&'a Arc<Remote>),
+}
+
+/// `async-executor`, with the spawning thread's local tasks when it drives the runner.
+#[derive(Clone, Copy)]
+enum OnExecutor<'a> {
+    Here(&'a Arc<Executor<'static>>, &'a LocalTasks),
+    Remote(&'a Arc<Executor<'static>>),
 }
 
 /// A place for each way the runner wraps the future `F`: for either engine, in debug mode or
@@ -139,27 +142,17 @@ where
 
     fn check_blocking() {}
 
-    fn spawn_own<M: Queued>(scheduler: &Scheduler, future: G, meta: M) -> Task<T> {
-        Task::new(scheduler.spawn(future, meta))
+    fn spawn_own<M: Queued>(own: Own<'_>, future: G, meta: M) -> Task<T> {
+        match own {
+            Own::Here(scheduler) => Task::new(scheduler.spawn(future, meta)),
+            Own::Remote(remote) => Task::new(remote.spawn(future, meta)),
+        }
     }
 
-    fn spawn_executor(
-        executor: &Arc<Executor<'static>>,
-        _: &LocalTasks,
-        future: G,
-    ) -> async_task::Task<Option<T>> {
-        executor.spawn(future)
-    }
-
-    fn spawn_remote_own<M: Queued>(remote: &Arc<Remote>, future: G, meta: M) -> Task<T> {
-        Task::new(remote.spawn(future, meta))
-    }
-
-    fn spawn_remote_executor(
-        executor: &Arc<Executor<'static>>,
-        future: G,
-    ) -> async_task::Task<Option<T>> {
-        executor.spawn(future)
+    fn spawn_executor(executor: OnExecutor<'_>, future: G) -> async_task::Task<Option<T>> {
+        match executor {
+            OnExecutor::Here(executor, _) | OnExecutor::Remote(executor) => executor.spawn(future),
+        }
     }
 }
 
@@ -177,24 +170,20 @@ where
         )
     }
 
-    fn spawn_own<M: Queued>(scheduler: &Scheduler, future: G, meta: M) -> Task<T> {
-        Task::new(scheduler.spawn_local(future, meta))
+    fn spawn_own<M: Queued>(own: Own<'_>, future: G, meta: M) -> Task<T> {
+        match own {
+            Own::Here(scheduler) => Task::new(scheduler.spawn_local(future, meta)),
+            Own::Remote(_) => unreachable!("check_blocking refuses local tasks from blocking jobs"),
+        }
     }
 
-    fn spawn_executor(
-        _: &Arc<Executor<'static>>,
-        local: &LocalTasks,
-        future: G,
-    ) -> async_task::Task<Option<T>> {
-        local.spawn(future)
-    }
-
-    fn spawn_remote_own<M: Queued>(_: &Arc<Remote>, _: G, _: M) -> Task<T> {
-        unreachable!("check_blocking refuses local tasks from blocking jobs")
-    }
-
-    fn spawn_remote_executor(_: &Arc<Executor<'static>>, _: G) -> async_task::Task<Option<T>> {
-        unreachable!("check_blocking refuses local tasks from blocking jobs")
+    fn spawn_executor(executor: OnExecutor<'_>, future: G) -> async_task::Task<Option<T>> {
+        match executor {
+            OnExecutor::Here(_, local) => local.spawn(future),
+            OnExecutor::Remote(_) => {
+                unreachable!("check_blocking refuses local tasks from blocking jobs")
+            }
+        }
     }
 }
 
@@ -211,7 +200,7 @@ where
         let c = c?;
         Some(match &c.role {
             Role::Driving(engine) => {
-                Spawned::Task(wrap::<F, P>(future, c, spawned_at, Target::Here(engine)))
+                Spawned::Task(wrap::<F, P>(future, c, spawned_at, Target::here(engine)))
             }
             Role::Blocking(engine) => {
                 <P as Place<F::Output, TaskFuture<F, Kept>>>::check_blocking();
@@ -220,7 +209,7 @@ where
                 let engine = engine.upgrade().unwrap_or_else(|| {
                     unreachable!("the engine lives until its runner is marked closed")
                 });
-                let task = wrap::<F, P>(future, c, spawned_at, Target::Remote(&engine));
+                let task = wrap::<F, P>(future, c, spawned_at, Target::remote(&engine));
                 // Before the gate opens: `close` must hold the last handle when it drops it.
                 drop(engine);
                 Spawned::Task(task)
@@ -237,9 +226,30 @@ where
     }
 }
 
+/// The engine a task is spawned on, as the spawning thread reaches it.
 enum Target<'a> {
-    Here(&'a Engine),
-    Remote(&'a RemoteEngine),
+    Own(Own<'a>),
+    Executor(OnExecutor<'a>),
+}
+
+impl<'a> Target<'a> {
+    /// From a thread that drives the runner.
+    fn here(engine: &'a Engine) -> Target<'a> {
+        match engine {
+            Engine::Own(scheduler) => Target::Own(Own::Here(scheduler)),
+            Engine::Executor(executor, local) => {
+                Target::Executor(OnExecutor::Here(executor, local))
+            }
+        }
+    }
+
+    /// From a blocking job.
+    fn remote(engine: &'a RemoteEngine) -> Target<'a> {
+        match engine {
+            RemoteEngine::Own(remote) => Target::Own(Own::Remote(remote)),
+            RemoteEngine::Executor(executor) => Target::Executor(OnExecutor::Remote(executor)),
+        }
+    }
 }
 
 /// Wraps `future` as the runner runs it (inside the debug wrapper in debug mode) and spawns it.
@@ -258,34 +268,18 @@ where
     let live = c.shared.live.as_ref();
     // The one-thread scheduler notes wake-ups itself (through the metadata): `true` below.
     match target {
-        Target::Here(Engine::Own(scheduler)) => tracking(
+        Target::Own(own) => tracking(
             TaskFuture::listed(future),
             (live, info, true),
-            |future| P::spawn_own(scheduler, future, Meta::new(info)),
-            |future, handle| P::spawn_own(scheduler, future, TrackedMeta::new(info, handle)),
+            |future| P::spawn_own(own, future, Meta::new(info)),
+            |future, handle| P::spawn_own(own, future, TrackedMeta::new(info, handle)),
         ),
-        Target::Remote(RemoteEngine::Own(remote)) => tracking(
-            TaskFuture::listed(future),
-            (live, info, true),
-            |future| P::spawn_remote_own(remote, future, Meta::new(info)),
-            |future, handle| P::spawn_remote_own(remote, future, TrackedMeta::new(info, handle)),
-        ),
-        Target::Here(Engine::Executor(executor, local)) => tracking(
+        Target::Executor(executor) => tracking(
             TaskFuture::new(future, c, info),
             (live, info, false),
-            |future| Task::of_executor(P::spawn_executor(executor, local, future), info, None),
+            |future| Task::of_executor(P::spawn_executor(executor, future), info, None),
             |future, handle| {
-                let task = P::spawn_executor(executor, local, future);
-                Task::of_executor(task, info, Some(handle))
-            },
-        ),
-        Target::Remote(RemoteEngine::Executor(executor)) => tracking(
-            TaskFuture::new(future, c, info),
-            (live, info, false),
-            |future| Task::of_executor(P::spawn_remote_executor(executor, future), info, None),
-            |future, handle| {
-                let task = P::spawn_remote_executor(executor, future);
-                Task::of_executor(task, info, Some(handle))
+                Task::of_executor(P::spawn_executor(executor, future), info, Some(handle))
             },
         ),
     }
