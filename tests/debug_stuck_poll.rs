@@ -5,7 +5,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use runner::{diagnostic::Diagnostic, Runner};
+use runner::{diagnostic::Diagnostic, Builder, Runner};
 
 /// Bound on waiting for the watchdog: generous, for a loaded machine.
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -19,11 +19,23 @@ fn runner(
     mpsc::Receiver<Diagnostic>,
     Arc<Mutex<Vec<Diagnostic>>>,
 ) {
+    let (builder, rx, seen) = builder(debug);
+    (builder.build(), rx, seen)
+}
+
+/// [`runner`]'s builder, for tests that configure more before building.
+fn builder(
+    debug: bool,
+) -> (
+    Builder,
+    mpsc::Receiver<Diagnostic>,
+    Arc<Mutex<Vec<Diagnostic>>>,
+) {
     let (tx, rx) = mpsc::channel();
     let tx = Mutex::new(tx);
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = seen.clone();
-    let runner = Runner::builder()
+    let builder = Runner::builder()
         .debug(debug)
         .slow_poll_threshold(Duration::from_millis(30))
         .on_diagnostic(move |d| {
@@ -31,9 +43,8 @@ fn runner(
             if let Diagnostic::StuckPoll { .. } = d {
                 let _ = tx.lock().unwrap().send(d.clone());
             }
-        })
-        .build();
-    (runner, rx, seen)
+        });
+    (builder, rx, seen)
 }
 
 #[test]
@@ -181,18 +192,8 @@ fn a_handler_that_panics_on_the_watchdog_thread_does_not_stop_the_watchdog() {
 fn stuck_polls_on_two_threads_at_once_are_both_reported() {
     // Each thread that polls has its own slot for the watchdog: two polls stuck at the same time
     // on two threads are two reports, each naming its own task.
-    let (tx, reports) = mpsc::channel();
-    let tx = Mutex::new(tx);
-    let mut runner = Runner::builder()
-        .debug(true)
-        .threads(3)
-        .slow_poll_threshold(Duration::from_millis(30))
-        .on_diagnostic(move |d| {
-            if let Diagnostic::StuckPoll { .. } = d {
-                let _ = tx.lock().unwrap().send(d.clone());
-            }
-        })
-        .build();
+    let (builder, reports, _) = builder(true);
+    let mut runner = builder.threads(3).build();
     let (release_a, stuck_a) = mpsc::channel::<()>();
     let (release_b, stuck_b) = mpsc::channel::<()>();
     // The polls return once both reports have arrived, or after PATIENCE without them.
@@ -244,18 +245,10 @@ fn a_poll_stuck_on_a_foreign_thread_that_runs_a_factorys_executor_is_reported() 
         let executor = executor.clone();
         move || futures_lite::future::block_on(executor.run(async move { stopped.recv().await }))
     });
-    let (tx, reports) = mpsc::channel();
-    let tx = Mutex::new(tx);
-    let mut runner = Runner::builder()
-        .debug(true)
+    let (builder, reports, _) = builder(true);
+    let mut runner = builder
         .threads(1)
         .executor_factory(move || executor)
-        .slow_poll_threshold(Duration::from_millis(30))
-        .on_diagnostic(move |d| {
-            if let Diagnostic::StuckPoll { .. } = d {
-                let _ = tx.lock().unwrap().send(d.clone());
-            }
-        })
         .build();
     let (release, stuck) = mpsc::channel::<()>();
     let (started_tx, started) = mpsc::channel::<()>();
