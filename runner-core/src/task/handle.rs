@@ -89,6 +89,9 @@ enum Named {
     Tracked(Box<(TaskInfo, Handle)>),
 }
 
+// What the comment above promises.
+const _: () = assert!(std::mem::size_of::<Named>() == 16);
+
 /// What runner keeps of a task beside its future, as async-task's metadata: its number and
 /// spawn site, 16 bytes, so that a task of the one-thread engine costs little more than one of
 /// `async-executor`.
