@@ -114,6 +114,13 @@ impl Server {
              examples) or `cargo build --example echo_server`",
             binary.display()
         );
+        assert!(
+            !sigint_ignored(),
+            "SIGINT is ignored in this test process (started in the background by a \
+             non-interactive shell, or under nohup?): the server inherits that, and runner leaves \
+             an ignored Ctrl-C alone by design, so the Ctrl-C tests cannot pass; run the tests \
+             in the foreground"
+        );
         let mut process = Command::new(binary).stdout(Stdio::piped()).spawn().unwrap();
         let stdout = BufReader::new(process.stdout.take().unwrap());
         let (tx, lines) = mpsc::channel();
@@ -211,4 +218,16 @@ fn finish(mut stream: TcpStream) {
     let mut rest = Vec::new();
     stream.read_to_end(&mut rest).unwrap();
     assert!(rest.is_empty(), "unexpected bytes {rest:?}");
+}
+
+/// Whether this process ignores SIGINT (read from `/proc`; `false` where there is none).
+fn sigint_ignored() -> bool {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return false;
+    };
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("SigIgn:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .is_some_and(|mask| mask & (1 << (SIGINT - 1)) != 0)
 }

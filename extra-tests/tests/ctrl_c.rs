@@ -52,6 +52,15 @@ mod unix {
         if let Ok(scenario) = std::env::var(SCENARIO_VAR) {
             return child(&scenario);
         }
+        if cfg!(target_os = "linux") && signal_in(std::process::id(), SIGINT, "SigIgn:") {
+            eprintln!(
+                "SIGINT is ignored in this test process (started in the background by a \
+                 non-interactive shell, or under nohup?): its children inherit that, and runner \
+                 leaves an ignored Ctrl-C alone by design, so these tests cannot pass; run them \
+                 in the foreground"
+            );
+            std::process::exit(1);
+        }
         harness::run(tests![
             first_ctrl_c_cancels_the_main_future_and_a_later_run_works,
             first_ctrl_c_cancels_the_main_future_with_worker_threads,
