@@ -85,7 +85,8 @@ pub(crate) fn forget_poll_end() {
     let _ = LAST_END.try_with(|end| end.set(0));
 }
 
-fn saturating_nanos(duration: Duration) -> u64 {
+/// `duration` in nanoseconds, at most `u64::MAX`.
+pub(crate) fn saturating_nanos(duration: Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 

@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
 
-use crate::debug::clock::{forget_poll_end, Stamp};
+use crate::debug::clock::{forget_poll_end, saturating_nanos, Stamp};
 use crate::debug::diagnostic::{Diagnostic, Reporter, TaskInfo};
 use crate::sync;
 use crate::time::clock::Time;
@@ -144,6 +144,8 @@ pub(crate) struct LiveTasks {
     /// poll uses the first slot, whichever thread `run` is called on.
     one_thread: bool,
     pub(crate) slow_poll_threshold: Duration,
+    /// The threshold in the poll stamps' nanoseconds, for the check after every poll.
+    slow_poll_nanos: u64,
     reporter: Reporter,
     /// Set when `close` begins: tasks dropped from then on were cancelled by the close.
     closing: AtomicBool,
@@ -176,6 +178,8 @@ fn chunk_of(index: u32) -> (usize, usize) {
 }
 
 struct Chunk {
+    /// The index of its first record.
+    first: u32,
     records: Box<[TaskRecord]>,
 }
 
@@ -258,6 +262,7 @@ impl LiveTasks {
             first_thread: AtomicUsize::new(0),
             one_thread,
             slow_poll_threshold,
+            slow_poll_nanos: saturating_nanos(slow_poll_threshold),
             reporter,
             closing: AtomicBool::new(false),
             time,
@@ -294,6 +299,7 @@ impl LiveTasks {
                     u32::try_from(at).expect("runner: more than 4 billion live tasks in debug mode")
                 };
                 records.chunks.push(Arc::new(Chunk {
+                    first: index(first),
                     records: (0..size).map(|_| TaskRecord::default()).collect(),
                 }));
                 records.names.resize_with(first + size, || None);
@@ -305,11 +311,12 @@ impl LiveTasks {
             }
         };
         records.names[index as usize] = Some(name);
-        let chunk = records.chunks[chunk_of(index).0].clone();
+        let (chunk, at) = chunk_of(index);
+        let chunk = records.chunks[chunk].clone();
         drop(records);
         let mut held = RecordRef {
             chunk,
-            index,
+            at: at as u32,
             generation: 0,
         };
         let record = held.record();
@@ -328,8 +335,8 @@ impl LiveTasks {
     fn release(&self, record: &RecordRef, inner: Option<&NotingWaker>) -> Option<TaskInfo> {
         let waker = inner.and_then(|noting| sync::lock(&noting.inner).take());
         let mut records = sync::lock(&self.records);
-        let name = records.names[record.index as usize].take();
-        records.free.push(record.index);
+        let name = records.names[record.index() as usize].take();
+        records.free.push(record.index());
         drop(records);
         // Outside the locks: the last executor waker may free its task.
         drop(waker);
@@ -476,18 +483,25 @@ impl TaskRecord {
     }
 }
 
-/// A task's hold on its record.
+/// A task's hold on its record: the record's chunk and place there, which a poll reaches
+/// without working them out from the record's index.
 #[derive(Clone)]
 struct RecordRef {
     chunk: Arc<Chunk>,
-    index: u32,
+    at: u32,
     generation: u32,
 }
 
 impl RecordRef {
     #[inline]
     fn record(&self) -> &TaskRecord {
-        &self.chunk.records[chunk_of(self.index).1]
+        &self.chunk.records[self.at as usize]
+    }
+
+    /// The record's index among the runner's records.
+    #[inline]
+    fn index(&self) -> u32 {
+        self.chunk.first + self.at
     }
 }
 
@@ -637,9 +651,9 @@ impl<F: Future> Future for Tracked<F> {
         record.polls.store(record.polls.load(Relaxed) + 1, Relaxed);
         let total = record.poll_nanos.load(Relaxed).saturating_add(nanos);
         record.poll_nanos.store(total, Relaxed);
-        let elapsed = Duration::from_nanos(nanos);
-        if elapsed > this.live.slow_poll_threshold {
-            let info = sync::lock(&this.live.records).names[this.record.index as usize]
+        if nanos > this.live.slow_poll_nanos {
+            let elapsed = Duration::from_nanos(nanos);
+            let info = sync::lock(&this.live.records).names[this.record.index() as usize]
                 .as_ref()
                 .map(|name| name.info);
             if let Some(task) = info {
@@ -691,7 +705,7 @@ impl<'a> Polling<'a> {
     #[inline]
     fn new(slot: &'a PollSlot, record: &'a RecordRef, started: Stamp) -> Polling<'a> {
         let previous = (slot.started.load(Relaxed), slot.index.load(Relaxed));
-        slot.set(started.nanos(), record.index);
+        slot.set(previous.0, started.nanos(), record.index());
         Polling {
             slot,
             record: record.record(),
@@ -704,8 +718,13 @@ impl Drop for Polling<'_> {
     #[inline]
     fn drop(&mut self) {
         self.record.poll_started.store(0, Release);
-        let (started, index) = self.previous;
-        self.slot.set(started, index);
+        match self.previous {
+            // Between polls the index means nothing.
+            (0, _) => self.slot.started.store(0, Release),
+            (started, index) => self
+                .slot
+                .set(self.slot.started.load(Relaxed), started, index),
+        }
     }
 }
 
@@ -728,11 +747,14 @@ impl std::ops::Deref for Slot<'_> {
 }
 
 impl PollSlot {
+    /// Names the poll in progress; `now`: the slot's `started` as it is.
     #[inline]
-    fn set(&self, started: u64, index: u32) {
+    fn set(&self, now: u64, started: u64, index: u32) {
         // The index between two stores of `started`: the watchdog reads `started` on both
         // sides of it.
-        self.started.store(0, Release);
+        if now != 0 {
+            self.started.store(0, Release);
+        }
         self.index.store(index, Release);
         self.started.store(started, Release);
     }
