@@ -636,7 +636,7 @@ impl<F: Future> Future for Tracked<F> {
         };
         record.poll_started.store(started.nanos(), Release);
         let slot = this.live.slot();
-        let polling = Polling::new(&slot, this.record, started);
+        let polling = Polling::new(&slot, record, this.record.index(), started);
         // Stays set if the poll unwinds: the task panicked, it is not pending.
         *this.done = true;
         let polled = this.future.poll(&mut Context::from_waker(waker));
@@ -703,12 +703,12 @@ struct Polling<'a> {
 
 impl<'a> Polling<'a> {
     #[inline]
-    fn new(slot: &'a PollSlot, record: &'a RecordRef, started: Stamp) -> Polling<'a> {
+    fn new(slot: &'a PollSlot, record: &'a TaskRecord, index: u32, started: Stamp) -> Polling<'a> {
         let previous = (slot.started.load(Relaxed), slot.index.load(Relaxed));
-        slot.set(previous.0, started.nanos(), record.index());
+        slot.set(previous.0, started.nanos(), index);
         Polling {
             slot,
-            record: record.record(),
+            record,
             previous,
         }
     }
