@@ -192,7 +192,7 @@ struct Name {
 
 /// What debug mode counts of one live task; reused by later tasks once the task is gone.
 #[derive(Default)]
-struct TaskRecord {
+pub(crate) struct TaskRecord {
     /// Which task holds the record: a handle of an earlier holder changes nothing.
     generation: AtomicU32,
     /// The generation whose handle let the task go on purpose (`detach`, `cancel`), plus one
@@ -212,7 +212,7 @@ struct TaskRecord {
 /// it on to the executor's waker. It belongs to the record, so a waker that an earlier task left
 /// behind may wake the record's next task: a spurious wake-up, which futures allow.
 #[derive(Default)]
-struct NotingWaker {
+pub(crate) struct NotingWaker {
     /// Woken since the last poll started.
     woken: AtomicBool,
     inner: Mutex<Option<Waker>>,
@@ -507,29 +507,24 @@ impl RecordRef {
 
 pin_project! {
     /// A future run in debug mode: its poll is timed, counted and visible to the watchdog, and
-    /// it is listed in the runner's live tasks until dropped.
-    pub(crate) struct Tracked<F> {
+    /// it is listed in the runner's live tasks until dropped. `W`: who notes its wake-ups
+    /// ([`ByEngine`] or [`ByWaker`]).
+    pub(crate) struct Tracked<F, W: Wakes> {
         #[pin]
         future: F,
         record: RecordRef,
         live: Arc<LiveTasks>,
-        // Who notes its wake-ups: the engine, or a waker of the record's that the
-        // future gets in place of the executor's.
-        wakes: Wakes,
+        wakes: W,
         // Its last poll returned `Ready` or panicked.
         done: bool,
         // Dropped after `future`: its destructor ran outside any poll.
         after_drop: ForgetPollEnd,
     }
-    impl<F> PinnedDrop for Tracked<F> {
+    impl<F, W: Wakes> PinnedDrop for Tracked<F, W> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             let record = &*this.record;
-            let noting = match this.wakes {
-                Wakes::ByWaker { noting, .. } => noting.as_deref(),
-                Wakes::ByEngine => None,
-            };
-            let name = this.live.release(record, noting);
+            let name = this.live.release(record, this.wakes.noting());
             // Dropped pending, not by `close`, and not let go on purpose: its handle was dropped.
             if let Some(info) = name {
                 if !*this.done
@@ -544,40 +539,79 @@ pin_project! {
     }
 }
 
-/// Who notes a tracked future's wake-ups.
-enum Wakes {
-    /// The engine, through the task's handle in its metadata ([`Handle::woken`]).
-    ByEngine,
-    /// The record's noting waker, made at the first poll, and the executor's waker it passes
-    /// wake-ups on to, as last given.
-    ByWaker {
-        noting: Option<Arc<NotingWaker>>,
-        waker: Option<Waker>,
-        inner: Option<Waker>,
-    },
+/// Who notes a tracked future's wake-ups, for the snapshot's state: a type, so that a task
+/// whose engine notes them carries no field for them.
+pub(crate) trait Wakes: Default {
+    /// The one-thread engine's polls follow each other: one clock read per poll there.
+    const BY_ENGINE: bool;
+
+    /// The waker the future gets for a poll that `cx` gives; resets the note.
+    fn waker<'a>(&'a mut self, record: &TaskRecord, cx: &'a Context<'_>) -> &'a Waker;
+
+    /// The noting waker, if one was made.
+    fn noting(&self) -> Option<&NotingWaker>;
 }
 
-impl<F: Future> Tracked<F> {
-    /// Tracks a task (or main future, numbered 0) named `info`. `engine_notes_wakes`: its
-    /// engine calls [`Handle::woken`] on each wake-up, so its waker needs no wrapper.
-    pub(crate) fn new(
-        future: F,
-        live: &Arc<LiveTasks>,
-        info: TaskInfo,
-        engine_notes_wakes: bool,
-    ) -> Tracked<F> {
+/// The one-thread engine notes wake-ups through the task's handle in its metadata
+/// ([`Handle::woken`]): the future gets the engine's waker.
+#[derive(Default)]
+pub(crate) struct ByEngine;
+
+/// The record's noting waker, made at the first poll, and the executor's waker it passes
+/// wake-ups on to, as last given.
+#[derive(Default)]
+pub(crate) struct ByWaker {
+    noting: Option<Arc<NotingWaker>>,
+    waker: Option<Waker>,
+    inner: Option<Waker>,
+}
+
+impl Wakes for ByEngine {
+    const BY_ENGINE: bool = true;
+
+    #[inline]
+    fn waker<'a>(&'a mut self, _: &TaskRecord, cx: &'a Context<'_>) -> &'a Waker {
+        cx.waker()
+    }
+
+    #[inline]
+    fn noting(&self) -> Option<&NotingWaker> {
+        None
+    }
+}
+
+impl Wakes for ByWaker {
+    const BY_ENGINE: bool = false;
+
+    fn waker<'a>(&'a mut self, record: &TaskRecord, cx: &'a Context<'_>) -> &'a Waker {
+        let noting = self.noting.get_or_insert_with(|| {
+            let mut kept = sync::lock(&record.noting);
+            kept.get_or_insert_with(Arc::default).clone()
+        });
+        if !self.inner.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            let inner = self.inner.insert(cx.waker().clone());
+            let previous = sync::lock(&noting.inner).replace(inner.clone());
+            drop(previous);
+        }
+        // A wake-up from now on, during the poll included, leaves the task scheduled.
+        noting.woken.store(false, Relaxed);
+        self.waker
+            .get_or_insert_with(|| Waker::from(noting.clone()))
+    }
+
+    fn noting(&self) -> Option<&NotingWaker> {
+        self.noting.as_deref()
+    }
+}
+
+impl<F: Future, W: Wakes> Tracked<F, W> {
+    /// Tracks a task (or main future, numbered 0) named `info`.
+    pub(crate) fn new(future: F, live: &Arc<LiveTasks>, info: TaskInfo) -> Tracked<F, W> {
         Tracked {
             future,
             record: live.take(info),
             live: live.clone(),
-            wakes: match engine_notes_wakes {
-                true => Wakes::ByEngine,
-                false => Wakes::ByWaker {
-                    noting: None,
-                    waker: None,
-                    inner: None,
-                },
-            },
+            wakes: W::default(),
             done: false,
             after_drop: ForgetPollEnd,
         }
@@ -587,50 +621,30 @@ impl<F: Future> Tracked<F> {
     pub(crate) fn handle(&self) -> Handle {
         Handle(self.record.clone())
     }
+}
 
-    /// Tracks the main future of a `run` called at `run_at`.
+impl<F: Future> Tracked<F, ByWaker> {
+    /// Tracks the main future of a `run` called at `run_at` (which no engine schedules).
     pub(crate) fn main(
         future: F,
         live: &Arc<LiveTasks>,
         run_at: &'static Location<'static>,
-    ) -> Tracked<F> {
-        Tracked::new(future, live, TaskInfo::new(0, run_at), false)
+    ) -> Tracked<F, ByWaker> {
+        Tracked::new(future, live, TaskInfo::new(0, run_at))
     }
 }
 
-impl<F: Future> Future for Tracked<F> {
+impl<F: Future, W: Wakes> Future for Tracked<F, W> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         let record = this.record.record();
-        // The one-thread engine's polls follow each other: one clock read per poll there.
-        let by_engine = matches!(this.wakes, Wakes::ByEngine);
-        let waker = match this.wakes {
-            Wakes::ByEngine => cx.waker(),
-            Wakes::ByWaker {
-                noting,
-                waker,
-                inner,
-            } => {
-                let noting = noting.get_or_insert_with(|| {
-                    let mut kept = sync::lock(&record.noting);
-                    kept.get_or_insert_with(Arc::default).clone()
-                });
-                if !inner.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                    let inner = inner.insert(cx.waker().clone());
-                    let previous = sync::lock(&noting.inner).replace(inner.clone());
-                    drop(previous);
-                }
-                // A wake-up from now on, during the poll included, leaves the task scheduled.
-                noting.woken.store(false, Relaxed);
-                &*waker.get_or_insert_with(|| Waker::from(noting.clone()))
-            }
-        };
+        let waker = this.wakes.waker(record, cx);
         // Likewise for the engine's note.
         record.woken.store(false, Relaxed);
 
-        let started = match by_engine {
+        let started = match W::BY_ENGINE {
             true => Stamp::poll_start(),
             false => Stamp::now(),
         };
@@ -643,7 +657,7 @@ impl<F: Future> Future for Tracked<F> {
         *this.done = polled.is_ready();
         drop(polling);
         // A poll that panics is reported as a panic; its time went mostly to the panic hook.
-        let ended = match by_engine {
+        let ended = match W::BY_ENGINE {
             true => Stamp::poll_end(),
             false => Stamp::now(),
         };

@@ -10,7 +10,7 @@ use async_executor::Executor;
 use pin_project_lite::pin_project;
 
 use crate::debug::diagnostic::TaskInfo;
-use crate::debug::snapshot::{Handle, LiveTasks, Tracked};
+use crate::debug::snapshot::{ByEngine, ByWaker, Handle, LiveTasks, Tracked, Wakes};
 use crate::runner::current::{self, Current, Engine, RemoteEngine, Role};
 use crate::runner::scheduler::{Queued, Remote, Scheduler};
 use crate::task::handle::{Meta, Task, TrackedMeta};
@@ -114,17 +114,17 @@ enum OnExecutor<'a> {
 /// not.
 trait Places<F: Future>:
     Place<F::Output, TaskFuture<F, Listed>>
-    + Place<F::Output, Tracked<TaskFuture<F, Listed>>>
+    + Place<F::Output, Tracked<TaskFuture<F, Listed>, ByEngine>>
     + Place<F::Output, TaskFuture<F, Kept>>
-    + Place<F::Output, Tracked<TaskFuture<F, Kept>>>
+    + Place<F::Output, Tracked<TaskFuture<F, Kept>, ByWaker>>
 {
 }
 
 impl<F: Future, P> Places<F> for P where
     P: Place<F::Output, TaskFuture<F, Listed>>
-        + Place<F::Output, Tracked<TaskFuture<F, Listed>>>
+        + Place<F::Output, Tracked<TaskFuture<F, Listed>, ByEngine>>
         + Place<F::Output, TaskFuture<F, Kept>>
-        + Place<F::Output, Tracked<TaskFuture<F, Kept>>>
+        + Place<F::Output, Tracked<TaskFuture<F, Kept>, ByWaker>>
 {
 }
 
@@ -266,17 +266,17 @@ where
 {
     let info = c.new_task(spawned_at);
     let live = c.shared.live.as_ref();
-    // The one-thread scheduler notes wake-ups itself (through the metadata): `true` below.
+    // The one-thread scheduler notes wake-ups itself (through the metadata): `ByEngine` below.
     match target {
-        Target::Own(own) => tracking(
+        Target::Own(own) => tracking::<_, ByEngine, _>(
             TaskFuture::listed(future),
-            (live, info, true),
+            (live, info),
             |future| P::spawn_own(own, future, Meta::new(info)),
             |future, handle| P::spawn_own(own, future, TrackedMeta::new(info, handle)),
         ),
-        Target::Executor(executor) => tracking(
+        Target::Executor(executor) => tracking::<_, ByWaker, _>(
             TaskFuture::new(future, c, info),
-            (live, info, false),
+            (live, info),
             |future| Task::of_executor(P::spawn_executor(executor, future), info, None),
             |future, handle| {
                 Task::of_executor(P::spawn_executor(executor, future), info, Some(handle))
@@ -286,17 +286,16 @@ where
 }
 
 /// Hands `future` to `plain`, or, in debug mode (`live`), hands the future wrapped in
-/// [`Tracked`] and the record's handle to `tracked`. `engine_notes_wakes`: see
-/// [`Tracked::new`].
-fn tracking<G: Future, R>(
+/// [`Tracked`] (its wake-ups noted as `W` says) and the record's handle to `tracked`.
+fn tracking<G: Future, W: Wakes, R>(
     future: G,
-    (live, info, engine_notes_wakes): (Option<&Arc<LiveTasks>>, TaskInfo, bool),
+    (live, info): (Option<&Arc<LiveTasks>>, TaskInfo),
     plain: impl FnOnce(G) -> R,
-    tracked: impl FnOnce(Tracked<G>, Handle) -> R,
+    tracked: impl FnOnce(Tracked<G, W>, Handle) -> R,
 ) -> R {
     match live {
         Some(live) => {
-            let future = Tracked::new(future, live, info, engine_notes_wakes);
+            let future = Tracked::new(future, live, info);
             let handle = future.handle();
             tracked(future, handle)
         }
