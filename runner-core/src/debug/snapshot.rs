@@ -204,6 +204,9 @@ pub(crate) struct TaskRecord {
     poll_started: AtomicU64,
     /// Woken since its last poll started: the task is scheduled.
     woken: AtomicBool,
+    /// Its last poll returned `Ready` or panicked: dropping it is no mistake. Here rather than
+    /// in the task's wrapper, where it would cost a word of the task's allocation.
+    done: AtomicBool,
     /// The record's noting waker, made the first time a task that holds the record needs one.
     noting: Mutex<Option<Arc<NotingWaker>>>,
 }
@@ -326,6 +329,7 @@ impl LiveTasks {
         record.poll_nanos.store(0, Relaxed);
         record.poll_started.store(0, Relaxed);
         record.woken.store(false, Relaxed);
+        record.done.store(false, Relaxed);
         held.generation = generation;
         held
     }
@@ -515,8 +519,6 @@ pin_project! {
         record: RecordRef,
         live: Arc<LiveTasks>,
         wakes: W,
-        // Its last poll returned `Ready` or panicked.
-        done: bool,
         // Dropped after `future`: its destructor ran outside any poll.
         after_drop: ForgetPollEnd,
     }
@@ -524,14 +526,14 @@ pin_project! {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             let record = &*this.record;
+            // Read before the release: from then on the record may be another task's.
+            let done = record.record().done.load(Relaxed);
+            let let_go =
+                record.record().let_go.load(Relaxed) == record.generation.wrapping_add(1);
             let name = this.live.release(record, this.wakes.noting());
             // Dropped pending, not by `close`, and not let go on purpose: its handle was dropped.
             if let Some(info) = name {
-                if !*this.done
-                    && !info.is_main()
-                    && !this.live.is_closing()
-                    && record.record().let_go.load(Relaxed) != record.generation.wrapping_add(1)
-                {
+                if !done && !let_go && !info.is_main() && !this.live.is_closing() {
                     this.live.report(Diagnostic::PendingTaskDropped { task: info });
                 }
             }
@@ -612,7 +614,6 @@ impl<F: Future, W: Wakes> Tracked<F, W> {
             record: live.take(info),
             live: live.clone(),
             wakes: W::default(),
-            done: false,
             after_drop: ForgetPollEnd,
         }
     }
@@ -652,9 +653,9 @@ impl<F: Future, W: Wakes> Future for Tracked<F, W> {
         let slot = this.live.slot();
         let polling = Polling::new(&slot, record, this.record.index(), started);
         // Stays set if the poll unwinds: the task panicked, it is not pending.
-        *this.done = true;
+        record.done.store(true, Relaxed);
         let polled = this.future.poll(&mut Context::from_waker(waker));
-        *this.done = polled.is_ready();
+        record.done.store(polled.is_ready(), Relaxed);
         drop(polling);
         // A poll that panics is reported as a panic; its time went mostly to the panic hook.
         let ended = match W::BY_ENGINE {
