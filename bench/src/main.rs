@@ -826,6 +826,16 @@ fn print_targets(results: &[Measured], memory: &[MemoryTable]) {
             let what = format!("memory ({future}): runner debug / tokio current-thread");
             check(what, debug, tokio, div, 1.0);
         }
+        // The verdict is on the first batch; the second shows what a task costs once the
+        // runtime's per-task structures have grown (debug mode's records, above all).
+        let warm = |label: &str| Some(table.stats.iter().find(|s| s.label == label)?.warm);
+        if let (Some(debug), Some(tokio)) = (warm(RUNNER_DEBUG), warm(TOKIO)) {
+            println!(
+                "(info) memory ({future}), second batch: runner debug / tokio current-thread: \
+                 {:.2} ({debug:.1} / {tokio:.1} bytes)",
+                debug / tokio
+            );
+        }
     }
     for name in ["context_yield", "context_spawn_join"] {
         if let Some(m) = find(name) {
