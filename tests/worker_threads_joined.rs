@@ -29,8 +29,7 @@ fn wait_until_workers(n: usize, patience: Duration) {
 /// After `close` or drop: no worker left. A joined thread can stay listed in `/proc` for a
 /// moment: the kernel wakes its joiner early in the thread's exit, before it drops the thread
 /// from the list (seen once, in a loop over the whole suite on a loaded machine). A worker that
-/// was not joined runs its
-/// loop, or sleeps, for far longer than the 100 ms allowed here.
+/// was not joined runs its loop, or sleeps, for far longer than the 100 ms allowed here.
 fn assert_workers_gone(what: &str) {
     wait_until_workers(0, Duration::from_millis(100));
     assert_eq!(worker_threads_alive(), 0, "{what}");
