@@ -527,9 +527,9 @@ pin_project! {
             let this = this.project();
             let record = &*this.record;
             // Read before the release: from then on the record may be another task's.
-            let done = record.record().done.load(Relaxed);
-            let let_go =
-                record.record().let_go.load(Relaxed) == record.generation.wrapping_add(1);
+            let held = record.record();
+            let done = held.done.load(Relaxed);
+            let let_go = held.let_go.load(Relaxed) == record.generation.wrapping_add(1);
             let name = this.live.release(record, this.wakes.noting());
             // Dropped pending, not by `close`, and not let go on purpose: its handle was dropped.
             if let Some(info) = name {

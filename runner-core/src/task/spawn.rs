@@ -270,13 +270,15 @@ where
     match target {
         Target::Own(own) => tracking::<_, ByEngine, _>(
             TaskFuture::listed(future),
-            (live, info),
+            live,
+            info,
             |future| P::spawn_own(own, future, Meta::new(info)),
             |future, handle| P::spawn_own(own, future, TrackedMeta::new(info, handle)),
         ),
         Target::Executor(executor) => tracking::<_, ByWaker, _>(
             TaskFuture::new(future, c, info),
-            (live, info),
+            live,
+            info,
             |future| Task::of_executor(P::spawn_executor(executor, future), info, None),
             |future, handle| {
                 Task::of_executor(P::spawn_executor(executor, future), info, Some(handle))
@@ -289,7 +291,8 @@ where
 /// [`Tracked`] (its wake-ups noted as `W` says) and the record's handle to `tracked`.
 fn tracking<G: Future, W: Wakes, R>(
     future: G,
-    (live, info): (Option<&Arc<LiveTasks>>, TaskInfo),
+    live: Option<&Arc<LiveTasks>>,
+    info: TaskInfo,
     plain: impl FnOnce(G) -> R,
     tracked: impl FnOnce(Tracked<G, W>, Handle) -> R,
 ) -> R {
