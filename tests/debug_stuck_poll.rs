@@ -10,27 +10,18 @@ use runner::{diagnostic::Diagnostic, Builder, Runner};
 /// Bound on waiting for the watchdog: generous, for a loaded machine.
 const PATIENCE: Duration = Duration::from_secs(10);
 
+/// Every report a runner made.
+type Seen = Arc<Mutex<Vec<Diagnostic>>>;
+
 /// A debug runner with a 30 ms threshold whose stuck-poll reports go to the returned channel
 /// (and all reports to the list).
-fn runner(
-    debug: bool,
-) -> (
-    Runner,
-    mpsc::Receiver<Diagnostic>,
-    Arc<Mutex<Vec<Diagnostic>>>,
-) {
+fn runner(debug: bool) -> (Runner, mpsc::Receiver<Diagnostic>, Seen) {
     let (builder, rx, seen) = builder(debug);
     (builder.build(), rx, seen)
 }
 
 /// [`runner`]'s builder, for tests that configure more before building.
-fn builder(
-    debug: bool,
-) -> (
-    Builder,
-    mpsc::Receiver<Diagnostic>,
-    Arc<Mutex<Vec<Diagnostic>>>,
-) {
+fn builder(debug: bool) -> (Builder, mpsc::Receiver<Diagnostic>, Seen) {
     let (tx, rx) = mpsc::channel();
     let tx = Mutex::new(tx);
     let seen = Arc::new(Mutex::new(Vec::new()));

@@ -169,10 +169,10 @@ fn a_blocking_job_holds_the_clock() {
 /// reply is in the kernel when written (a Unix socket delivers inside `write`; TCP loopback
 /// hands the bytes to the network stack, which may deliver them after `write` returns), so the
 /// reactor barrier sees it before the clock could jump, and the 1 s virtual timeouts around the
-/// reads never fire. Run 60 times in a row, it failed 2-3 times before the barrier passed twice
-/// (see `time/barrier.rs`). Unix only: on Windows
-/// the barrier is best effort (completion ports report ready sockets in no set order; under wine
-/// a reply was missed in some runs), as the README's platform table says.
+/// reads never fire (`time/barrier.rs` says how a wake from another thread's reactor poll is
+/// waited for). Unix only: on Windows the barrier is best effort (completion ports report ready
+/// sockets in no set order; under wine a reply was missed in some runs), as the README's
+/// platform table says.
 #[test]
 #[cfg(unix)]
 fn ready_io_is_seen_before_the_clock_jumps() {

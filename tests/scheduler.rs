@@ -16,11 +16,15 @@ use async_io::Async;
 use runner::{yield_now, Runner};
 
 fn one_thread() -> Runner {
+    one_thread_builder().build()
+}
+
+/// [`one_thread`]'s builder, for tests that configure more before building.
+fn one_thread_builder() -> runner::Builder {
     Runner::builder()
         .threads(1)
         .debug(false)
         .handle_ctrl_c(false)
-        .build()
 }
 
 /// Runs `f` on a thread of its own and fails the test if it takes longer than `limit`: a
@@ -560,10 +564,7 @@ fn a_destructor_that_panics_when_its_handle_cancels_the_task_is_reported_by_name
     }
     let reports = Arc::new(Mutex::new(Vec::new()));
     let sink = reports.clone();
-    let mut runner = Runner::builder()
-        .threads(1)
-        .debug(false)
-        .handle_ctrl_c(false)
+    let mut runner = one_thread_builder()
         .on_diagnostic(move |d| {
             if let runner::diagnostic::Diagnostic::TaskPanicked { .. } = d {
                 sink.lock().unwrap().push(d.to_string());
