@@ -24,7 +24,9 @@ pub(crate) struct Deadline {
 }
 
 enum Clock {
-    Real(Option<Timer>),
+    /// Boxed: a deadline outside any runner is rare, and a `Timer` would make every `Sleep` and
+    /// `Timeout` three words larger.
+    Real(Option<Box<Timer>>),
     /// Made in the runner at this address while its clock was the real one: bound to it when
     /// first needed, if it is current then (else the real clock, which its clock was).
     Unbound(usize),
@@ -130,18 +132,18 @@ impl Deadline {
                     None => {
                         // The runner has closed: wait in real time from here on.
                         let real = time.real_deadline(at);
-                        self.clock = Clock::Real(Some(Timer::at(real)));
+                        self.clock = Clock::Real(Some(Box::new(Timer::at(real))));
                         self.poll_elapsed(cx)
                     }
                 }
             }
             Clock::Real(timer) => {
-                let timer = timer.get_or_insert_with(|| Timer::at(at));
+                let timer = timer.get_or_insert_with(|| Box::new(Timer::at(at)));
                 // A fired timer has no deadline left and would stay pending.
                 if !timer.will_fire() {
                     return Poll::Ready(());
                 }
-                Pin::new(timer).poll(cx).map(drop)
+                Pin::new(&mut **timer).poll(cx).map(drop)
             }
             Clock::Unbound(_) => unreachable!("bound above"),
         }
