@@ -623,8 +623,16 @@ where
                         return Poll::Pending;
                     };
                     // Idle means the queues are still empty after one self-woken return to
-                    // `block_on` (which then polls the reactor at zero timeout).
+                    // `block_on` (which then polls the reactor at zero timeout). Polled once
+                    // first, so that the reactor barrier's byte is in the socket before that
+                    // poll of the reactor, which then also reports it: one poll per jump.
                     this.waiting.set(Some(waiting));
+                    let waiting = this.waiting.as_mut().as_pin_mut();
+                    if waiting.is_some_and(|waiting| waiting.poll(cx).is_ready()) {
+                        this.waiting.set(None);
+                        scheduler.driving.set(true);
+                        continue;
+                    }
                     cx.waker().wake_by_ref();
                     return Poll::Pending;
                 }

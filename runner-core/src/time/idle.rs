@@ -45,14 +45,19 @@ pub(crate) async fn advance_if_idle(shared: &Shared, woke: impl Fn() -> bool) ->
         return future::or(woken(), jobs_done).await;
     }
     let time = &shared.time;
-    if let Some(barrier) = time.barrier() {
-        let passed = async {
-            barrier.pass().await;
-            Idle::Jumped
-        };
-        if future::or(woken(), passed).await == Idle::Busy {
-            return Idle::Busy;
+    match time.barrier() {
+        Some(barrier) => {
+            let passed = async {
+                barrier.pass().await;
+                Idle::Jumped
+            };
+            if future::or(woken(), passed).await == Idle::Busy {
+                return Idle::Busy;
+            }
         }
+        // Without a barrier, a return to the driver (whose `block_on` may poll the reactor) is
+        // all the look at I/O there is: the driver may poll this future at once.
+        None => future::yield_now().await,
     }
     if woke() || shared.blocking.running() > 0 {
         return Idle::Busy;
