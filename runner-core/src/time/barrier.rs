@@ -13,7 +13,9 @@
 //! it releases the reactor, so then the barrier sends a second byte: a later poll reports it,
 //! and once it has, every wake of the first poll has happened. When the poll runs on this thread
 //! (inside `block_on`, the usual case), its wakes are all done before `block_on` polls again,
-//! and one byte is enough.
+//! and one byte is enough. The barrier tells the two apart by where its own wake came from, not
+//! by the socket's readiness alone: a poll elsewhere marks the socket ready before it calls the
+//! wakers, and a look in between finds it ready with no wake seen; that counts as elsewhere.
 //!
 //! On Windows the reactor learns of ready sockets through completion ports, in no set order, so
 //! there the barrier is best effort (the README says so).
@@ -33,14 +35,24 @@ use futures_lite::future;
 #[derive(PartialEq, Eq)]
 enum WokenFrom {
     Here,
+    /// Another thread's, or none seen yet: the socket's event can be read as delivered before
+    /// the poll that delivered it has called its wakers.
     Elsewhere,
 }
 
-/// The barrier's waker: notes a wake from a thread other than `home`, and passes it on.
+/// The wakes a round's waker has passed on, by where they came from.
+#[derive(Default)]
+struct Wakes {
+    here: AtomicBool,
+    elsewhere: AtomicBool,
+}
+
+/// The barrier's waker: notes where each wake comes from (`home` or another thread), and
+/// passes it on.
 struct Noting {
     home: ThreadId,
     inner: Waker,
-    elsewhere: Arc<AtomicBool>,
+    wakes: Arc<Wakes>,
 }
 
 impl Wake for Noting {
@@ -49,9 +61,11 @@ impl Wake for Noting {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        if thread::current().id() != self.home {
-            self.elsewhere.store(true, Ordering::Release);
-        }
+        let from = match thread::current().id() == self.home {
+            true => &self.wakes.here,
+            false => &self.wakes.elsewhere,
+        };
+        from.store(true, Ordering::Release);
         self.inner.wake_by_ref();
     }
 }
@@ -96,23 +110,30 @@ impl ReactorBarrier {
         // Into a drained socket the byte always fits; if it did not, the socket would be
         // readable all the same.
         let _ = (&self.writer).write(&[1]);
-        let elsewhere = Arc::new(AtomicBool::new(false));
+        let wakes = Arc::new(Wakes::default());
         let home = thread::current().id();
         let mut readable = pin!(self.reader.readable());
         let _ = future::poll_fn(|cx| {
             let waker = Waker::from(Arc::new(Noting {
                 home,
                 inner: cx.waker().clone(),
-                elsewhere: elsewhere.clone(),
+                wakes: wakes.clone(),
             }));
             readable.as_mut().poll(&mut Context::from_waker(&waker))
         })
         .await;
         self.drain();
         self.dirty.store(false, Ordering::Relaxed);
-        match elsewhere.load(Ordering::Acquire) {
-            true => WokenFrom::Elsewhere,
-            false => WokenFrom::Here,
+        // A reactor poll on this thread calls all its wakers before `block_on` polls again,
+        // and polls run one at a time: a wake from here means a whole poll of this thread's.
+        // Ready with no such wake, the socket may have been seen ready while another
+        // thread's poll was still calling its wakers.
+        match (
+            wakes.here.load(Ordering::Acquire),
+            wakes.elsewhere.load(Ordering::Acquire),
+        ) {
+            (true, false) => WokenFrom::Here,
+            _ => WokenFrom::Elsewhere,
         }
     }
 
