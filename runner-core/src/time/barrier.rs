@@ -2,18 +2,19 @@
 //! dispatched, before a paused clock jumps.
 //!
 //! async-io has no public "poll the reactor now", and the reactor may be held by another thread
-//! (async-io's own, or another runner's). So the barrier writes one byte into a socket pair and
-//! awaits the other end readable: that event comes from a reactor poll begun after the write,
-//! and one poll dispatches every event ready at the time, whichever thread runs it. That holds
-//! for epoll and kqueue.
+//! (async-io's own, or another runner's). So the barrier keeps one byte in a socket pair, and
+//! awaits the other end readable: async-io arms the socket when the wait begins and counts
+//! only an event from a reactor poll begun after that, and one poll dispatches every event ready
+//! at the time, whichever thread runs it. That holds for epoll and kqueue. The byte stays: the
+//! socket is always readable, so each wait costs the re-arming and no write or read.
 //!
-//! The poll that reports the byte wakes its wakers one by one. When it runs on another thread,
+//! The poll that reports the socket wakes its wakers one by one. When it runs on another thread,
 //! the barrier's own wake may come before the wake of a task whose I/O was ready too (a test saw
 //! the clock jump past such a task in about one run in twenty). async-io wakes them all before
-//! it releases the reactor, so then the barrier sends a second byte: a later poll reports it,
+//! it releases the reactor, so then the barrier waits a second time: a later poll reports it,
 //! and once it has, every wake of the first poll has happened. When the poll runs on this thread
 //! (inside `block_on`, the usual case), its wakes are all done before `block_on` polls again,
-//! and one byte is enough. The barrier tells the two apart by where its own wake came from, not
+//! and one wait is enough. The barrier tells the two apart by where its own wake came from, not
 //! by the socket's readiness alone: a poll elsewhere marks the socket ready before it calls the
 //! wakers, and a look in between finds it ready with no wake seen; that counts as elsewhere.
 //!
@@ -21,7 +22,7 @@
 //! there the barrier is best effort (the README says so).
 
 use std::future::Future;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -76,20 +77,16 @@ type Socket = std::os::unix::net::UnixStream;
 type Socket = std::net::TcpStream;
 
 pub(crate) struct ReactorBarrier {
+    /// Readable for good: the other end, dropped here, wrote one byte into it.
     reader: Async<Socket>,
-    writer: Socket,
-    /// Whether a pass was given up after its write: its byte may still be in the socket.
-    dirty: AtomicBool,
 }
 
 impl ReactorBarrier {
     pub(crate) fn new() -> io::Result<ReactorBarrier> {
-        let (reader, writer) = pair()?;
-        writer.set_nonblocking(true)?;
+        let (reader, mut writer) = pair()?;
+        writer.write_all(&[1])?;
         Ok(ReactorBarrier {
             reader: Async::new(reader)?,
-            writer,
-            dirty: AtomicBool::new(false),
         })
     }
 
@@ -101,15 +98,8 @@ impl ReactorBarrier {
         }
     }
 
-    /// One byte through the socket pair: where the reactor poll that reported it ran.
+    /// One wait for the socket: where the reactor poll that reported it ran.
     async fn round(&self) -> WokenFrom {
-        // Bytes of passes given up halfway (something woke first) would fill the socket.
-        if self.dirty.swap(true, Ordering::Relaxed) {
-            self.drain();
-        }
-        // Into a drained socket the byte always fits; if it did not, the socket would be
-        // readable all the same.
-        let _ = (&self.writer).write(&[1]);
         let wakes = Arc::new(Wakes::default());
         let home = thread::current().id();
         let mut readable = pin!(self.reader.readable());
@@ -122,8 +112,6 @@ impl ReactorBarrier {
             readable.as_mut().poll(&mut Context::from_waker(&waker))
         })
         .await;
-        self.drain();
-        self.dirty.store(false, Ordering::Relaxed);
         // A reactor poll on this thread calls all its wakers before `block_on` polls again,
         // and polls run one at a time: a wake from here means a whole poll of this thread's.
         // Ready with no such wake, the socket may have been seen ready while another
@@ -135,12 +123,6 @@ impl ReactorBarrier {
             (true, false) => WokenFrom::Here,
             _ => WokenFrom::Elsewhere,
         }
-    }
-
-    fn drain(&self) {
-        let mut bytes = [0; 64];
-        // Non-blocking (async-io made it so): a short read took all there was.
-        while let Ok(64) = self.reader.get_ref().read(&mut bytes) {}
     }
 }
 
