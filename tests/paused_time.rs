@@ -101,6 +101,60 @@ fn deadline_order_and_registration_ties() {
     }
 }
 
+/// A waker that panics when woken, as a hand-written combinator's might.
+struct PanicsOnWake;
+
+impl std::task::Wake for PanicsOnWake {
+    fn wake(self: Arc<Self>) {
+        panic!("a waker that panics");
+    }
+}
+
+/// The timers due with one whose waker panics are woken all the same, and the panic reaches
+/// the code that moved the clock.
+#[test]
+fn a_panicking_waker_keeps_no_other_timer_asleep() {
+    use std::future::Future;
+    use std::task::{Context, Waker};
+
+    paused()
+        .run(async {
+            let start = runner::time::now();
+            // Registered first, so it fires first among the timers due at 1 s.
+            let mut bad = Box::pin(runner::sleep(secs(1)));
+            let waker = Waker::from(Arc::new(PanicsOnWake));
+            assert!(bad
+                .as_mut()
+                .poll(&mut Context::from_waker(&waker))
+                .is_pending());
+            let woke = Arc::new(AtomicBool::new(false));
+            let good = runner::spawn({
+                let woke = woke.clone();
+                async move {
+                    runner::sleep(secs(1)).await;
+                    woke.store(true, Ordering::SeqCst);
+                }
+            });
+            // `good` registers its timer.
+            runner::task::yield_now().await;
+            let advanced = futures_lite::FutureExt::catch_unwind(AssertUnwindSafe(
+                runner::time::advance(secs(1)),
+            ))
+            .await;
+            let message = panic_message(advanced.expect_err("the waker's panic"));
+            assert_eq!(message, "a waker that panics");
+            // Woken by the same firing: it runs before anything else moves the clock.
+            runner::task::yield_now().await;
+            assert!(
+                woke.load(Ordering::SeqCst),
+                "the other timer due was not woken"
+            );
+            good.await;
+            assert_eq!(runner::time::now() - start, secs(1));
+        })
+        .unwrap();
+}
+
 #[test]
 fn an_hour_of_sleep_takes_no_real_time() {
     let real = Instant::now();

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
@@ -289,19 +290,27 @@ impl TimerQueue {
     }
 
     /// Wakes every timer due at `now`, in deadline order, ties in registration order; returns
-    /// how many.
+    /// how many. They leave the queue under one lock and are woken outside it (a waker may
+    /// register or remove a timer); a waker that panics does not keep the others asleep, and its
+    /// panic goes on once they are woken.
     pub(crate) fn fire_due(&self, now: Instant) -> usize {
-        let mut fired = 0;
-        loop {
+        let due = {
             let mut timers = sync::lock(&self.inner);
-            let due = match timers.wakers.first_entry() {
-                Some(entry) if entry.key().0 <= now => entry.remove(),
-                _ => return fired,
-            };
-            drop(timers);
-            due.wake();
-            fired += 1;
+            // Up to `now`, ties included: no registration is numbered `u64::MAX`.
+            let later = timers.wakers.split_off(&(now, u64::MAX));
+            std::mem::replace(&mut timers.wakers, later)
+        };
+        let fired = due.len();
+        let mut panic = None;
+        for waker in due.into_values() {
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
+                panic.get_or_insert(payload);
+            }
         }
+        if let Some(payload) = panic {
+            resume_unwind(payload);
+        }
+        fired
     }
 
     /// Has `waker` woken once the earliest deadline moves earlier, or the queue closes.
