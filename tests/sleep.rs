@@ -183,3 +183,39 @@ fn async_io_timers_work_inside_a_runner() {
 // The channel the tests use (see the file for why it is not `async-channel`).
 #[path = "support/channel.rs"]
 mod async_channel;
+
+/// A waker that panics when woken, as a hand-written combinator's might.
+struct PanicsOnWake;
+
+impl std::task::Wake for PanicsOnWake {
+    fn wake(self: Arc<Self>) {
+        panic!("a waker that panics");
+    }
+}
+
+/// A sleep whose waker panicked when it fired does not stop the runner's other timers: later
+/// sleeps still end (the panic hook prints the panic, as for any other).
+#[test]
+fn a_waker_that_panics_stops_no_later_timer() {
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for threads in [1, 3] {
+            let mut runner = runner::Runner::builder().threads(threads).build();
+            runner
+                .run(async {
+                    let mut bad = Box::pin(runner::sleep(Duration::from_millis(5)));
+                    let waker = std::task::Waker::from(Arc::new(PanicsOnWake));
+                    let mut cx = std::task::Context::from_waker(&waker);
+                    assert!(std::future::Future::poll(bad.as_mut(), &mut cx).is_pending());
+                    for _ in 0..3 {
+                        runner::sleep(Duration::from_millis(20)).await;
+                    }
+                })
+                .unwrap();
+        }
+        let _ = done.send(());
+    });
+    finished
+        .recv_timeout(Duration::from_secs(10))
+        .expect("a sleep never ended after a timer's waker panicked");
+}

@@ -362,7 +362,10 @@ async fn drive_unpaused(time: Arc<Time>) {
             // The driving loop moves a paused clock; `resume` wakes us.
             return Poll::Pending;
         }
-        time.timers.fire_due(time.now());
+        // A waker that panics (a hand-written future's) must not end this task, or every
+        // later timer of the runner would wait for ever: the panic hook has printed it, and
+        // `fire_due` has woken the other timers due.
+        let _ = catch_unwind(AssertUnwindSafe(|| time.timers.fire_due(time.now())));
         let Some(next) = time.timers.next_deadline() else {
             return Poll::Pending;
         };
