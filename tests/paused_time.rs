@@ -155,6 +155,28 @@ fn a_panicking_waker_keeps_no_other_timer_asleep() {
         .unwrap();
 }
 
+/// When the clock jumps because the runner is idle, a waker that panics ends neither the run
+/// nor the later timers, as in real time (`tests/sleep.rs`).
+#[test]
+fn a_panicking_waker_ends_no_idle_jump() {
+    use std::future::Future;
+    use std::task::{Context, Waker};
+
+    paused()
+        .run(async {
+            let start = runner::time::now();
+            let mut bad = Box::pin(runner::sleep(secs(1)));
+            let waker = Waker::from(Arc::new(PanicsOnWake));
+            assert!(bad
+                .as_mut()
+                .poll(&mut Context::from_waker(&waker))
+                .is_pending());
+            runner::sleep(secs(2)).await;
+            assert_eq!(runner::time::now() - start, secs(2));
+        })
+        .unwrap();
+}
+
 #[test]
 fn an_hour_of_sleep_takes_no_real_time() {
     let real = Instant::now();

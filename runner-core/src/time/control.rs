@@ -159,7 +159,10 @@ pub fn resume() {
 ///
 /// # Panics
 ///
-/// Outside a runner, in a blocking job, and when the clock is not paused.
+/// Outside a runner, in a blocking job, and when the clock is not paused. A timer's waker that
+/// panics as `advance` fires it (a hand-written future's) passes its panic on to the caller,
+/// once the other timers due are woken; a jump of the idle runner goes on instead, as the
+/// timers of an unpaused runner do.
 pub async fn advance(duration: Duration) {
     let time = runner_time("advance");
     assert!(
