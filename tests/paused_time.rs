@@ -110,23 +110,27 @@ impl std::task::Wake for PanicsOnWake {
     }
 }
 
+/// A sleep of `duration`, registered by one poll with a [`PanicsOnWake`] waker.
+fn sleep_with_a_panicking_waker(duration: Duration) -> std::pin::Pin<Box<runner::time::Sleep>> {
+    use std::future::Future;
+    use std::task::{Context, Waker};
+
+    let mut sleep = Box::pin(runner::sleep(duration));
+    let waker = Waker::from(Arc::new(PanicsOnWake));
+    let polled = sleep.as_mut().poll(&mut Context::from_waker(&waker));
+    assert!(polled.is_pending());
+    sleep
+}
+
 /// The timers due with one whose waker panics are woken all the same, and the panic reaches
 /// the code that moved the clock.
 #[test]
 fn a_panicking_waker_keeps_no_other_timer_asleep() {
-    use std::future::Future;
-    use std::task::{Context, Waker};
-
     paused()
         .run(async {
             let start = runner::time::now();
             // Registered first, so it fires first among the timers due at 1 s.
-            let mut bad = Box::pin(runner::sleep(secs(1)));
-            let waker = Waker::from(Arc::new(PanicsOnWake));
-            assert!(bad
-                .as_mut()
-                .poll(&mut Context::from_waker(&waker))
-                .is_pending());
+            let _bad = sleep_with_a_panicking_waker(secs(1));
             let woke = Arc::new(AtomicBool::new(false));
             let good = runner::spawn({
                 let woke = woke.clone();
@@ -159,18 +163,10 @@ fn a_panicking_waker_keeps_no_other_timer_asleep() {
 /// nor the later timers, as in real time (`tests/sleep.rs`).
 #[test]
 fn a_panicking_waker_ends_no_idle_jump() {
-    use std::future::Future;
-    use std::task::{Context, Waker};
-
     paused()
         .run(async {
             let start = runner::time::now();
-            let mut bad = Box::pin(runner::sleep(secs(1)));
-            let waker = Waker::from(Arc::new(PanicsOnWake));
-            assert!(bad
-                .as_mut()
-                .poll(&mut Context::from_waker(&waker))
-                .is_pending());
+            let _bad = sleep_with_a_panicking_waker(secs(1));
             runner::sleep(secs(2)).await;
             assert_eq!(runner::time::now() - start, secs(2));
         })
