@@ -6,9 +6,10 @@
 //! the runner's ([`drive_unpaused`]); paused, the loop that drives the runner moves the clock
 //! when the runner is idle (`time/idle.rs`). The clock's readings never go back.
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
@@ -289,28 +290,24 @@ impl TimerQueue {
             .map(|(&(deadline, _), _)| deadline)
     }
 
-    /// Wakes every timer due at `now`, in deadline order, ties in registration order; returns
-    /// how many. They leave the queue under one lock and are woken outside it (a waker may
-    /// register or remove a timer); a waker that panics does not keep the others asleep, and its
-    /// panic goes on once they are woken.
-    pub(crate) fn fire_due(&self, now: Instant) -> usize {
+    /// Wakes every timer due at `now`, in deadline order, ties in registration order. They leave
+    /// the queue under one lock and are woken outside it (a waker may register or remove a
+    /// timer). A waker that panics does not keep the others asleep: all are woken, and the first
+    /// panic is returned, for the caller to pass on or to leave to the panic hook's print.
+    pub(crate) fn fire_due(&self, now: Instant) -> Result<(), Box<dyn Any + Send>> {
         let due = {
             let mut timers = sync::lock(&self.inner);
             // Up to `now`, ties included: no registration is numbered `u64::MAX`.
             let later = timers.wakers.split_off(&(now, u64::MAX));
             std::mem::replace(&mut timers.wakers, later)
         };
-        let fired = due.len();
-        let mut panic = None;
+        let mut first_panic = None;
         for waker in due.into_values() {
             if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
-                panic.get_or_insert(payload);
+                first_panic.get_or_insert(payload);
             }
         }
-        if let Some(payload) = panic {
-            resume_unwind(payload);
-        }
-        fired
+        first_panic.map_or(Ok(()), Err)
     }
 
     /// Has `waker` woken once the earliest deadline moves earlier, or the queue closes.
@@ -362,10 +359,10 @@ async fn drive_unpaused(time: Arc<Time>) {
             // The driving loop moves a paused clock; `resume` wakes us.
             return Poll::Pending;
         }
-        // A waker that panics (a hand-written future's) must not end this task, or every
-        // later timer of the runner would wait for ever: the panic hook has printed it, and
-        // `fire_due` has woken the other timers due.
-        let _ = catch_unwind(AssertUnwindSafe(|| time.timers.fire_due(time.now())));
+        // A waker's panic (a hand-written future's) is not passed on: it would end this task,
+        // and every later timer of the runner would wait for ever. The panic hook has printed
+        // it, and the other timers due are woken.
+        let _ = time.timers.fire_due(time.now());
         let Some(next) = time.timers.next_deadline() else {
             return Poll::Pending;
         };

@@ -179,7 +179,9 @@ pub async fn advance(duration: Duration) {
             .filter(|&next| next < target)
             .unwrap_or(target);
         time.jump_to(step);
-        time.timers.fire_due(step);
+        if let Err(payload) = time.timers.fire_due(step) {
+            std::panic::resume_unwind(payload);
+        }
         // The woken tasks run before the next step (they are queued ahead of this one).
         crate::task::yield_now().await;
         if step >= target {
