@@ -9,7 +9,11 @@ use std::time::{Duration, Instant};
 
 use async_io::Timer;
 use futures_lite::StreamExt;
+use panicking_waker::sleep_with_a_panicking_waker;
 use runner::{Builder, RunError, Runner, TimedOut};
+
+#[path = "support/panicking_waker.rs"]
+mod panicking_waker;
 
 fn paused() -> Runner {
     Builder::new().start_paused(true).build()
@@ -101,27 +105,6 @@ fn deadline_order_and_registration_ties() {
     }
 }
 
-/// A waker that panics when woken, as a hand-written combinator's might.
-struct PanicsOnWake;
-
-impl std::task::Wake for PanicsOnWake {
-    fn wake(self: Arc<Self>) {
-        panic!("a waker that panics");
-    }
-}
-
-/// A sleep of `duration`, registered by one poll with a [`PanicsOnWake`] waker.
-fn sleep_with_a_panicking_waker(duration: Duration) -> std::pin::Pin<Box<runner::time::Sleep>> {
-    use std::future::Future;
-    use std::task::{Context, Waker};
-
-    let mut sleep = Box::pin(runner::sleep(duration));
-    let waker = Waker::from(Arc::new(PanicsOnWake));
-    let polled = sleep.as_mut().poll(&mut Context::from_waker(&waker));
-    assert!(polled.is_pending());
-    sleep
-}
-
 /// The timers due with one whose waker panics are woken all the same, and the panic reaches
 /// the code that moved the clock.
 #[test]
@@ -146,7 +129,7 @@ fn a_panicking_waker_keeps_no_other_timer_asleep() {
             ))
             .await;
             let message = panic_message(advanced.expect_err("the waker's panic"));
-            assert_eq!(message, "a waker that panics");
+            assert_eq!(message, panicking_waker::MESSAGE);
             // Woken by the same firing: it runs before anything else moves the clock.
             runner::task::yield_now().await;
             assert!(

@@ -3,6 +3,8 @@
 
 #[path = "support/groups.rs"]
 mod groups;
+#[path = "support/panicking_waker.rs"]
+mod panicking_waker;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -184,15 +186,6 @@ fn async_io_timers_work_inside_a_runner() {
 #[path = "support/channel.rs"]
 mod async_channel;
 
-/// A waker that panics when woken, as a hand-written combinator's might.
-struct PanicsOnWake;
-
-impl std::task::Wake for PanicsOnWake {
-    fn wake(self: Arc<Self>) {
-        panic!("a waker that panics");
-    }
-}
-
 /// A sleep whose waker panicked when it fired does not stop the runner's other timers: later
 /// sleeps still end (the panic hook prints the panic, as for any other).
 #[test]
@@ -203,10 +196,8 @@ fn a_waker_that_panics_stops_no_later_timer() {
             let mut runner = runner::Runner::builder().threads(threads).build();
             runner
                 .run(async {
-                    let mut bad = Box::pin(runner::sleep(Duration::from_millis(5)));
-                    let waker = std::task::Waker::from(Arc::new(PanicsOnWake));
-                    let mut cx = std::task::Context::from_waker(&waker);
-                    assert!(std::future::Future::poll(bad.as_mut(), &mut cx).is_pending());
+                    let _bad =
+                        panicking_waker::sleep_with_a_panicking_waker(Duration::from_millis(5));
                     for _ in 0..3 {
                         runner::sleep(Duration::from_millis(20)).await;
                     }
