@@ -43,8 +43,9 @@ fn a_blocking_poll_in_a_task_is_reported_with_its_spawn_site_and_duration() {
         (file!(), line)
     );
     assert!(task.id >= 1);
-    // Measured with the coarse clock: within a kernel tick (at most 4 ms) of the truth.
-    assert!(*elapsed >= Duration::from_millis(76), "{elapsed:?}");
+    // Measured with the coarse clock: off by a kernel tick (1-4 ms), or a little more on a busy
+    // virtual machine, whose ticks come late (seen: 75.999997 ms for this 80 ms poll).
+    assert!(*elapsed >= Duration::from_millis(70), "{elapsed:?}");
     assert!(*elapsed < Duration::from_secs(2), "{elapsed:?}");
 }
 

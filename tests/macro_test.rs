@@ -208,8 +208,8 @@ fn a_test_that_finished_late_fails_saying_by_how_much_and_where() {
     let blocked = seconds(&message, "blocked the executor for ", " s in one poll");
     assert!(took >= 0.4, "{message}");
     assert!((over - (took - 0.1)).abs() < 0.0015, "{message}");
-    // The poll is timed with the coarse clock: within a kernel tick (at most 4 ms).
-    assert!(blocked >= 0.396 && blocked <= took + 0.004, "{message}");
+    // Timed with the coarse clock: off by a kernel tick (1-4 ms), or more on a busy VM.
+    assert!(blocked >= 0.39 && blocked <= took + 0.01, "{message}");
     let expected = format!(
         "test `blocks_past_its_timeout` finished after its timeout: it took {took:.3} s, {over:.3} \
          s more than 100ms (the thread was blocked, so the timeout could not fire); the slowest \
