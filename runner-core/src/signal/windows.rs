@@ -35,18 +35,27 @@
 //!   routine waits for the process to end, Windows holds its lock on the routine list, so the
 //!   routine is then not removed (that would wait for that lock forever), and a run started in
 //!   the seconds the process has left waits in `take` for that lock until Windows ends it.
+//! - The routine's thread: a run that took a Ctrl-C waits, when it lets go, for the thread that
+//!   Windows ran the routine on to end (at most a second; on Windows, microseconds). The program
+//!   usually exits right after, and under wine a process that exits while that thread is ending
+//!   can hang: the thread is killed holding the Unix dynamic loader's lock, which the exit then
+//!   waits for, until wineserver kills the process with SIGKILL and its exit code is lost.
 
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering::SeqCst};
+use std::ptr::null_mut;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, Ordering::SeqCst};
 
 use event_listener::Event;
 use windows_sys::core::BOOL;
 use windows_sys::Wdk::System::Threading::{NtQueryInformationProcess, ProcessBasicInformation};
-use windows_sys::Win32::Foundation::{FALSE, TRUE};
+use windows_sys::Win32::Foundation::{CloseHandle, FALSE, HANDLE, TRUE};
 use windows_sys::Win32::System::Console::{
     SetConsoleCtrlHandler, CTRL_BREAK_EVENT, CTRL_CLOSE_EVENT, CTRL_C_EVENT,
 };
-use windows_sys::Win32::System::Threading::{GetCurrentProcess, PROCESS_BASIC_INFORMATION};
+use windows_sys::Win32::System::Threading::{
+    GetCurrentProcess, GetCurrentThreadId, OpenThread, WaitForSingleObject,
+    PROCESS_BASIC_INFORMATION, THREAD_SYNCHRONIZE,
+};
 
 use super::{NotHandled, Signal};
 use crate::sync;
@@ -66,6 +75,11 @@ static CTRL_C: AtomicBool = AtomicBool::new(false);
 static CLOSE: AtomicBool = AtomicBool::new(false);
 /// Notified when the first event comes.
 static FIRST: Event = Event::new();
+/// A handle to the thread whose routine took the first Ctrl-C, for the run to wait for when it
+/// lets go (see the module docs); null: none.
+static ROUTINE_THREAD: AtomicPtr<core::ffi::c_void> = AtomicPtr::new(null_mut());
+/// How long a run that lets go waits for [`ROUTINE_THREAD`] to end.
+const ROUTINE_THREAD_PATIENCE_MS: u32 = 1000;
 
 /// `STATUS_CONTROL_C_EXIT`: how a console program ended by Ctrl-C exits.
 const CONTROL_C_EXIT: i32 = 0xC000_013A_u32 as i32;
@@ -156,6 +170,7 @@ impl Drop for Signals {
         }
         // SAFETY: removes the routine `take` registered; a null-free, valid function pointer.
         unsafe { SetConsoleCtrlHandler(Some(on_event), FALSE) };
+        wait_for_routine_thread();
     }
 }
 
@@ -211,7 +226,17 @@ fn handle(event: u32) -> BOOL {
         _ => return FALSE,
     };
     let first = FIRED | signal.code();
-    match STATE.compare_exchange(ARMED, first, SeqCst, SeqCst) {
+    // The run waits for this thread if this is the first Ctrl-C (see the module docs). The
+    // handle is offered before the event counts: the run may let go as soon as it does.
+    let offered = (signal == Signal::Interrupt)
+        .then(this_thread)
+        .flatten()
+        .and_then(offer_routine_thread);
+    let counted = STATE.compare_exchange(ARMED, first, SeqCst, SeqCst);
+    if let (Err(_), Some(thread)) = (counted, offered) {
+        withdraw_routine_thread(thread);
+    }
+    match counted {
         Ok(_) => {
             FIRST.notify(usize::MAX);
             if signal == Signal::Terminate {
@@ -228,6 +253,56 @@ fn handle(event: u32) -> BOOL {
         // registered): the run let go; the event is the next routine's.
         Err(_) => FALSE,
     }
+}
+
+/// A handle to the calling thread that can be waited on, or `None` if Windows gives none.
+fn this_thread() -> Option<HANDLE> {
+    // SAFETY: opens the calling thread, which is alive, by its id, with the one right a wait
+    // needs; the caller owns the handle.
+    let thread = unsafe { OpenThread(THREAD_SYNCHRONIZE, FALSE, GetCurrentThreadId()) };
+    (!thread.is_null()).then_some(thread)
+}
+
+/// Puts `thread` where the run finds it ([`ROUTINE_THREAD`]), if no other is there: `Some` then;
+/// otherwise closes it.
+fn offer_routine_thread(thread: HANDLE) -> Option<HANDLE> {
+    match ROUTINE_THREAD.compare_exchange(null_mut(), thread, SeqCst, SeqCst) {
+        Ok(_) => Some(thread),
+        Err(_) => {
+            close(thread);
+            None
+        }
+    }
+}
+
+/// Takes an offered `thread` back and closes it, unless a run already took it (that run closes
+/// it).
+fn withdraw_routine_thread(thread: HANDLE) {
+    if ROUTINE_THREAD
+        .compare_exchange(thread, null_mut(), SeqCst, SeqCst)
+        .is_ok()
+    {
+        close(thread);
+    }
+}
+
+/// Waits (at most [`ROUTINE_THREAD_PATIENCE_MS`]) for the thread offered in
+/// [`ROUTINE_THREAD`], if any, to end, and closes it.
+fn wait_for_routine_thread() {
+    let thread = ROUTINE_THREAD.swap(null_mut(), SeqCst);
+    if thread.is_null() {
+        return;
+    }
+    // SAFETY: `thread` is a handle that `this_thread` opened with the right to wait on it; the
+    // swap made this call its only owner.
+    unsafe { WaitForSingleObject(thread, ROUTINE_THREAD_PATIENCE_MS) };
+    close(thread);
+}
+
+/// Closes a handle that [`this_thread`] opened, once, by its one owner.
+fn close(thread: HANDLE) {
+    // SAFETY: the callers own `thread`, an open handle, and drop it after this call.
+    unsafe { CloseHandle(thread) };
 }
 
 /// Ends the process with the exit code a console program ended by `signal` has:
@@ -278,8 +353,13 @@ mod tests {
         let first = |signals: &Signals| futures_lite::future::block_on(signals.first_signal());
 
         let signals = arm(true, false);
-        let routine = std::thread::spawn(|| handle(CTRL_BREAK_EVENT));
-        assert_eq!(routine.join().unwrap(), TRUE, "Break is taken");
+        let (answered, answer) = std::sync::mpsc::channel();
+        // A routine thread that lingers after it returns: the run must wait for it to end.
+        let routine = std::thread::spawn(move || {
+            let _ = answered.send(handle(CTRL_BREAK_EVENT));
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        });
+        assert_eq!(answer.recv().unwrap(), TRUE, "Break is taken");
         assert_eq!(first(&signals), Signal::Interrupt);
         // Close is not taken by this run: it goes on to the next routine.
         assert_eq!(handle(CTRL_CLOSE_EVENT), FALSE);
@@ -287,6 +367,14 @@ mod tests {
         // Idle: handed on.
         assert_eq!(handle(CTRL_C_EVENT), FALSE);
         drop(signals);
+        assert!(
+            routine.is_finished(),
+            "letting go waits for the routine's thread"
+        );
+        assert!(ROUTINE_THREAD.load(SeqCst).is_null());
+        // An event the run does not count leaves no thread to wait for.
+        assert_eq!(handle(CTRL_C_EVENT), FALSE);
+        assert!(ROUTINE_THREAD.load(SeqCst).is_null());
 
         let signals = arm(false, true);
         assert_eq!(
