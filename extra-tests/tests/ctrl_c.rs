@@ -81,6 +81,7 @@ mod unix {
             a_run_on_another_thread_does_not_take_ctrl_c_from_the_main_thread,
             ctrl_c_future_replaces_the_cancellation,
             ctrl_c_future_in_a_task_replaces_the_cancellation,
+            a_panicking_waker_of_a_ctrl_c_future_wakes_the_others,
             dropped_ctrl_c_future_leaves_the_cancellation,
             second_ctrl_c_kills_a_graceful_shutdown,
             a_new_run_starts_with_no_ctrl_c_seen,
@@ -344,6 +345,17 @@ mod unix {
         child.interrupt();
         child.expect("task saw Ctrl-C");
         child.expect("run returned Ok(\"stopped by the task\")");
+        assert!(child.exits().success());
+    }
+
+    /// A `CtrlC` polled by a waker that panics when woken (a hand-written combinator's): the panic
+    /// is printed, and the run's other `CtrlC`, and the run, go on.
+    fn a_panicking_waker_of_a_ctrl_c_future_wakes_the_others() {
+        let mut child = Child::spawn("ctrl_c_panicking_waker");
+        child.interrupt();
+        child.expect("panicked: a waker that panics");
+        child.expect("the other ctrl_c resolved");
+        child.expect("run returned Ok(42)");
         assert!(child.exits().success());
     }
 
@@ -801,6 +813,34 @@ mod unix {
                     is_listening.recv().await.unwrap();
                     say_ready();
                     stopped.recv().await.unwrap()
+                });
+                say(format!("run returned {result:?}"));
+            }
+            "ctrl_c_panicking_waker" => {
+                struct PanicsOnWake;
+                impl std::task::Wake for PanicsOnWake {
+                    fn wake(self: std::sync::Arc<Self>) {
+                        panic!("a waker that panics");
+                    }
+                }
+                std::panic::set_hook(Box::new(|info| {
+                    let message = info.payload().downcast_ref::<&str>().copied();
+                    say(format!("panicked: {}", message.unwrap_or("?")));
+                }));
+                let result = runner::run(async {
+                    let mut first = Box::pin(runner::ctrl_c());
+                    let waker = std::task::Waker::from(std::sync::Arc::new(PanicsOnWake));
+                    let polled = first
+                        .as_mut()
+                        .poll(&mut std::task::Context::from_waker(&waker));
+                    assert!(polled.is_pending());
+                    let other = runner::ctrl_c();
+                    say_ready();
+                    other.await;
+                    say("the other ctrl_c resolved");
+                    // The runner works on.
+                    runner::sleep(Duration::from_millis(1)).await;
+                    runner::spawn(async { 42 }).await
                 });
                 say(format!("run returned {result:?}"));
             }

@@ -1,10 +1,13 @@
 //! The locks of the crate, which never poison (a panic while one is held, in a user's handler
-//! or destructor, say, must not turn every later report or spawn into a second panic), and the
-//! one way to wait for a condition that an `Event` announces.
+//! or destructor, say, must not turn every later report or spawn into a second panic), the
+//! one way to wait for a condition that an `Event` announces, and the waker through which a
+//! user's waker listens to one.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{
-    Condvar, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard,
+    Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard,
 };
+use std::task::{Wake, Waker};
 use std::time::{Duration, Instant};
 
 use event_listener::{Event, Listener};
@@ -70,4 +73,53 @@ pub(crate) fn block_until(
         }
     }
     true
+}
+
+/// The waker to listen to an `Event` with, for a future that a user's code polls: it passes each
+/// wake on to the waker of the last poll, and keeps that waker's panic (a hand-written
+/// combinator's) from unwinding into the code that notified. event-listener counts a listener
+/// as notified only after its waker returns, so a panic there would leave the `Event` broken
+/// (later notifications lost) and the rest of its listeners asleep. The panic hook prints such a
+/// panic; it goes no further.
+#[derive(Default)]
+pub(crate) struct ShieldedWaker(Option<(Arc<Shield>, Waker)>);
+
+#[derive(Default)]
+struct Shield {
+    inner: Mutex<Option<Waker>>,
+}
+
+impl ShieldedWaker {
+    /// The waker to give the `Event`'s listener in a poll whose waker is `waker`.
+    pub(crate) fn for_poll(&mut self, waker: &Waker) -> &Waker {
+        let (shield, shielded) = self.0.get_or_insert_with(|| {
+            let shield = Arc::new(Shield::default());
+            let shielded = Waker::from(shield.clone());
+            (shield, shielded)
+        });
+        let mut inner = lock(&shield.inner);
+        if !inner.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            let previous = inner.replace(waker.clone());
+            drop(inner);
+            // Outside the lock: a waker's destructor is user code too.
+            drop(previous);
+        }
+        shielded
+    }
+}
+
+impl Wake for Shield {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let waker = lock(&self.inner).clone();
+        if let Some(waker) = waker {
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
+                // A payload's destructor may panic too.
+                let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+            }
+        }
+    }
 }

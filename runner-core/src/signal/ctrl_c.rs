@@ -21,6 +21,7 @@ use crate::debug::diagnostic::Diagnostic;
 use crate::runner::current;
 use crate::runner::error::RunError;
 use crate::runner::shared::Shared;
+use crate::sync::ShieldedWaker;
 
 /// Signal handling for one `run`: owns SIGINT and/or SIGTERM, when it could take them, until
 /// dropped.
@@ -119,6 +120,10 @@ impl Drop for Interrupt {
 /// - the platform has neither SIGINT nor console control events.
 ///
 /// On Windows Ctrl-C is the console's `CTRL_C_EVENT` or `CTRL_BREAK_EVENT`.
+///
+/// If the waker that last polled a `CtrlC` panics when the signal wakes it (a hand-written
+/// combinator's bug), the panic hook prints the panic and it goes no further: the other
+/// futures waiting for the signal wake, and the run goes on.
 ///
 /// # Examples
 ///
@@ -261,6 +266,8 @@ struct Waiter {
     run: Option<Arc<RunSignals>>,
     waits_for: WaitsFor,
     listener: Option<EventListener>,
+    /// What the listener wakes: the poll's waker, whose panic stays out of the run's `fire`.
+    waker: ShieldedWaker,
     /// Whether this is counted in its run's counter (until it resolves or drops).
     counted: bool,
 }
@@ -295,6 +302,7 @@ impl Waiter {
             run: Some(run),
             waits_for,
             listener: None,
+            waker: ShieldedWaker::default(),
             counted: true,
         }
     }
@@ -305,6 +313,7 @@ impl Waiter {
             run: None,
             waits_for,
             listener: None,
+            waker: ShieldedWaker::default(),
             counted: false,
         }
     }
@@ -341,7 +350,11 @@ impl Waiter {
                 // Listen, then look again: a signal between the look and the listen is not lost.
                 None => self.listener = Some(run.listen()),
                 Some(listener) => {
-                    if Pin::new(listener).poll(cx).is_pending() {
+                    let waker = self.waker.for_poll(cx.waker());
+                    if Pin::new(listener)
+                        .poll(&mut Context::from_waker(waker))
+                        .is_pending()
+                    {
                         return Poll::Pending;
                     }
                     self.listener = None;
