@@ -54,6 +54,11 @@ use crate::task::cancel::raise_cancelled;
 /// # Panics
 ///
 /// Awaiting the handle of a cancelled task panics; see above.
+///
+/// A waker must not panic: if the waker that last polled the handle panics when the task
+/// finishes and wakes it (a hand-written combinator's bug), the process aborts after the panic
+/// hook has printed the panic, as with every task of the smol family (`async-task` wakes the
+/// awaiter under an abort guard). tokio catches that panic instead.
 #[must_use = "dropping a Task cancels it; use `detach` to let it run"]
 pub struct Task<T> {
     inner: Inner<T>,
