@@ -95,17 +95,23 @@ impl Current {
 
 thread_local! {
     static CURRENT: RefCell<Option<Current>> = const { RefCell::new(None) };
+    /// The address of the current runner's `Time` (0: none), beside `CURRENT`: what a deadline
+    /// needs of its runner while every clock is the real one, read without a borrow.
+    static CURRENT_TIME: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Makes `current` this thread's runner until the guard drops, then restores the one before.
 pub(crate) fn enter(current: Current) -> EnterGuard {
+    let time = Arc::as_ptr(&current.shared.time) as usize;
     EnterGuard {
         previous: CURRENT.with(|c| c.replace(Some(current))),
+        previous_time: CURRENT_TIME.with(|t| t.replace(time)),
     }
 }
 
 pub(crate) struct EnterGuard {
     previous: Option<Current>,
+    previous_time: usize,
 }
 
 impl Drop for EnterGuard {
@@ -113,7 +119,15 @@ impl Drop for EnterGuard {
         let previous = self.previous.take();
         // `try_with`: the guard of a worker thread may drop while its thread-locals are torn down.
         let _ = CURRENT.try_with(|c| c.replace(previous));
+        let _ = CURRENT_TIME.try_with(|t| t.set(self.previous_time));
     }
+}
+
+/// The address of the current runner's time (0 outside any runner): `with`'s answer to
+/// `Arc::as_ptr(&c.shared.time)`, for a deadline.
+#[inline]
+pub(crate) fn time_address() -> usize {
+    CURRENT_TIME.with(Cell::get)
 }
 
 /// Runs `f` with this thread's runner, if it has one.

@@ -35,6 +35,16 @@ pub(crate) trait Spawner: Send + Sync {
     fn spawn_detached(self: Arc<Self>, future: Pin<Box<dyn Future<Output = ()> + Send>>);
 }
 
+/// Set (for good) when a runner's clock first leaves the real one: until then every runner's
+/// clock is the real one, and a deadline needs no look at its runner's (see `deadline.rs`).
+static ANY_SHIFTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether every runner's clock in the process is still the real one.
+#[inline]
+pub(crate) fn all_real() -> bool {
+    !ANY_SHIFTED.load(Ordering::Acquire)
+}
+
 /// One runner's time.
 pub(crate) struct Time {
     clock: Mutex<Clock>,
@@ -119,6 +129,8 @@ impl Time {
         }
         clock.base = clock.now();
         clock.paused = true;
+        // Before this clock's own flag: whoever reads that one set reads this one set too.
+        ANY_SHIFTED.store(true, Ordering::SeqCst);
         self.shifted.store(true, Ordering::Release);
         self.paused.store(true, Ordering::Release);
         drop(clock);

@@ -5,7 +5,8 @@
 //! outside any runner (or once that runner has closed) it waits on an async-io `Timer`, in real
 //! time. Made while its runner's clock is the real one, it reads the real clock and keeps only
 //! the runner's address until it first waits (a timeout around a ready future never does), so
-//! that it costs one clock reading and no reference count.
+//! that it costs one clock reading and no reference count; while no runner's clock ever left
+//! the real one, that address comes from a thread-local cell, without a look at the runner.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -34,6 +35,19 @@ enum Clock {
     Runner(Arc<Time>, Option<u64>),
 }
 
+impl Clock {
+    /// The clock of a deadline made now, while every runner's clock is the real one: the
+    /// current runner's, unbound, or the real one outside any runner. What the look at the
+    /// current runner below gives then, from one cell.
+    #[inline]
+    fn unshifted() -> Clock {
+        match current::time_address() {
+            0 => Clock::Real(None),
+            address => Clock::Unbound(address),
+        }
+    }
+}
+
 /// The current runner's time, if the current thread has a runner.
 pub(crate) fn current_time() -> Option<Arc<Time>> {
     current::with(|c| c.map(|c| c.shared.time.clone()))
@@ -42,6 +56,12 @@ pub(crate) fn current_time() -> Option<Arc<Time>> {
 impl Deadline {
     /// `duration` from now on the current runner's clock (read once).
     pub(crate) fn after(duration: Duration) -> Deadline {
+        if clock::all_real() {
+            return Deadline {
+                at: clock::after(Instant::now(), duration),
+                clock: Clock::unshifted(),
+            };
+        }
         current::with(|c| match c {
             Some(c) if c.shared.time.is_shifted() => Deadline {
                 at: clock::after(c.shared.time.now(), duration),
@@ -59,6 +79,12 @@ impl Deadline {
     }
 
     pub(crate) fn at(at: Instant) -> Deadline {
+        if clock::all_real() {
+            return Deadline {
+                at,
+                clock: Clock::unshifted(),
+            };
+        }
         let clock = current::with(|c| match c {
             Some(c) if c.shared.time.is_shifted() => Clock::Runner(c.shared.time.clone(), None),
             Some(c) => Clock::Unbound(Arc::as_ptr(&c.shared.time) as usize),
