@@ -30,6 +30,10 @@ use crate::time::clock::{self, Time, Unpausable};
 /// .unwrap();
 /// ```
 pub fn now() -> Instant {
+    // Every runner's clock is the real one until one is paused: no look at the runner then.
+    if clock::all_real() {
+        return Instant::now();
+    }
     current::with(|c| match c {
         Some(c) => c.shared.time.now(),
         None => Instant::now(),
