@@ -36,15 +36,23 @@ enum Clock {
 }
 
 impl Clock {
-    /// The clock of a deadline made now, while every runner's clock is the real one: the
-    /// current runner's, unbound, or the real one outside any runner. What the look at the
-    /// current runner below gives then, from one cell.
+    /// The clock of a deadline made now: the current runner's, if that clock has left the real
+    /// one; otherwise the current runner's, unbound; the real one outside any runner.
     #[inline]
-    fn unshifted() -> Clock {
-        match current::time_address() {
-            0 => Clock::Real(None),
-            address => Clock::Unbound(address),
+    fn current() -> Clock {
+        // While no runner's clock ever left the real one, the runner's address is all it takes,
+        // from one cell.
+        if clock::all_real() {
+            return match current::time_address() {
+                0 => Clock::Real(None),
+                address => Clock::Unbound(address),
+            };
         }
+        current::with(|c| match c {
+            Some(c) if c.shared.time.is_shifted() => Clock::Runner(c.shared.time.clone(), None),
+            Some(c) => Clock::Unbound(Arc::as_ptr(&c.shared.time) as usize),
+            None => Clock::Real(None),
+        })
     }
 }
 
@@ -56,41 +64,23 @@ pub(crate) fn current_time() -> Option<Arc<Time>> {
 impl Deadline {
     /// `duration` from now on the current runner's clock (read once).
     pub(crate) fn after(duration: Duration) -> Deadline {
-        if clock::all_real() {
-            return Deadline {
-                at: clock::after(Instant::now(), duration),
-                clock: Clock::unshifted(),
-            };
+        let clock = Clock::current();
+        let now = match &clock {
+            Clock::Runner(time, _) => time.now(),
+            // Made now, an unbound deadline's runner is on the real clock.
+            Clock::Unbound(_) | Clock::Real(_) => Instant::now(),
+        };
+        Deadline {
+            at: clock::after(now, duration),
+            clock,
         }
-        current::with(|c| match c {
-            Some(c) if c.shared.time.is_shifted() => Deadline {
-                at: clock::after(c.shared.time.now(), duration),
-                clock: Clock::Runner(c.shared.time.clone(), None),
-            },
-            Some(c) => Deadline {
-                at: clock::after(Instant::now(), duration),
-                clock: Clock::Unbound(Arc::as_ptr(&c.shared.time) as usize),
-            },
-            None => Deadline {
-                at: clock::after(Instant::now(), duration),
-                clock: Clock::Real(None),
-            },
-        })
     }
 
     pub(crate) fn at(at: Instant) -> Deadline {
-        if clock::all_real() {
-            return Deadline {
-                at,
-                clock: Clock::unshifted(),
-            };
+        Deadline {
+            at,
+            clock: Clock::current(),
         }
-        let clock = current::with(|c| match c {
-            Some(c) if c.shared.time.is_shifted() => Clock::Runner(c.shared.time.clone(), None),
-            Some(c) => Clock::Unbound(Arc::as_ptr(&c.shared.time) as usize),
-            None => Clock::Real(None),
-        });
-        Deadline { at, clock }
     }
 
     /// Binds an unbound deadline to its runner, or to the real clock if that is not current.
