@@ -1,8 +1,10 @@
 //! The locks of the crate, which never poison (a panic while one is held, in a user's handler
 //! or destructor, say, must not turn every later report or spawn into a second panic), the
-//! one way to wait for a condition that an `Event` announces, and the waker through which a
-//! user's waker listens to one.
+//! one way to wait for a condition that an `Event` announces, the waker through which a user's
+//! waker listens to one, and the two steps that keep a user's waker's panic, and its payload's,
+//! out of the runner's own bookkeeping.
 
+use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{
     Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard,
@@ -115,11 +117,19 @@ impl Wake for Shield {
 
     fn wake_by_ref(self: &Arc<Self>) {
         let waker = lock(&self.inner).clone();
-        if let Some(waker) = waker {
-            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
-                // A payload's destructor may panic too.
-                let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
-            }
+        if let Some(Err(payload)) = waker.map(wake_contained) {
+            drop_payload(payload);
         }
     }
+}
+
+/// Wakes a waker that user code gave, keeping its panic from unwinding into the caller, whose
+/// own bookkeeping must go on: `Err` holds the panic, which the panic hook has printed.
+pub(crate) fn wake_contained(waker: Waker) -> Result<(), Box<dyn Any + Send>> {
+    catch_unwind(AssertUnwindSafe(|| waker.wake()))
+}
+
+/// Drops a caught panic's payload, whose destructor is user code too and may panic in turn.
+pub(crate) fn drop_payload(payload: Box<dyn Any + Send>) {
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
 }

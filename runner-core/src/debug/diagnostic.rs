@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::signal::{NotHandled, Signal};
+use crate::sync;
 
 /// Where a task came from: its number and the line that spawned it.
 ///
@@ -460,8 +461,7 @@ pub(crate) fn report(handler: Option<&Handler>, diagnostic: Diagnostic) {
             "(on stderr because the on_diagnostic handler panicked on it: {})",
             message_of(&*payload)
         );
-        // The payload's destructor is the user's code too.
-        let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+        sync::drop_payload(payload);
         write_line(format_args!("runner: {diagnostic} {note}"));
     }
 }

@@ -9,7 +9,6 @@
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
@@ -315,7 +314,7 @@ impl TimerQueue {
         };
         let mut first_panic = None;
         for waker in due.into_values() {
-            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
+            if let Err(payload) = sync::wake_contained(waker) {
                 first_panic.get_or_insert(payload);
             }
         }
@@ -374,7 +373,9 @@ async fn drive_unpaused(time: Arc<Time>) {
         // A waker's panic (a hand-written future's) is not passed on: it would end this task,
         // and every later timer of the runner would wait for ever. The panic hook has printed
         // it, and the other timers due are woken.
-        let _ = time.timers.fire_due(time.now());
+        if let Err(payload) = time.timers.fire_due(time.now()) {
+            sync::drop_payload(payload);
+        }
         let Some(next) = time.timers.next_deadline() else {
             return Poll::Pending;
         };

@@ -9,6 +9,7 @@ use std::task::Poll;
 use futures_lite::future;
 
 use crate::runner::shared::Shared;
+use crate::sync;
 
 /// What [`advance_if_idle`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +68,9 @@ pub(crate) async fn advance_if_idle(shared: &Shared, woke: impl Fn() -> bool) ->
             time.jump_to(deadline);
             // As the unpaused timer driver does (`time/clock.rs`): a waker's panic does not end
             // the run; the panic hook has printed it.
-            let _ = time.timers.fire_due(time.now());
+            if let Err(payload) = time.timers.fire_due(time.now()) {
+                sync::drop_payload(payload);
+            }
             Idle::Jumped
         }
         None => woken().await,
