@@ -252,3 +252,51 @@ fn a_bad_runner_threads_value_is_ignored_with_a_warning() {
         ]
     );
 }
+
+/// Child side: a runner of three threads whose workers cannot start (the parent asks for stacks
+/// larger than any address space, through `RUST_MIN_STACK`). Prints the panic's message, and
+/// what a second `run` of the same runner returns.
+#[test]
+#[ignore = "run by the test below in a child process with RUST_MIN_STACK set"]
+fn child_cannot_start_workers() {
+    std::panic::set_hook(Box::new(|_| {}));
+    let mut runner = Runner::builder().threads(3).build();
+    let payload =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner.run(async { 1 })))
+            .expect_err("no worker can start");
+    let message = payload
+        .downcast_ref::<String>()
+        .expect("a formatted message");
+    println!("panicked: {message}");
+    println!("then: {:?}", runner.run(async { 2 }));
+}
+
+#[test]
+#[cfg_attr(
+    windows,
+    ignore = "libtest runs the child's test on a thread of its own there, which the stack size stops too"
+)]
+fn a_worker_thread_that_cannot_start_is_a_panic_that_says_how_to_fix_it() {
+    let output = run_child_test(
+        "child_cannot_start_workers",
+        &[("RUST_MIN_STACK", &(1usize << 60).to_string())],
+    );
+    let message = tagged_lines(&output, "panicked: ");
+    assert_eq!(message.len(), 1, "{message:?}");
+    // Between the two: the OS's reason, which differs from system to system.
+    let reason = message[0]
+        .strip_prefix("runner: could not start worker thread 1 of 2: ")
+        .and_then(|rest| {
+            rest.strip_suffix(
+                "; ask for fewer threads (Builder::threads, or the RUNNER_THREADS variable)",
+            )
+        });
+    assert!(reason.is_some_and(|r| !r.is_empty()), "{}", message[0]);
+    assert_eq!(
+        tagged_lines(&output, "then: "),
+        [
+            "Err(the runner is closed and cannot run anything more (build a new Runner) \
+          (RunError::Closed))"
+        ]
+    );
+}

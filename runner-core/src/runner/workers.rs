@@ -19,6 +19,12 @@ pub(crate) struct Workers {
 
 impl Workers {
     /// Starts `count` workers named `runner-worker-1` to `runner-worker-{count}`; none for 0.
+    ///
+    /// # Panics
+    ///
+    /// Panics when the system cannot start one (too many threads asked for, or too little
+    /// memory for their stacks), after stopping and joining those already started, so that a
+    /// caught panic leaves no thread behind.
     pub(crate) fn start(
         count: usize,
         shared: &Arc<Shared>,
@@ -27,17 +33,27 @@ impl Workers {
         if count == 0 {
             return None;
         }
-        let stop = Arc::new(Stop::default());
-        let threads = (1..=count)
-            .map(|n| {
-                let (stop, shared, executor) = (stop.clone(), shared.clone(), executor.clone());
-                std::thread::Builder::new()
-                    .name(format!("runner-worker-{n}"))
-                    .spawn(move || work(&stop, shared, executor))
-                    .unwrap_or_else(|e| panic!("runner: could not start worker thread {n}: {e}"))
-            })
-            .collect();
-        Some(Workers { stop, threads })
+        let mut workers = Workers {
+            stop: Arc::new(Stop::default()),
+            threads: Vec::with_capacity(count),
+        };
+        for n in 1..=count {
+            let (stop, shared, executor) = (workers.stop.clone(), shared.clone(), executor.clone());
+            let started = std::thread::Builder::new()
+                .name(format!("runner-worker-{n}"))
+                .spawn(move || work(&stop, shared, executor));
+            match started {
+                Ok(thread) => workers.threads.push(thread),
+                Err(e) => {
+                    workers.stop_and_join();
+                    panic!(
+                        "runner: could not start worker thread {n} of {count}: {e}; ask for \
+                         fewer threads (Builder::threads, or the RUNNER_THREADS variable)"
+                    );
+                }
+            }
+        }
+        Some(workers)
     }
 
     /// Stops every worker and waits for it to exit; its local tasks are cancelled by then, and
