@@ -1,7 +1,9 @@
 //! Panics: the main future's propagate after cleanup; awaited tasks' propagate with their original
-//! payload; detached tasks' are reported and do not take the runner down.
+//! payload; detached tasks' are reported and do not take the runner down, nor does an output whose
+//! destructor panics.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -189,6 +191,43 @@ fn task_panics_on_worker_threads_do_not_kill_the_workers() {
     assert_eq!(*seen.lock().unwrap(), 20);
 }
 
+/// An output whose destructor panics, and counts that it ran.
+struct Bomb(Arc<AtomicUsize>);
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+        panic!("the output's destructor panicked");
+    }
+}
+
+#[test]
+fn an_output_whose_destructor_panics_when_nobody_takes_it_takes_nothing_down() {
+    quiet_panics();
+    groups::on_every_runner(|| async {
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let bomb = || Bomb(dropped.clone());
+        let (a, b, c, d) = (bomb(), bomb(), bomb(), bomb());
+        runner::spawn(async move { a }).detach();
+        runner::spawn_local(async move { b }).detach();
+        runner::spawn_blocking(move || c).detach();
+        let finished = runner::spawn(async move { d });
+        while !finished.is_finished() {
+            runner::yield_now().await;
+        }
+        drop(finished);
+        // The detached ones finish on their own, each on a thread of the runner's.
+        while dropped.load(SeqCst) < 4 {
+            runner::sleep(Duration::from_millis(1)).await;
+        }
+        // The runner goes on: its tasks run, and so does this one.
+        assert_eq!(runner::spawn(async { 5 }).await, 5);
+    });
+}
+
 // The channel the tests use (see the file for why it is not `async-channel`).
 #[path = "support/channel.rs"]
 mod async_channel;
+
+#[path = "support/groups.rs"]
+mod groups;

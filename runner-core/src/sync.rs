@@ -1,8 +1,8 @@
 //! The locks of the crate, which never poison (a panic while one is held, in a user's handler
 //! or destructor, say, must not turn every later report or spawn into a second panic), the
 //! one way to wait for a condition that an `Event` announces, the waker through which a user's
-//! waker listens to one, and the two steps that keep a user's waker's panic, and its payload's,
-//! out of the runner's own bookkeeping.
+//! waker listens to one, and the steps that keep a panic of user code's (a waker's, a payload's
+//! or an output's destructor's) out of the runner's own bookkeeping.
 
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -132,4 +132,11 @@ pub(crate) fn wake_contained(waker: Waker) -> Result<(), Box<dyn Any + Send>> {
 /// Drops a caught panic's payload, whose destructor is user code too and may panic in turn.
 pub(crate) fn drop_payload(payload: Box<dyn Any + Send>) {
     let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+}
+
+/// Drops a value of user code's where a panic must go no further (the panic hook prints it).
+pub(crate) fn drop_contained<T>(value: T) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
+        drop_payload(payload);
+    }
 }

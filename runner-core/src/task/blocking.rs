@@ -17,7 +17,7 @@ use crate::runner::current::{self, Current, Role};
 use crate::runner::shared::Shared;
 use crate::sync;
 use crate::task::cancel::{is_cancellation, CatchesCancellation};
-use crate::task::handle::{Meta, Task};
+use crate::task::handle::{Meta, Outcome, Task};
 use crate::task::panic::TaskPanic;
 use crate::task::spawn::{closed_check, Spawned};
 
@@ -74,7 +74,7 @@ where
     };
     let Some(executor) = executor else {
         // Spawned inside `close`: cancelled before it starts.
-        return Spawned::stillborn(async move { Some(f()) }, info).start();
+        return Spawned::stillborn(async move { Outcome::done(f()) }, info).start();
     };
     let key = shared.blocking.job_spawned(info);
     let mut context = context::copy_current();
@@ -91,9 +91,9 @@ where
                 catch_unwind(AssertUnwindSafe(f))
             };
             match caught {
-                Ok(value) => Some(value),
+                Ok(value) => Outcome::done(value),
                 // It awaited a task that was cancelled: it is cancelled too.
-                Err(payload) if is_cancellation(&*payload) => None,
+                Err(payload) if is_cancellation(&*payload) => Outcome::cancelled(),
                 Err(payload) => {
                     shared.notice_panic(&*payload, info);
                     resume_unwind(TaskPanic::wrap(payload, info, shared.reporter.clone()))

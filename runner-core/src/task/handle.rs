@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 
 use crate::debug::diagnostic::TaskInfo;
 use crate::debug::snapshot::Handle;
+use crate::sync;
 use crate::task::cancel::raise_cancelled;
 
 /// A handle to a spawned task: await it for the task's output.
@@ -59,6 +60,10 @@ use crate::task::cancel::raise_cancelled;
 /// finishes and wakes it (a hand-written combinator's bug), the process aborts after the panic
 /// hook has printed the panic, as with every task of the smol family (`async-task` wakes the
 /// awaiter under an abort guard). tokio catches that panic instead.
+///
+/// An output's destructor may panic: when nobody takes the output (the handle was detached or
+/// dropped after the task finished), the panic hook prints the panic and it goes no further, as
+/// in tokio. A task's output is dropped on a thread of its runner, or where its handle is dropped.
 #[must_use = "dropping a Task cancels it; use `detach` to let it run"]
 pub struct Task<T> {
     inner: Inner<T>,
@@ -69,18 +74,18 @@ pub struct Task<T> {
 /// beside a task that `async-executor` made.
 enum Inner<T> {
     /// The one-thread engine's tasks, blocking jobs, and tasks cancelled before they start.
-    /// These are never dropped unrun: a cancelled one completes with `None`, so async-task's
+    /// These are never dropped unrun: a cancelled one completes with nothing, so async-task's
     /// "polled after completion" panic comes only from polling a handle after its output.
-    Runner(async_task::Task<Option<T>, Meta>),
+    Runner(async_task::Task<Outcome<T>, Meta>),
     /// The one-thread engine's tasks in debug mode: the same, with the record in the metadata.
-    Tracked(async_task::Task<Option<T>, TrackedMeta>),
+    Tracked(async_task::Task<Outcome<T>, TrackedMeta>),
     /// A task of `async-executor`, which drops it unrun when cancelled.
     Executor(Box<Beside<T>>),
 }
 
 /// A handle of `async-executor`'s task, and what it keeps beside it.
 struct Beside<T> {
-    task: async_task::FallibleTask<Option<T>>,
+    task: async_task::FallibleTask<Outcome<T>>,
     name: Named,
     /// The output was taken: polling again is a mistake, not a cancellation.
     taken: bool,
@@ -96,6 +101,39 @@ enum Named {
 
 // What the comment above promises.
 const _: () = assert!(std::mem::size_of::<Named>() == 16);
+
+/// What a task completes with, as async-task keeps it for the handle: the future's output, or
+/// nothing when the task was cancelled. async-task drops an output that nobody takes (the
+/// handle was detached, or dropped after the task finished) under a guard that aborts the
+/// process on a panic: an `Outcome` drops it with the panic contained instead.
+pub(crate) struct Outcome<T>(Option<T>);
+
+impl<T> Outcome<T> {
+    #[inline]
+    pub(crate) fn done(output: T) -> Outcome<T> {
+        Outcome(Some(output))
+    }
+
+    #[inline]
+    pub(crate) fn cancelled() -> Outcome<T> {
+        Outcome(None)
+    }
+
+    /// The output, taken: `None` when the task was cancelled.
+    #[inline]
+    pub(crate) fn take(mut self) -> Option<T> {
+        self.0.take()
+    }
+}
+
+impl<T> Drop for Outcome<T> {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(output) = self.0.take() {
+            sync::drop_contained(output);
+        }
+    }
+}
 
 /// What runner keeps of a task beside its future, as async-task's metadata: its number and
 /// spawn site, 16 bytes, so that a task of the one-thread engine costs little more than one of
@@ -125,7 +163,7 @@ pub(crate) trait TaskMeta: Send + Sync + Sized + 'static {
     fn let_go(&self) {}
 
     /// The handle of a task with this metadata.
-    fn into_handle<T>(task: async_task::Task<Option<T>, Self>) -> Task<T>;
+    fn into_handle<T>(task: async_task::Task<Outcome<T>, Self>) -> Task<T>;
 
     /// Names this task as the one running on this thread until the guard drops: the engine
     /// calls it around each run, and each drop, of the task's runnable.
@@ -160,7 +198,7 @@ impl TaskMeta for Meta {
         self.0
     }
 
-    fn into_handle<T>(task: async_task::Task<Option<T>, Meta>) -> Task<T> {
+    fn into_handle<T>(task: async_task::Task<Outcome<T>, Meta>) -> Task<T> {
         Task {
             inner: Inner::Runner(task),
         }
@@ -188,7 +226,7 @@ impl TaskMeta for TrackedMeta {
         self.handle.let_go();
     }
 
-    fn into_handle<T>(task: async_task::Task<Option<T>, TrackedMeta>) -> Task<T> {
+    fn into_handle<T>(task: async_task::Task<Outcome<T>, TrackedMeta>) -> Task<T> {
         Task {
             inner: Inner::Tracked(task),
         }
@@ -255,9 +293,9 @@ impl<T> Inner<T> {
     async fn cancel(self) -> Option<T> {
         self.let_go();
         match self {
-            Inner::Runner(task) => task.cancel().await.flatten(),
-            Inner::Tracked(task) => task.cancel().await.flatten(),
-            Inner::Executor(beside) => beside.task.cancel().await.flatten(),
+            Inner::Runner(task) => task.cancel().await.and_then(Outcome::take),
+            Inner::Tracked(task) => task.cancel().await.and_then(Outcome::take),
+            Inner::Executor(beside) => beside.task.cancel().await.and_then(Outcome::take),
         }
     }
 
@@ -265,13 +303,14 @@ impl<T> Inner<T> {
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         match self {
             // async-task panics when polled after it gave the output.
-            Inner::Runner(task) => Pin::new(task).poll(cx),
-            Inner::Tracked(task) => Pin::new(task).poll(cx),
+            Inner::Runner(task) => Pin::new(task).poll(cx).map(Outcome::take),
+            Inner::Tracked(task) => Pin::new(task).poll(cx).map(Outcome::take),
             Inner::Executor(beside) => {
                 if beside.taken {
                     panic!("runner::Task polled after it returned its output")
                 }
-                let polled = Pin::new(&mut beside.task).poll(cx).map(Option::flatten);
+                let polled =
+                    (Pin::new(&mut beside.task).poll(cx)).map(|o| o.and_then(Outcome::take));
                 beside.taken = matches!(polled, Poll::Ready(Some(_)));
                 polled
             }
@@ -281,13 +320,13 @@ impl<T> Inner<T> {
 
 impl<T> Task<T> {
     /// The handle of a task that runner made, with its metadata ([`Meta`] or [`TrackedMeta`]).
-    pub(crate) fn new<M: TaskMeta>(task: async_task::Task<Option<T>, M>) -> Self {
+    pub(crate) fn new<M: TaskMeta>(task: async_task::Task<Outcome<T>, M>) -> Self {
         M::into_handle(task)
     }
 
     /// The handle of a task that `async-executor` made; `tracked`: its record in debug mode.
     pub(crate) fn of_executor(
-        task: async_task::Task<Option<T>>,
+        task: async_task::Task<Outcome<T>>,
         info: TaskInfo,
         tracked: Option<Handle>,
     ) -> Self {

@@ -13,7 +13,7 @@ use crate::debug::diagnostic::TaskInfo;
 use crate::debug::snapshot::{ByEngine, ByWaker, Handle, LiveTasks, Tracked, Wakes};
 use crate::runner::current::{self, Current, Engine, RemoteEngine, Role};
 use crate::runner::scheduler::{Queued, Remote, Scheduler};
-use crate::task::handle::{Meta, Task, TrackedMeta};
+use crate::task::handle::{Meta, Outcome, Task, TrackedMeta};
 use crate::task::local::LocalTasks;
 use crate::task::wrapper::{Kept, Listed, TaskFuture};
 
@@ -88,12 +88,12 @@ where
 
 /// Where a spawned future runs: `spawn`'s on any thread of the runner, `spawn_local`'s on the
 /// spawning one. Implemented for the task's future as the runner wraps it, in debug mode or not.
-trait Place<T, G: Future<Output = Option<T>>> {
+trait Place<T, G: Future<Output = Outcome<T>>> {
     const FUNCTION: &'static str;
     /// Panics where this kind of task cannot be spawned from a blocking job.
     fn check_blocking();
     fn spawn_own<M: Queued>(own: Own<'_>, future: G, meta: M) -> Task<T>;
-    fn spawn_executor(executor: OnExecutor<'_>, future: G) -> async_task::Task<Option<T>>;
+    fn spawn_executor(executor: OnExecutor<'_>, future: G) -> async_task::Task<Outcome<T>>;
 }
 
 /// The one-thread engine, reached from its runner's thread or from a blocking job.
@@ -135,7 +135,7 @@ struct Here;
 
 impl<T, G> Place<T, G> for Anywhere
 where
-    G: Future<Output = Option<T>> + Send + 'static,
+    G: Future<Output = Outcome<T>> + Send + 'static,
     T: Send + 'static,
 {
     const FUNCTION: &'static str = "spawn";
@@ -149,7 +149,7 @@ where
         }
     }
 
-    fn spawn_executor(executor: OnExecutor<'_>, future: G) -> async_task::Task<Option<T>> {
+    fn spawn_executor(executor: OnExecutor<'_>, future: G) -> async_task::Task<Outcome<T>> {
         match executor {
             OnExecutor::Here(executor, _) | OnExecutor::Remote(executor) => executor.spawn(future),
         }
@@ -158,7 +158,7 @@ where
 
 impl<T, G> Place<T, G> for Here
 where
-    G: Future<Output = Option<T>> + 'static,
+    G: Future<Output = Outcome<T>> + 'static,
     T: 'static,
 {
     const FUNCTION: &'static str = "spawn_local";
@@ -177,7 +177,7 @@ where
         }
     }
 
-    fn spawn_executor(executor: OnExecutor<'_>, future: G) -> async_task::Task<Option<T>> {
+    fn spawn_executor(executor: OnExecutor<'_>, future: G) -> async_task::Task<Outcome<T>> {
         match executor {
             OnExecutor::Here(_, local) => local.spawn(future),
             OnExecutor::Remote(_) => {
@@ -327,7 +327,7 @@ impl<T: 'static> Spawned<T> {
     /// A task that is cancelled before it starts: its future is dropped unpolled.
     pub(crate) fn stillborn<F>(future: F, info: TaskInfo) -> Self
     where
-        F: Future<Output = Option<T>> + 'static,
+        F: Future<Output = Outcome<T>> + 'static,
     {
         let stillborn = Stillborn {
             future: Some(future),
@@ -351,18 +351,19 @@ impl<T: 'static> Spawned<T> {
 }
 
 pin_project! {
-    /// A future that is dropped, unpolled, the first time it is polled, and completes with `None`.
+    /// A future that is dropped, unpolled, the first time it is polled, and completes as
+    /// cancelled.
     struct Stillborn<F> {
         #[pin]
         future: Option<F>,
     }
 }
 
-impl<T, F: Future<Output = Option<T>>> Future for Stillborn<F> {
-    type Output = Option<T>;
+impl<T, F: Future<Output = Outcome<T>>> Future for Stillborn<F> {
+    type Output = Outcome<T>;
 
-    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<T>> {
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Outcome<T>> {
         self.project().future.set(None);
-        Poll::Ready(None)
+        Poll::Ready(Outcome::cancelled())
     }
 }

@@ -18,13 +18,13 @@ use crate::runner::current::{self, Current};
 use crate::runner::scheduler::{self, ListKey};
 use crate::runner::shared::Shared;
 use crate::task::cancel;
-use crate::task::handle;
+use crate::task::handle::{self, Outcome};
 use crate::task::panic::TaskPanic;
 use crate::task::registry::{RegistryKey, TaskRegistry};
 
 pin_project! {
     /// A spawned task's future as the runner runs it. It catches and tags panics, and completes
-    /// with `None` when cancelled: when its poll unwinds with the cancellation of a task it
+    /// with nothing (an empty [`Outcome`]) when cancelled: when its poll unwinds with the cancellation of a task it
     /// awaited, or when it is polled while its runner closes. `K` keeps the task's name and
     /// where its engine lists it for `close`: [`Kept`] for `async-executor`'s tasks, [`Listed`]
     /// for the one-thread engine's.
@@ -208,12 +208,12 @@ impl<F: Future> TaskFuture<F, Listed> {
 }
 
 impl<F: Future, K: Keeps> Future for TaskFuture<F, K> {
-    type Output = Option<F::Output>;
+    type Output = Outcome<F::Output>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<F::Output>> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome<F::Output>> {
         let mut this = self.project();
         let Some(future) = this.future.as_mut().as_pin_mut() else {
-            return Poll::Ready(None);
+            return Poll::Ready(Outcome::cancelled());
         };
         // Restores the thread's context when the poll returns or unwinds.
         let _entered = context::Entered::new(this.context);
@@ -221,7 +221,7 @@ impl<F: Future, K: Keeps> Future for TaskFuture<F, K> {
         if kept.is_closing() {
             kept.report_cancelled();
             drop_future(this.future, kept);
-            return Poll::Ready(None);
+            return Poll::Ready(Outcome::cancelled());
         }
 
         let polled = {
@@ -234,9 +234,9 @@ impl<F: Future, K: Keeps> Future for TaskFuture<F, K> {
                 kept.list(cx.waker());
                 return Poll::Pending;
             }
-            Ok(Poll::Ready(output)) => Some(output),
+            Ok(Poll::Ready(output)) => Outcome::done(output),
             // It awaited a task that was cancelled: it is cancelled too, which is no panic.
-            Err(payload) if cancel::is_cancellation(&*payload) => None,
+            Err(payload) if cancel::is_cancellation(&*payload) => Outcome::cancelled(),
             Err(payload) => {
                 let info = kept.info();
                 notice_panic(kept.shared(), &*payload, info);
