@@ -225,6 +225,65 @@ fn an_output_whose_destructor_panics_when_nobody_takes_it_takes_nothing_down() {
     });
 }
 
+#[test]
+fn a_group_cancelled_with_a_finished_member_whose_output_panics_on_drop_cancels_the_rest() {
+    quiet_panics();
+    groups::on_every_runner(|| async {
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let mut group = runner::TaskGroup::new();
+        let (finishing, finished) = async_channel::bounded(1);
+        let bomb = Bomb(dropped.clone());
+        group.spawn(async move {
+            finishing.send(()).await.unwrap();
+            bomb
+        });
+        let drops = groups::Drops::new();
+        let guard = drops.guard(1);
+        group.spawn(async move {
+            let _guard = guard;
+            std::future::pending::<Bomb>().await
+        });
+        // The first member returns in the poll that sent: its output is stored by the time
+        // a sleep ends.
+        finished.recv().await.unwrap();
+        runner::sleep(Duration::from_millis(5)).await;
+        group.cancel_all().await;
+        assert_eq!(
+            dropped.load(SeqCst),
+            1,
+            "the finished member's output is dropped"
+        );
+        assert_eq!(drops.dropped(), [1], "the pending member is cancelled");
+        assert!(group.is_empty());
+    });
+}
+
+/// A panic payload whose destructor panics.
+struct PayloadBomb;
+
+impl Drop for PayloadBomb {
+    fn drop(&mut self) {
+        panic!("the payload's destructor panicked");
+    }
+}
+
+#[test]
+fn a_panic_whose_payload_panics_on_drop_when_nobody_takes_it_takes_nothing_down() {
+    quiet_panics();
+    groups::on_every_runner(|| async {
+        runner::spawn(async { std::panic::panic_any(PayloadBomb) }).detach();
+        runner::spawn_blocking(|| std::panic::panic_any(PayloadBomb)).detach();
+        let finished = runner::spawn(async { std::panic::panic_any(PayloadBomb) });
+        while !finished.is_finished() {
+            runner::yield_now().await;
+        }
+        drop(finished);
+        // The detached ones have panicked and been dropped by then (they run at once).
+        runner::sleep(Duration::from_millis(20)).await;
+        assert_eq!(runner::spawn(async { 5 }).await, 5);
+    });
+}
+
 // The channel the tests use (see the file for why it is not `async-channel`).
 #[path = "support/channel.rs"]
 mod async_channel;

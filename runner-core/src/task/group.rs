@@ -21,6 +21,7 @@ use atomic_waker::AtomicWaker;
 use concurrent_queue::ConcurrentQueue;
 use pin_project_lite::pin_project;
 
+use crate::sync;
 use crate::task::handle::Task;
 use crate::task::spawn::{spawn, spawn_local};
 
@@ -475,11 +476,20 @@ impl<T> TaskGroup<T> {
     }
 }
 
-/// Polls a member's `cancel`: ready once its future is gone. Its output, or its panic, is dropped.
+/// Polls a member's `cancel`: ready once its future is gone. Its output, or its panic, is dropped
+/// (a panic of the output's destructor, or of the payload's, goes no further: the group's other
+/// members still have to be cancelled).
 fn poll_cancel<F: Future>(cancel: Pin<&mut F>, cx: &mut Context<'_>) -> Poll<()> {
     match catch_unwind(AssertUnwindSafe(|| cancel.poll(cx))) {
         Ok(Poll::Pending) => Poll::Pending,
-        Ok(Poll::Ready(_)) | Err(_) => Poll::Ready(()),
+        Ok(Poll::Ready(output)) => {
+            sync::drop_contained(output);
+            Poll::Ready(())
+        }
+        Err(payload) => {
+            sync::drop_payload(payload);
+            Poll::Ready(())
+        }
     }
 }
 

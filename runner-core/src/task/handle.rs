@@ -61,9 +61,10 @@ use crate::task::cancel::raise_cancelled;
 /// hook has printed the panic, as with every task of the smol family (`async-task` wakes the
 /// awaiter under an abort guard). tokio catches that panic instead.
 ///
-/// An output's destructor may panic: when nobody takes the output (the handle was detached or
-/// dropped after the task finished), the panic hook prints the panic and it goes no further, as
-/// in tokio. A task's output is dropped on a thread of its runner, or where its handle is dropped.
+/// An output's destructor may panic, and so may a panic payload's (`panic_any` takes any value):
+/// when nobody takes the output or the panic (the handle was detached, or dropped after the task
+/// finished), the panic hook prints that panic and it goes no further, as in tokio. They are
+/// dropped on a thread of the task's runner, or where the handle is dropped.
 #[must_use = "dropping a Task cancels it; use `detach` to let it run"]
 pub struct Task<T> {
     inner: Inner<T>,

@@ -10,6 +10,7 @@ use std::any::Any;
 use std::fmt;
 
 use crate::debug::diagnostic::{message_of, Diagnostic, Reporter, TaskInfo};
+use crate::sync;
 
 /// The panic payload of a task spawned through `runner`.
 ///
@@ -114,6 +115,9 @@ impl Drop for TaskPanic {
                 message: message_of(&*payload).to_owned(),
             };
             self.reporter.report(diagnostic);
+            // A payload's destructor is user code (`panic_any` takes any value): async-task
+            // drops a detached task's panic where a second panic would abort the process.
+            sync::drop_payload(payload);
         }
     }
 }
