@@ -220,6 +220,82 @@ fn a_blocking_job_holds_the_clock() {
         .unwrap();
 }
 
+/// A paused runner whose reports that blocking jobs hold its clock go to the returned channel:
+/// the spawn line of each job named, and the text.
+fn reporting_held_clocks(debug: bool) -> (Runner, async_channel::Receiver<(Vec<u32>, String)>) {
+    let (held, reports) = async_channel::unbounded();
+    let runner = Builder::new()
+        .start_paused(true)
+        .debug(debug)
+        .on_diagnostic(move |d| {
+            if let runner::diagnostic::Diagnostic::PausedClockHeld { jobs } = d {
+                let lines = jobs.iter().map(|j| j.job.spawned_at.line()).collect();
+                held.try_send((lines, d.to_string())).unwrap();
+            }
+        })
+        .build();
+    (runner, reports)
+}
+
+#[test]
+fn a_job_that_sleeps_on_the_paused_clock_is_named_and_advance_frees_it() {
+    let (mut runner, reports) = reporting_held_clocks(true);
+    let (line, text, slept) = runner
+        .run(async {
+            let start = runner::time::now();
+            let line = line!() + 1;
+            let job = runner::spawn_blocking(|| {
+                // The mistake: the runner's paused clock cannot move while this job runs.
+                futures_lite::future::block_on(runner::sleep(secs(5)));
+            });
+            // What the report advises: move the clock from a task.
+            let in_real_time = async {
+                Timer::after(Duration::from_secs(20)).await;
+                panic!("no report after 20 s of real time");
+            };
+            let (lines, text) =
+                futures_lite::future::or(async { reports.recv().await.unwrap() }, in_real_time)
+                    .await;
+            runner::time::advance(secs(5)).await;
+            job.await;
+            assert_eq!(lines, [line]);
+            (line, text, runner::time::now() - start)
+        })
+        .unwrap();
+    assert_eq!(slept, secs(5));
+    assert!(reports.try_recv().is_err(), "once per runner");
+    let expected_start = format!(
+        "every task has waited a second, and the paused clock cannot move while blocking jobs \
+         run: task #1 spawned at {}:{line}:",
+        file!()
+    );
+    assert!(text.starts_with(&expected_start), "{text}");
+    assert!(
+        text.ends_with(
+            "; a job that waits on the runner's clock (runner::sleep in the job) waits for \
+             good: wait in a task, or move the clock with runner::time::advance"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_job_that_ends_within_a_second_or_a_runner_out_of_debug_mode_reports_nothing() {
+    for (debug, job_ms) in [(true, 300), (false, 1300)] {
+        let (mut runner, reports) = reporting_held_clocks(debug);
+        runner
+            .run(async move {
+                let job = runner::spawn_blocking(move || {
+                    std::thread::sleep(Duration::from_millis(job_ms));
+                });
+                runner::sleep(secs(60)).await;
+                job.await;
+            })
+            .unwrap();
+        assert!(reports.try_recv().is_err(), "debug {debug}");
+    }
+}
+
 /// An echo over a Unix socket pair, served by a task of the same runner: each message and each
 /// reply is in the kernel when written (a Unix socket delivers inside `write`; TCP loopback
 /// hands the bytes to the network stack, which may deliver them after `write` returns), so the
@@ -669,3 +745,6 @@ fn task_ages_follow_the_paused_clock() {
         })
         .unwrap();
 }
+
+#[path = "support/channel.rs"]
+mod async_channel;

@@ -243,6 +243,50 @@ pub enum Diagnostic {
         /// Why the run does not handle Ctrl-C.
         why: NotHandled,
     },
+    /// Every task of a runner whose clock is paused has waited for a second of real time, and
+    /// the clock could not move because blocking jobs of the runner were running: a paused clock
+    /// jumps only while no blocking job runs. Debug mode only, once per runner.
+    ///
+    /// A job that waits on the runner's clock itself (a [`runner::sleep`](crate::sleep) polled
+    /// in the job) waits for good: nothing moves the clock then but
+    /// [`runner::time::advance`](crate::time::advance) in a task. Wait in a task instead, or
+    /// advance the clock by hand. A job that is merely slow is worth a look too: the test waits
+    /// for it in real time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use runner::diagnostic::Diagnostic;
+    /// use std::sync::{mpsc, Mutex};
+    /// use std::time::Duration;
+    ///
+    /// let (reported, report) = mpsc::channel();
+    /// let reported = Mutex::new(reported);
+    /// let mut runner = runner::Builder::new()
+    ///     .debug(true)
+    ///     .start_paused(true)
+    ///     .on_diagnostic(move |d| {
+    ///         if let Diagnostic::PausedClockHeld { jobs } = d {
+    ///             let _ = reported.lock().unwrap().send(jobs[0].job.spawned_at.line());
+    ///         }
+    ///     })
+    ///     .build();
+    /// let (line, reported_line) = runner
+    ///     .run(async {
+    ///         let line = line!() + 1;
+    ///         let job = runner::spawn_blocking(move || {
+    ///             report.recv_timeout(Duration::from_secs(30)).unwrap()
+    ///         });
+    ///         runner::sleep(Duration::from_secs(60)).await; // waits for the job, in real time
+    ///         (line, job.await)
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!(line, reported_line);
+    /// ```
+    PausedClockHeld {
+        /// The jobs running (or queued), in the order they were spawned.
+        jobs: Vec<StuckJob>,
+    },
 }
 
 /// A blocking job that was still running when the runner's shutdown timeout expired, as
@@ -279,8 +323,8 @@ pub enum Diagnostic {
 pub struct StuckJob {
     /// The job: its number and the line that called `spawn_blocking`.
     pub job: TaskInfo,
-    /// How long it had been running when the timeout expired (`None`: it was still waiting for a
-    /// thread of the pool).
+    /// How long it had been running when the report was made (`None`: it was still waiting for
+    /// a thread of the pool).
     pub running_for: Option<Duration>,
 }
 
@@ -420,6 +464,23 @@ impl fmt::Display for Diagnostic {
                 "{function}() called at {called_at} will never resolve: this run does not \
                  handle Ctrl-C, because {why}"
             ),
+            Diagnostic::PausedClockHeld { jobs } => {
+                f.write_str(
+                    "every task has waited a second, and the paused clock cannot move while \
+                     blocking jobs run: ",
+                )?;
+                for (i, job) in jobs.iter().take(JOBS_NAMED).enumerate() {
+                    f.write_str(if i == 0 { "" } else { ", " })?;
+                    write!(f, "{job}")?;
+                }
+                if jobs.len() > JOBS_NAMED {
+                    write!(f, " and {} more", jobs.len() - JOBS_NAMED)?;
+                }
+                f.write_str(
+                    "; a job that waits on the runner's clock (runner::sleep in the job) waits \
+                     for good: wait in a task, or move the clock with runner::time::advance",
+                )
+            }
         }
     }
 }

@@ -43,6 +43,8 @@ pub(crate) struct Shared {
     pub(crate) tokio: TokioHandle,
     /// Whether the missing-tokio hint was given: once per runner.
     tokio_hinted: AtomicBool,
+    /// Whether debug mode said that blocking jobs hold the paused clock: once per runner.
+    held_clock_reported: AtomicBool,
 }
 
 impl Shared {
@@ -77,6 +79,7 @@ impl Shared {
             time,
             tokio,
             tokio_hinted: AtomicBool::new(false),
+            held_clock_reported: AtomicBool::new(false),
         }
     }
 
@@ -151,6 +154,17 @@ impl Shared {
             && !self.tokio_hinted.swap(true, Ordering::Relaxed)
         {
             self.report(Diagnostic::TokioRuntimeMissing { task });
+        }
+    }
+
+    /// In debug mode, says which blocking jobs hold the paused clock while every task waits:
+    /// once per runner, and only while some job still runs.
+    pub(crate) fn report_held_clock(&self) {
+        if self.debug && !self.held_clock_reported.load(Ordering::Relaxed) {
+            let jobs = self.blocking.list();
+            if !jobs.is_empty() && !self.held_clock_reported.swap(true, Ordering::Relaxed) {
+                self.report(Diagnostic::PausedClockHeld { jobs });
+            }
         }
     }
 

@@ -80,11 +80,12 @@ impl BlockingJobs {
         if sync::block_until(&self.finished, || self.running() == 0, deadline) {
             Vec::new()
         } else {
-            self.stuck()
+            self.list()
         }
     }
 
-    fn stuck(&self) -> Vec<StuckJob> {
+    /// The jobs not yet done, in the order they were spawned, and how long each has run.
+    pub(crate) fn list(&self) -> Vec<StuckJob> {
         let now = Instant::now();
         let mut stuck: Vec<StuckJob> = self
             .lock()

@@ -5,7 +5,9 @@
 //! checks the rest (blocking jobs, I/O already ready in the kernel), then moves the clock.
 
 use std::task::Poll;
+use std::time::Duration;
 
+use async_io::Timer;
 use futures_lite::future;
 
 use crate::runner::shared::Shared;
@@ -19,6 +21,10 @@ pub(crate) enum Idle {
     /// Not idle after all: something woke, or a blocking job finished; look again.
     Busy,
 }
+
+/// How long every task waits, in real time, while blocking jobs hold the paused clock, before
+/// debug mode says so ([`Diagnostic::PausedClockHeld`](crate::diagnostic::Diagnostic)).
+const HELD_CLOCK_REPORT: Duration = Duration::from_secs(1);
 
 /// Moves the paused clock of `shared`'s runner to its earliest deadline if the runner is idle.
 ///
@@ -38,12 +44,20 @@ pub(crate) async fn advance_if_idle(shared: &Shared, woke: impl Fn() -> bool) ->
         })
     };
     if shared.blocking.running() > 0 {
-        // A job holds the clock: wait for the last to end, or for a task to wake.
+        // A job holds the clock: wait for the last to end, or for a task to wake. Debug mode
+        // names the jobs if that takes long (a job that sleeps on this clock waits for good).
         let jobs_done = async {
             shared.blocking.until_none().await;
             Idle::Busy
         };
-        return future::or(woken(), jobs_done).await;
+        let held_long = async {
+            if shared.debug {
+                Timer::after(HELD_CLOCK_REPORT).await;
+                shared.report_held_clock();
+            }
+            future::pending().await
+        };
+        return future::or(woken(), future::or(jobs_done, held_long)).await;
     }
     let time = &shared.time;
     match time.barrier() {
