@@ -104,9 +104,9 @@ enum Named {
 const _: () = assert!(std::mem::size_of::<Named>() == 16);
 
 /// What a task completes with, as async-task keeps it for the handle: the future's output, or
-/// nothing when the task was cancelled. async-task drops an output that nobody takes (the
-/// handle was detached, or dropped after the task finished) under a guard that aborts the
-/// process on a panic: an `Outcome` drops it with the panic contained instead.
+/// nothing when the task was cancelled. async-task drops an output that nobody takes: a
+/// detached task's under a guard that aborts the process on a panic, and a finished task's in
+/// the code that drops its handle. An `Outcome` drops it with the panic contained instead.
 pub(crate) struct Outcome<T>(Option<T>);
 
 impl<T> Outcome<T> {
@@ -310,8 +310,9 @@ impl<T> Inner<T> {
                 if beside.taken {
                     panic!("runner::Task polled after it returned its output")
                 }
-                let polled =
-                    (Pin::new(&mut beside.task).poll(cx)).map(|o| o.and_then(Outcome::take));
+                let polled = Pin::new(&mut beside.task)
+                    .poll(cx)
+                    .map(|o| o.and_then(Outcome::take));
                 beside.taken = matches!(polled, Poll::Ready(Some(_)));
                 polled
             }
