@@ -44,7 +44,7 @@
 //!
 //! 1. foundation: `signal/mod.rs`, `signal/unix.rs`, `signal/windows.rs`, `signal/other.rs`, `signal/exit.rs`, `signal/run.rs`, `context.rs`, `sync.rs`, `debug/clock.rs`, `runner/tokio_rt.rs`
 //! 2. reports and errors: `debug/diagnostic.rs`, `runner/error.rs`
-//! 3. a runner's parts: `debug/snapshot.rs`, `debug/watchdog.rs`, `task/cancel.rs`, `task/handle.rs`, `task/jobs.rs`, `task/local.rs`, `task/panic.rs`, `task/registry.rs`, `runner/scheduler.rs`, `time/barrier.rs`, `time/clock.rs`
+//! 3. a runner's parts: `debug/snapshot.rs`, `debug/watchdog.rs`, `task/cancel.rs`, `task/handle.rs`, `task/jobs.rs`, `task/local.rs`, `task/panic.rs`, `task/registry.rs`, `task/sites.rs`, `runner/scheduler.rs`, `time/barrier.rs`, `time/clock.rs`
 //! 4. the runner's state: `runner/shared.rs`, `runner/current.rs`
 //! 5. what runs inside a runner: `task/*`, `time/*`, `signal/ctrl_c.rs`, `debug/mod.rs`
 //! 6. the runner: `runner/*`, `lib.rs`

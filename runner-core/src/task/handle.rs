@@ -11,6 +11,7 @@ use crate::debug::diagnostic::TaskInfo;
 use crate::debug::snapshot::Handle;
 use crate::sync;
 use crate::task::cancel::raise_cancelled;
+use crate::task::sites::PackedInfo;
 
 /// A handle to a spawned task: await it for the task's output.
 ///
@@ -137,18 +138,18 @@ impl<T> Drop for Outcome<T> {
 }
 
 /// What runner keeps of a task beside its future, as async-task's metadata: its number and
-/// spawn site, 16 bytes, so that a task of the one-thread engine costs little more than one of
-/// `async-executor`.
-pub(crate) struct Meta(TaskInfo);
+/// spawn site in one word ([`PackedInfo`]), so that a task of the one-thread engine costs little
+/// more than one of `async-executor`.
+pub(crate) struct Meta(PackedInfo);
 
-// What the memory target of the one-thread engine's tasks rests on.
-const _: () = assert!(std::mem::size_of::<Meta>() == 16);
+// What the memory target of the one-thread engine's tasks rests on (`task/sites.rs`).
+const _: () = assert!(std::mem::size_of::<Meta>() == 8);
 
 /// The metadata of a task that debug mode tracks: its name, and the record that hears when the
 /// engine schedules the task and when the handle lets it go on purpose. Debug mode's tasks carry
 /// it in their own allocation, so that tracking a task allocates nothing beside it.
 pub(crate) struct TrackedMeta {
-    info: TaskInfo,
+    info: PackedInfo,
     handle: Handle,
 }
 
@@ -170,32 +171,39 @@ pub(crate) trait TaskMeta: Send + Sync + Sized + 'static {
     /// calls it around each run, and each drop, of the task's runnable.
     #[inline]
     fn enter(&self) -> Running {
-        Running(RUNNING.with(|running| running.replace(Some(self.info()))))
+        Running(RUNNING.with(|running| running.replace(Some(self.packed()))))
     }
+
+    /// The task's name as the metadata keeps it.
+    fn packed(&self) -> PackedInfo;
 }
 
 thread_local! {
     /// The task the one-thread engine is running (or dropping) on this thread, if any: its
     /// wrapper reads its name here instead of keeping a copy.
-    static RUNNING: Cell<Option<TaskInfo>> = const { Cell::new(None) };
+    static RUNNING: Cell<Option<PackedInfo>> = const { Cell::new(None) };
 }
 
 impl Meta {
     pub(crate) fn new(info: TaskInfo) -> Meta {
-        Meta(info)
+        Meta(PackedInfo::pack(info))
     }
 
     /// The metadata of a task of runner's own, which nobody awaits: numbered 0, like a main
     /// future, and never reported.
     #[track_caller]
     pub(crate) fn internal() -> Meta {
-        Meta(TaskInfo::new(0, std::panic::Location::caller()))
+        Meta::new(TaskInfo::new(0, std::panic::Location::caller()))
     }
 }
 
 impl TaskMeta for Meta {
-    #[inline]
     fn info(&self) -> TaskInfo {
+        self.0.unpack()
+    }
+
+    #[inline]
+    fn packed(&self) -> PackedInfo {
         self.0
     }
 
@@ -208,13 +216,20 @@ impl TaskMeta for Meta {
 
 impl TrackedMeta {
     pub(crate) fn new(info: TaskInfo, handle: Handle) -> TrackedMeta {
-        TrackedMeta { info, handle }
+        TrackedMeta {
+            info: PackedInfo::pack(info),
+            handle,
+        }
     }
 }
 
 impl TaskMeta for TrackedMeta {
-    #[inline]
     fn info(&self) -> TaskInfo {
+        self.info.unpack()
+    }
+
+    #[inline]
+    fn packed(&self) -> PackedInfo {
         self.info
     }
 
@@ -237,11 +252,15 @@ impl TaskMeta for TrackedMeta {
 /// The task that runs on this thread, named by its engine ([`TaskMeta::enter`]); `None`
 /// outside the one-thread engine's runs.
 pub(crate) fn running() -> Option<TaskInfo> {
-    RUNNING.try_with(Cell::get).ok().flatten()
+    RUNNING
+        .try_with(Cell::get)
+        .ok()
+        .flatten()
+        .map(PackedInfo::unpack)
 }
 
 /// Gives the thread back the task it ran before, when dropped.
-pub(crate) struct Running(Option<TaskInfo>);
+pub(crate) struct Running(Option<PackedInfo>);
 
 impl Drop for Running {
     #[inline]

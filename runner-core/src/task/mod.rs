@@ -13,6 +13,7 @@ pub(crate) mod jobs;
 pub(crate) mod local;
 pub(crate) mod panic;
 pub(crate) mod registry;
+pub(crate) mod sites;
 pub(crate) mod spawn;
 pub(crate) mod wrapper;
 pub(crate) mod yield_now;

@@ -1,0 +1,182 @@
+//! A task's name in one word: its number and its spawn site, the site by a number of its own.
+//!
+//! async-task's header holds the metadata after three words of its own and before a flag, so
+//! that a metadata of two words takes 56 bytes of header and one of one word 48. A spawn site is
+//! a `&'static Location`, one of a fixed set in a binary (the `#[track_caller]` calls of
+//! `spawn`, `spawn_local` and `spawn_blocking`): numbered the first time the process sees it, it
+//! fits beside the task's number. Each thread remembers the two sites it used last, so a spawn
+//! in a loop, or two alternating ones, looks nothing up.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::num::NonZeroU64;
+use std::panic::Location;
+use std::sync::Mutex;
+
+use crate::debug::diagnostic::TaskInfo;
+use crate::sync;
+
+/// Bits of a site's number: a million sites, far more than a binary has calls of `spawn`.
+const SITE_BITS: u32 = 20;
+const SITE_MASK: u64 = (1 << SITE_BITS) - 1;
+/// Bits of a task's number: numbers start again from 1 after 2^44 - 1 tasks in one runner
+/// (half a year at a million spawns a second); 0 stays the main future's.
+const ID_MASK: u64 = (1 << (64 - SITE_BITS)) - 1;
+
+/// A task's number and spawn site, packed: the number in the high 44 bits, the site's number
+/// (from 1) in the low 20.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PackedInfo(NonZeroU64);
+
+impl PackedInfo {
+    #[inline]
+    pub(crate) fn pack(info: TaskInfo) -> PackedInfo {
+        let site = u64::from(site_number(info.spawned_at));
+        let id = if info.id > ID_MASK {
+            (info.id - 1) % ID_MASK + 1
+        } else {
+            info.id
+        };
+        match NonZeroU64::new(id << SITE_BITS | site) {
+            Some(packed) => PackedInfo(packed),
+            None => unreachable!("site numbers start at 1"),
+        }
+    }
+
+    pub(crate) fn unpack(self) -> TaskInfo {
+        let packed = self.0.get();
+        TaskInfo::new(packed >> SITE_BITS, site((packed & SITE_MASK) as u32))
+    }
+}
+
+/// The sites seen so far, both ways.
+#[derive(Default)]
+struct Sites {
+    numbers: HashMap<usize, u32>,
+    /// By number, from 1.
+    sites: Vec<&'static Location<'static>>,
+}
+
+static SITES: Mutex<Option<Sites>> = Mutex::new(None);
+
+thread_local! {
+    /// The two sites this thread numbered last, the latest first: (address, number).
+    static RECENT: [Cell<(usize, u32)>; 2] = const { [Cell::new((0, 0)), Cell::new((0, 0))] };
+}
+
+/// The number of `site`, from 1; the first time, a new one (or, past a million sites, the number
+/// of the site of this function, which names no task but keeps the rest of the name right).
+#[inline]
+fn site_number(site: &'static Location<'static>) -> u32 {
+    let address = site as *const Location<'static> as usize;
+    RECENT
+        .try_with(|[latest, before]| {
+            let (seen, number) = latest.get();
+            if seen == address {
+                return number;
+            }
+            let earlier = before.get();
+            let number = if earlier.0 == address {
+                earlier.1
+            } else {
+                look_up(site, address)
+            };
+            before.set(latest.get());
+            latest.set((address, number));
+            number
+        })
+        .unwrap_or_else(|_| look_up(site, address))
+}
+
+#[cold]
+fn look_up(site: &'static Location<'static>, address: usize) -> u32 {
+    let mut sites = sync::lock(&SITES);
+    let sites = sites.get_or_insert_with(Sites::default);
+    if let Some(&number) = sites.numbers.get(&address) {
+        return number;
+    }
+    let Ok(number) = u32::try_from(sites.sites.len() + 1) else {
+        return full(sites);
+    };
+    if u64::from(number) > SITE_MASK {
+        return full(sites);
+    }
+    sites.sites.push(site);
+    sites.numbers.insert(address, number);
+    number
+}
+
+/// The number of the stand-in site, once a million sites are numbered.
+#[cold]
+fn full(sites: &mut Sites) -> u32 {
+    let stand_in = Location::caller();
+    let address = stand_in as *const Location<'static> as usize;
+    match sites.numbers.get(&address) {
+        Some(&number) => number,
+        // The last number, kept for it.
+        None => {
+            let number = SITE_MASK as u32;
+            sites.numbers.insert(address, number);
+            number
+        }
+    }
+}
+
+/// The site of number `number`.
+fn site(number: u32) -> &'static Location<'static> {
+    let sites = sync::lock(&SITES);
+    let sites = sites.as_ref();
+    match sites.and_then(|s| s.sites.get(number as usize - 1)) {
+        Some(site) => site,
+        None => Location::caller(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_comes_back_whole() {
+        let here = Location::caller();
+        for id in [0, 1, 7, ID_MASK] {
+            let info = TaskInfo::new(id, here);
+            assert_eq!(PackedInfo::pack(info).unpack(), info);
+        }
+    }
+
+    #[test]
+    fn numbers_start_again_from_1_past_44_bits() {
+        let here = Location::caller();
+        let wrapped = |id| PackedInfo::pack(TaskInfo::new(id, here)).unpack().id;
+        assert_eq!(wrapped(ID_MASK), ID_MASK);
+        assert_eq!(wrapped(ID_MASK + 1), 1);
+        assert_eq!(wrapped(ID_MASK + 5), 5);
+        assert_eq!(wrapped(u64::MAX), (u64::MAX - 1) % ID_MASK + 1);
+        assert_ne!(wrapped(u64::MAX), 0, "0 names the main future only");
+    }
+
+    #[track_caller]
+    fn here() -> &'static Location<'static> {
+        Location::caller()
+    }
+
+    #[test]
+    fn alternating_and_new_sites_keep_their_numbers() {
+        let (a, b) = (here(), here());
+        let (c, d, e) = (
+            here(), // one line each, to be three sites
+            here(),
+            here(),
+        );
+        let first = [site_number(a), site_number(b)];
+        assert_ne!(first[0], first[1]);
+        for _ in 0..3 {
+            assert_eq!([site_number(a), site_number(b)], first);
+        }
+        for s in [c, d, e, a, b] {
+            assert_eq!(site(site_number(s)), s);
+        }
+        assert_eq!([site_number(a), site_number(b)], first);
+    }
+}
