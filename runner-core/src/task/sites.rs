@@ -17,6 +17,7 @@ use crate::debug::diagnostic::TaskInfo;
 use crate::sync;
 
 /// Bits of a site's number: a million sites, far more than a binary has calls of `spawn`.
+/// (`usize` to `u32` and back below cannot lose bits: a number is below 2^20.)
 const SITE_BITS: u32 = 20;
 const SITE_MASK: u64 = (1 << SITE_BITS) - 1;
 /// Bits of a task's number: numbers start again from 1 after 2^44 - 1 tasks in one runner
@@ -64,8 +65,8 @@ thread_local! {
     static RECENT: [Cell<(usize, u32)>; 2] = const { [Cell::new((0, 0)), Cell::new((0, 0))] };
 }
 
-/// The number of `site`, from 1; the first time, a new one (or, past a million sites, the number
-/// of the site of this function, which names no task but keeps the rest of the name right).
+/// The number of `site`, from 1; the first time, a new one (or, past a million sites,
+/// [`STAND_IN`]).
 #[inline]
 fn site_number(site: &'static Location<'static>) -> u32 {
     let address = site as *const Location<'static> as usize;
@@ -95,32 +96,24 @@ fn look_up(site: &'static Location<'static>, address: usize) -> u32 {
     if let Some(&number) = sites.numbers.get(&address) {
         return number;
     }
-    let Ok(number) = u32::try_from(sites.sites.len() + 1) else {
-        return full(sites);
+    let Some(number) = new_number(sites.sites.len()) else {
+        return STAND_IN as u32;
     };
-    if u64::from(number) > SITE_MASK {
-        return full(sites);
-    }
     sites.sites.push(site);
     sites.numbers.insert(address, number);
     number
 }
 
-/// The number of the stand-in site, once a million sites are numbered.
-#[cold]
-fn full(sites: &mut Sites) -> u32 {
-    let stand_in = Location::caller();
-    let address = stand_in as *const Location<'static> as usize;
-    match sites.numbers.get(&address) {
-        Some(&number) => number,
-        // The last number, kept for it.
-        None => {
-            let number = SITE_MASK as u32;
-            sites.numbers.insert(address, number);
-            number
-        }
-    }
+/// The number of the next site when `taken` sites have theirs; `None` once only the stand-in's
+/// is left.
+fn new_number(taken: usize) -> Option<u32> {
+    let number = taken as u64 + 1;
+    (number < STAND_IN).then_some(number as u32)
 }
+
+/// The number of every site once the others are taken, a million of them: its tasks are named
+/// with a place in this file, and the rest of their name (the number) stays right.
+const STAND_IN: u64 = SITE_MASK;
 
 /// The site of number `number`.
 fn site(number: u32) -> &'static Location<'static> {
@@ -154,6 +147,18 @@ mod tests {
         assert_eq!(wrapped(ID_MASK + 5), 5);
         assert_eq!(wrapped(u64::MAX), (u64::MAX - 1) % ID_MASK + 1);
         assert_ne!(wrapped(u64::MAX), 0, "0 names the main future only");
+    }
+
+    #[test]
+    fn the_last_number_is_kept_for_the_stand_in() {
+        assert_eq!(new_number(0), Some(1));
+        assert_eq!(
+            new_number(SITE_MASK as usize - 2),
+            Some(SITE_MASK as u32 - 1)
+        );
+        assert_eq!(new_number(SITE_MASK as usize - 1), None);
+        // No site has the stand-in's number: it names a place in this file.
+        assert_eq!(site(STAND_IN as u32).file(), file!());
     }
 
     #[track_caller]
