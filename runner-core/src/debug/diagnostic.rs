@@ -333,6 +333,18 @@ pub struct StuckJob {
 /// How many stuck jobs the stderr line names; the rest are counted.
 const JOBS_NAMED: usize = 3;
 
+/// The first [`JOBS_NAMED`] of `jobs`, then how many more there are.
+fn write_jobs(f: &mut fmt::Formatter<'_>, jobs: &[StuckJob]) -> fmt::Result {
+    for (i, job) in jobs.iter().take(JOBS_NAMED).enumerate() {
+        f.write_str(if i == 0 { "" } else { ", " })?;
+        write!(f, "{job}")?;
+    }
+    if jobs.len() > JOBS_NAMED {
+        write!(f, " and {} more", jobs.len() - JOBS_NAMED)?;
+    }
+    Ok(())
+}
+
 impl fmt::Display for StuckJob {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.running_for {
@@ -386,14 +398,8 @@ impl fmt::Display for Diagnostic {
                     timeout.as_secs_f64(),
                     if one { "it" } else { "them" },
                 )?;
-                for (i, job) in jobs.iter().take(JOBS_NAMED).enumerate() {
-                    f.write_str(if i == 0 { ": " } else { ", " })?;
-                    write!(f, "{job}")?;
-                }
-                if jobs.len() > JOBS_NAMED {
-                    write!(f, " and {} more", jobs.len() - JOBS_NAMED)?;
-                }
-                Ok(())
+                f.write_str(": ")?;
+                write_jobs(f, jobs)
             }
             Diagnostic::WaitingForBlockingJobs {
                 jobs,
@@ -471,13 +477,7 @@ impl fmt::Display for Diagnostic {
                     "every task has waited a second, and the paused clock cannot move while \
                      blocking jobs run: ",
                 )?;
-                for (i, job) in jobs.iter().take(JOBS_NAMED).enumerate() {
-                    f.write_str(if i == 0 { "" } else { ", " })?;
-                    write!(f, "{job}")?;
-                }
-                if jobs.len() > JOBS_NAMED {
-                    write!(f, " and {} more", jobs.len() - JOBS_NAMED)?;
-                }
+                write_jobs(f, jobs)?;
                 f.write_str(
                     "; a job that waits on the runner's clock (runner::sleep in the job) waits \
                      for good: wait in a task, or move the clock with runner::time::advance",
