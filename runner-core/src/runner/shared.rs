@@ -157,14 +157,18 @@ impl Shared {
         }
     }
 
-    /// In debug mode, says which blocking jobs hold the paused clock while every task waits:
-    /// once per runner, and only while some job still runs.
+    /// Whether debug mode is still to say that blocking jobs hold the paused clock (once per
+    /// runner, with [`report_held_clock`](Shared::report_held_clock)).
+    pub(crate) fn held_clock_unreported(&self) -> bool {
+        self.debug && !self.held_clock_reported.load(Ordering::Relaxed)
+    }
+
+    /// Says which blocking jobs hold the paused clock while every task waits: once, and only
+    /// while some job still runs.
     pub(crate) fn report_held_clock(&self) {
-        if self.debug && !self.held_clock_reported.load(Ordering::Relaxed) {
-            let jobs = self.blocking.list();
-            if !jobs.is_empty() && !self.held_clock_reported.swap(true, Ordering::Relaxed) {
-                self.report(Diagnostic::PausedClockHeld { jobs });
-            }
+        let jobs = self.blocking.list();
+        if !jobs.is_empty() && !self.held_clock_reported.swap(true, Ordering::Relaxed) {
+            self.report(Diagnostic::PausedClockHeld { jobs });
         }
     }
 

@@ -26,7 +26,7 @@ const ID_MASK: u64 = (1 << (64 - SITE_BITS)) - 1;
 
 /// A task's number and spawn site, packed: the number in the high 44 bits, the site's number
 /// (from 1) in the low 20.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub(crate) struct PackedInfo(NonZeroU64);
 
 impl PackedInfo {

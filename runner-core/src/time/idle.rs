@@ -51,7 +51,7 @@ pub(crate) async fn advance_if_idle(shared: &Shared, woke: impl Fn() -> bool) ->
             Idle::Busy
         };
         let held_long = async {
-            if shared.debug {
+            if shared.held_clock_unreported() {
                 Timer::after(HELD_CLOCK_REPORT).await;
                 shared.report_held_clock();
             }
