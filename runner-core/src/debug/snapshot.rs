@@ -10,8 +10,8 @@
 //! the future gets in place of the executor's.
 //!
 //! Records are reused as tasks come and go: a spawn takes a free record under the runner's lock,
-//! and the records come in chunks that double in size, so a spawn allocates nothing for them
-//! unless more tasks are alive than ever before in the runner. Only the polling thread writes the
+//! and the records come in chunks that never move, so a spawn allocates nothing for them unless
+//! more tasks are alive than ever before in the runner. Only the polling thread writes the
 //! poll fields (a task is polled by one thread at a time), so they are plain loads and stores.
 //! With debug mode off, tasks are spawned without the wrapper and none of this exists.
 
@@ -24,7 +24,7 @@ use std::sync::atomic::{
     AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::Acquire, Ordering::Relaxed,
     Ordering::Release,
 };
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
@@ -154,24 +154,46 @@ pub(crate) struct LiveTasks {
 }
 
 /// The records, by index, and what the snapshot needs of the tasks that hold them. The records
-/// come in chunks that never move, each twice the size of the one before (from
-/// [`FIRST_CHUNK`]), so that a runner with few tasks makes one small chunk and one with a
-/// million about twenty, and a task's wrapper reaches its record without the lock.
+/// come in chunks that never move, so that a task's wrapper reaches its record without the lock.
+/// The first chunk has [`FIRST_CHUNK`] records and each of the next [`DOUBLINGS`] twice as many
+/// as the one before; from then on every chunk has [`BIG_CHUNK`]. A runner with few tasks makes
+/// one small chunk, and one with many leaves less than a big chunk unused: live tasks cost their
+/// records and little more, however many there are.
 #[derive(Default)]
 struct Records {
     chunks: Vec<Arc<Chunk>>,
-    /// The name of each taken record's task, and nothing for a free one.
-    names: Vec<Option<Name>>,
-    free: Vec<u32>,
+    /// Each chunk's names, by place: a taken record's task's name, or the next free record.
+    names: Vec<Box<[Entry]>>,
+    /// The first free record, if any: the free ones are linked through their [`Entry`].
+    free: Option<u32>,
 }
 
 /// The records of the first chunk.
 const FIRST_CHUNK: usize = 4;
 
+/// How many chunks double in size, the first included.
+const DOUBLINGS: usize = 9;
+
+/// The records of every chunk after the doubling ones.
+const BIG_CHUNK: usize = FIRST_CHUNK << (DOUBLINGS - 1);
+
+/// The records of the doubling chunks together.
+const DOUBLED: usize = FIRST_CHUNK * ((1 << DOUBLINGS) - 1);
+
+/// How many records chunk `chunk` has.
+fn chunk_size(chunk: usize) -> usize {
+    FIRST_CHUNK << chunk.min(DOUBLINGS - 1)
+}
+
 /// Where record `index` is: its chunk's number and its place there.
 #[inline]
 fn chunk_of(index: u32) -> (usize, usize) {
-    let shifted = index as usize + FIRST_CHUNK;
+    let index = index as usize;
+    if index >= DOUBLED {
+        let past = index - DOUBLED;
+        return (DOUBLINGS + past / BIG_CHUNK, past % BIG_CHUNK);
+    }
+    let shifted = index + FIRST_CHUNK;
     let chunk = (usize::BITS - 1 - shifted.leading_zeros()) as usize
         - FIRST_CHUNK.trailing_zeros() as usize;
     (chunk, shifted - (FIRST_CHUNK << chunk))
@@ -181,6 +203,39 @@ struct Chunk {
     /// The index of its first record.
     first: u32,
     records: Box<[TaskRecord]>,
+    /// The records' noting wakers ([`ByWaker`]), made for the whole chunk the first time one of
+    /// its tasks needs one: the one-thread engine notes its tasks' wake-ups itself, and only the
+    /// main futures of its runs need them.
+    noting: OnceLock<Box<[NotingSlot]>>,
+}
+
+/// A record's noting waker, made the first time a task that holds the record needs one.
+type NotingSlot = Mutex<Option<Arc<NotingWaker>>>;
+
+impl Chunk {
+    /// The noting waker slot of the record at `at`, made with the chunk's others if need be.
+    fn noting(&self, at: usize) -> &NotingSlot {
+        let slots = self
+            .noting
+            .get_or_init(|| (0..self.records.len()).map(|_| Mutex::new(None)).collect());
+        &slots[at]
+    }
+
+    /// Whether the record at `at` was woken through its noting waker since its last poll
+    /// started.
+    fn noting_woken(&self, at: usize) -> bool {
+        self.noting.get().is_some_and(|slots| {
+            let noting = sync::lock(&slots[at]);
+            noting.as_ref().is_some_and(|n| n.woken.load(Relaxed))
+        })
+    }
+}
+
+/// A record's entry among the names.
+enum Entry {
+    Taken(Name),
+    /// Free; the index of the next free record, if any.
+    Free(Option<u32>),
 }
 
 struct Name {
@@ -192,7 +247,7 @@ struct Name {
 
 /// What debug mode counts of one live task; reused by later tasks once the task is gone.
 #[derive(Default)]
-pub(crate) struct TaskRecord {
+struct TaskRecord {
     /// Which task holds the record: a handle of an earlier holder changes nothing.
     generation: AtomicU32,
     /// The generation whose handle let the task go on purpose (`detach`, `cancel`), plus one
@@ -207,8 +262,6 @@ pub(crate) struct TaskRecord {
     /// Its last poll returned `Ready` or panicked: dropping it is no mistake. Here rather than
     /// in the task's wrapper, where it would cost a word of the task's allocation.
     done: AtomicBool,
-    /// The record's noting waker, made the first time a task that holds the record needs one.
-    noting: Mutex<Option<Arc<NotingWaker>>>,
 }
 
 /// The waker of a task whose engine does not note its wake-ups: it notes the wake-up and passes
@@ -293,28 +346,16 @@ impl LiveTasks {
             spawned_on_clock: self.time.now_if_shifted(),
         };
         let mut records = sync::lock(&self.records);
-        let index = match records.free.pop() {
+        let index = match records.free {
             Some(index) => index,
-            None => {
-                let first = records.names.len();
-                let size = FIRST_CHUNK << records.chunks.len();
-                let index = |at: usize| {
-                    u32::try_from(at).expect("runner: more than 4 billion live tasks in debug mode")
-                };
-                records.chunks.push(Arc::new(Chunk {
-                    first: index(first),
-                    records: (0..size).map(|_| TaskRecord::default()).collect(),
-                }));
-                records.names.resize_with(first + size, || None);
-                // Handed out from the lowest index up.
-                records
-                    .free
-                    .extend((first + 1..first + size).rev().map(index));
-                index(first)
-            }
+            None => records.add_chunk(),
         };
-        records.names[index as usize] = Some(name);
         let (chunk, at) = chunk_of(index);
+        let entry = std::mem::replace(&mut records.names[chunk][at], Entry::Taken(name));
+        records.free = match entry {
+            Entry::Free(next) => next,
+            Entry::Taken(_) => unreachable!("runner: debug mode's free records list a taken one"),
+        };
         let chunk = records.chunks[chunk].clone();
         drop(records);
         let mut held = RecordRef {
@@ -338,13 +379,26 @@ impl LiveTasks {
     /// executor's waker the record's noting waker passed wake-ups on to, let go here.
     fn release(&self, record: &RecordRef, inner: Option<&NotingWaker>) -> Option<TaskInfo> {
         let waker = inner.and_then(|noting| sync::lock(&noting.inner).take());
+        let index = record.index();
+        let (chunk, at) = chunk_of(index);
         let mut records = sync::lock(&self.records);
-        let name = records.names[record.index() as usize].take();
-        records.free.push(record.index());
+        let Records { names, free, .. } = &mut *records;
+        let entry = &mut names[chunk][at];
+        let name = match std::mem::replace(entry, Entry::Free(*free)) {
+            Entry::Taken(name) => {
+                *free = Some(index);
+                Some(name.info)
+            }
+            // Not taken: it stays as it was, in the free list once.
+            already_free => {
+                *entry = already_free;
+                None
+            }
+        };
         drop(records);
         // Outside the locks: the last executor waker may free its task.
         drop(waker);
-        name.map(|name| name.info)
+        name
     }
 
     pub(crate) fn snapshot(&self) -> Vec<TaskSnapshot> {
@@ -354,10 +408,15 @@ impl LiveTasks {
         let mut tasks: Vec<TaskSnapshot> = records
             .names
             .iter()
-            .enumerate()
-            .filter_map(|(index, name)| {
-                let (chunk, at) = chunk_of(index as u32);
-                Some(records.chunks[chunk].records[at].snapshot(name.as_ref()?, now, clock))
+            .zip(&records.chunks)
+            .flat_map(|(names, chunk)| {
+                names
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(at, entry)| match entry {
+                        Entry::Taken(name) => Some(chunk.snapshot(at, name, now, clock)),
+                        Entry::Free(_) => None,
+                    })
             })
             .collect();
         drop(records);
@@ -444,30 +503,62 @@ impl LiveTasks {
         let stuck = stuck
             .into_iter()
             .filter_map(|(index, running_for)| {
-                let name = records.names.get(index as usize)?.as_ref()?;
-                Some(Diagnostic::StuckPoll {
-                    task: name.info,
-                    running_for,
-                })
+                let task = records.name(index)?;
+                Some(Diagnostic::StuckPoll { task, running_for })
             })
             .collect();
         (stuck, next)
     }
 }
 
-impl TaskRecord {
-    /// Woken through its noting waker since its last poll started.
-    fn noting_woken(&self) -> bool {
-        let noting = sync::lock(&self.noting);
-        noting.as_ref().is_some_and(|n| n.woken.load(Relaxed))
+impl Records {
+    /// Makes the next chunk, its records free and the first of them the next one handed out;
+    /// returns that record's index.
+    fn add_chunk(&mut self) -> u32 {
+        let index = |at: usize| {
+            u32::try_from(at).expect("runner: more than 4 billion live tasks in debug mode")
+        };
+        let first = self
+            .chunks
+            .last()
+            .map_or(0, |c| c.first as usize + c.records.len());
+        let size = chunk_size(self.chunks.len());
+        self.chunks.push(Arc::new(Chunk {
+            first: index(first),
+            records: (0..size).map(|_| TaskRecord::default()).collect(),
+            noting: OnceLock::new(),
+        }));
+        // Handed out from the lowest index up; the last one links to what was free before.
+        let free = self.free;
+        self.names.push(
+            (first + 1..first + size)
+                .map(|next| Entry::Free(Some(index(next))))
+                .chain([Entry::Free(free)])
+                .collect(),
+        );
+        self.free = Some(index(first));
+        index(first)
     }
 
-    /// `clock`: the runner's clock now, if it is not the real one.
-    fn snapshot(&self, name: &Name, now: Stamp, clock: Option<Instant>) -> TaskSnapshot {
-        let polls = self.polls.load(Relaxed);
-        let state = if self.poll_started.load(Relaxed) != 0 {
+    /// The name of the task that holds record `index`, if one does.
+    fn name(&self, index: u32) -> Option<TaskInfo> {
+        let (chunk, at) = chunk_of(index);
+        match self.names.get(chunk)?.get(at)? {
+            Entry::Taken(name) => Some(name.info),
+            Entry::Free(_) => None,
+        }
+    }
+}
+
+impl Chunk {
+    /// The snapshot of the task that holds the record at `at`, named `name`. `clock`: the
+    /// runner's clock now, if it is not the real one.
+    fn snapshot(&self, at: usize, name: &Name, now: Stamp, clock: Option<Instant>) -> TaskSnapshot {
+        let record = &self.records[at];
+        let polls = record.polls.load(Relaxed);
+        let state = if record.poll_started.load(Relaxed) != 0 {
             TaskState::Running
-        } else if polls == 0 || self.woken.load(Relaxed) || self.noting_woken() {
+        } else if polls == 0 || record.woken.load(Relaxed) || self.noting_woken(at) {
             TaskState::Scheduled
         } else {
             TaskState::Waiting
@@ -481,7 +572,7 @@ impl TaskRecord {
                 _ => now.since(name.spawned),
             },
             polls,
-            poll_time: Duration::from_nanos(self.poll_nanos.load(Relaxed)),
+            poll_time: Duration::from_nanos(record.poll_nanos.load(Relaxed)),
             state,
         }
     }
@@ -490,7 +581,7 @@ impl TaskRecord {
 /// A task's hold on its record: the record's chunk and place there, which a poll reaches
 /// without working them out from the record's index.
 #[derive(Clone)]
-struct RecordRef {
+pub(crate) struct RecordRef {
     chunk: Arc<Chunk>,
     at: u32,
     generation: u32,
@@ -548,7 +639,7 @@ pub(crate) trait Wakes: Default {
     const BY_ENGINE: bool;
 
     /// The waker the future gets for a poll that `cx` gives; resets the note.
-    fn waker<'a>(&'a mut self, record: &TaskRecord, cx: &'a Context<'_>) -> &'a Waker;
+    fn waker<'a>(&'a mut self, record: &RecordRef, cx: &'a Context<'_>) -> &'a Waker;
 
     /// The noting waker, if one was made.
     fn noting(&self) -> Option<&NotingWaker>;
@@ -572,7 +663,7 @@ impl Wakes for ByEngine {
     const BY_ENGINE: bool = true;
 
     #[inline]
-    fn waker<'a>(&'a mut self, _: &TaskRecord, cx: &'a Context<'_>) -> &'a Waker {
+    fn waker<'a>(&'a mut self, _: &RecordRef, cx: &'a Context<'_>) -> &'a Waker {
         cx.waker()
     }
 
@@ -585,9 +676,9 @@ impl Wakes for ByEngine {
 impl Wakes for ByWaker {
     const BY_ENGINE: bool = false;
 
-    fn waker<'a>(&'a mut self, record: &TaskRecord, cx: &'a Context<'_>) -> &'a Waker {
+    fn waker<'a>(&'a mut self, record: &RecordRef, cx: &'a Context<'_>) -> &'a Waker {
         let noting = self.noting.get_or_insert_with(|| {
-            let mut kept = sync::lock(&record.noting);
+            let mut kept = sync::lock(record.chunk.noting(record.at as usize));
             kept.get_or_insert_with(Arc::default).clone()
         });
         if !self.inner.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
@@ -641,7 +732,7 @@ impl<F: Future, W: Wakes> Future for Tracked<F, W> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         let record = this.record.record();
-        let waker = this.wakes.waker(record, cx);
+        let waker = this.wakes.waker(this.record, cx);
         // Likewise for the engine's note.
         record.woken.store(false, Relaxed);
 
@@ -668,9 +759,7 @@ impl<F: Future, W: Wakes> Future for Tracked<F, W> {
         record.poll_nanos.store(total, Relaxed);
         if nanos > this.live.slow_poll_nanos {
             let elapsed = Duration::from_nanos(nanos);
-            let info = sync::lock(&this.live.records).names[this.record.index() as usize]
-                .as_ref()
-                .map(|name| name.info);
+            let info = sync::lock(&this.live.records).name(this.record.index());
             if let Some(task) = info {
                 this.live.report(Diagnostic::SlowPoll { task, elapsed });
             }
@@ -788,6 +877,47 @@ fn thread_token() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn record_indexes_fill_each_chunk_in_turn_past_the_doubling_ones() {
+        let mut expected = (0, 0);
+        for index in 0..(DOUBLED + 3 * BIG_CHUNK) as u32 {
+            assert_eq!(chunk_of(index), expected, "record {index}");
+            expected.1 += 1;
+            if expected.1 == chunk_size(expected.0) {
+                expected = (expected.0 + 1, 0);
+            }
+        }
+        assert_eq!(expected.0, DOUBLINGS + 3);
+        assert_eq!(chunk_size(DOUBLINGS - 1), BIG_CHUNK);
+        assert_eq!(chunk_size(DOUBLINGS + 2), BIG_CHUNK);
+        assert_eq!(
+            chunk_of(u32::MAX).1,
+            (u32::MAX as usize - DOUBLED) % BIG_CHUNK
+        );
+    }
+
+    #[test]
+    fn free_records_are_handed_out_lowest_first_and_reused() {
+        let mut records = Records::default();
+        let first = records.add_chunk();
+        assert_eq!((first, records.free), (0, Some(0)));
+        assert!(matches!(records.names[0][0], Entry::Free(Some(1))));
+        assert!(matches!(
+            records.names[0][FIRST_CHUNK - 1],
+            Entry::Free(None)
+        ));
+        // A chunk made while records are free links its last one to them.
+        records.free = Some(2);
+        let second = records.add_chunk();
+        assert_eq!(second as usize, FIRST_CHUNK);
+        assert_eq!(records.free, Some(second));
+        assert_eq!(records.chunks[1].first as usize, FIRST_CHUNK);
+        assert!(matches!(
+            records.names[1][2 * FIRST_CHUNK - 1],
+            Entry::Free(Some(2))
+        ));
+    }
 
     #[test]
     fn a_snapshot_reads_as_one_line() {
