@@ -98,12 +98,20 @@ impl Time {
 
     /// The clock's reading if it is not the real clock (it is or was paused), else `None`
     /// without reading any clock.
+    #[inline]
     pub(crate) fn now_if_shifted(&self) -> Option<Instant> {
         if self.shifted.load(Ordering::Acquire) {
-            Some(sync::lock(&self.clock).now())
+            Some(self.shifted_now())
         } else {
             None
         }
+    }
+
+    /// The reading of a clock that left the real one: out of line, for the callers that check
+    /// on every spawn.
+    #[cold]
+    fn shifted_now(&self) -> Instant {
+        sync::lock(&self.clock).now()
     }
 
     /// Whether the clock ever left the real one.
