@@ -33,6 +33,7 @@ use pin_project_lite::pin_project;
 use crate::debug::clock::{forget_poll_end, saturating_nanos, Stamp};
 use crate::debug::diagnostic::{Diagnostic, Reporter, TaskInfo};
 use crate::sync;
+use crate::task::sites::PackedInfo;
 use crate::time::clock::Time;
 
 /// What a task was doing when a snapshot was taken.
@@ -151,6 +152,9 @@ pub(crate) struct LiveTasks {
     closing: AtomicBool,
     /// The runner's clock, for the ages of tasks spawned while it is paused (or shifted).
     time: Arc<Time>,
+    /// The clock's reading when the records began: it never goes back, so any later reading is
+    /// a number of nanoseconds after it.
+    origin: Instant,
 }
 
 /// The records, by index, and what the snapshot needs of the tasks that hold them. The records
@@ -238,11 +242,13 @@ enum Entry {
     Free(Option<u32>),
 }
 
+/// A live task's name and birth, in three words.
 struct Name {
-    info: TaskInfo,
+    info: PackedInfo,
     spawned: Stamp,
-    /// The runner's clock at the spawn, if it was not the real one then.
-    spawned_on_clock: Option<Instant>,
+    /// The runner's clock at the spawn, if it was not the real one then: nanoseconds after
+    /// [`LiveTasks::origin`], plus one (0: it was the real clock).
+    spawned_on_clock: u64,
 }
 
 /// What debug mode counts of one live task; reused by later tasks once the task is gone.
@@ -321,6 +327,7 @@ impl LiveTasks {
             slow_poll_nanos: saturating_nanos(slow_poll_threshold),
             reporter,
             closing: AtomicBool::new(false),
+            origin: time.now(),
             time,
         }
     }
@@ -339,11 +346,14 @@ impl LiveTasks {
     }
 
     /// A record for a new task: a free one, or one of a new chunk.
-    fn take(&self, info: TaskInfo) -> RecordRef {
+    fn take(&self, info: PackedInfo) -> RecordRef {
         let name = Name {
             info,
             spawned: Stamp::now(),
-            spawned_on_clock: self.time.now_if_shifted(),
+            spawned_on_clock: self
+                .time
+                .now_if_shifted()
+                .map_or(0, |now| self.on_clock(now).saturating_add(1)),
         };
         let mut records = sync::lock(&self.records);
         let index = match records.free {
@@ -375,9 +385,14 @@ impl LiveTasks {
         held
     }
 
+    /// The runner's clock reading `now`, in nanoseconds after [`origin`](LiveTasks::origin).
+    fn on_clock(&self, now: Instant) -> u64 {
+        saturating_nanos(now.saturating_duration_since(self.origin))
+    }
+
     /// Frees a gone task's record for the next spawn; returns the task's name. `inner`: the
     /// executor's waker the record's noting waker passed wake-ups on to, let go here.
-    fn release(&self, record: &RecordRef, inner: Option<&NotingWaker>) -> Option<TaskInfo> {
+    fn release(&self, record: &RecordRef, inner: Option<&NotingWaker>) -> Option<PackedInfo> {
         let waker = inner.and_then(|noting| sync::lock(&noting.inner).take());
         let index = record.index();
         let (chunk, at) = chunk_of(index);
@@ -403,7 +418,7 @@ impl LiveTasks {
 
     pub(crate) fn snapshot(&self) -> Vec<TaskSnapshot> {
         let now = Stamp::now();
-        let clock = self.time.now_if_shifted();
+        let clock = self.time.now_if_shifted().map(|now| self.on_clock(now));
         let records = sync::lock(&self.records);
         let mut tasks: Vec<TaskSnapshot> = records
             .names
@@ -544,7 +559,7 @@ impl Records {
     fn name(&self, index: u32) -> Option<TaskInfo> {
         let (chunk, at) = chunk_of(index);
         match self.names.get(chunk)?.get(at)? {
-            Entry::Taken(name) => Some(name.info),
+            Entry::Taken(name) => Some(name.info.unpack()),
             Entry::Free(_) => None,
         }
     }
@@ -552,8 +567,8 @@ impl Records {
 
 impl Chunk {
     /// The snapshot of the task that holds the record at `at`, named `name`. `clock`: the
-    /// runner's clock now, if it is not the real one.
-    fn snapshot(&self, at: usize, name: &Name, now: Stamp, clock: Option<Instant>) -> TaskSnapshot {
+    /// runner's clock now as [`LiveTasks::on_clock`] gives it, if it is not the real one.
+    fn snapshot(&self, at: usize, name: &Name, now: Stamp, clock: Option<u64>) -> TaskSnapshot {
         let record = &self.records[at];
         let polls = record.polls.load(Relaxed);
         let state = if record.poll_started.load(Relaxed) != 0 {
@@ -564,11 +579,11 @@ impl Chunk {
             TaskState::Waiting
         };
         TaskSnapshot {
-            task: name.info,
+            task: name.info.unpack(),
             // On the runner's clock; a task spawned before it left the real clock is aged in
             // real time.
             age: match (clock, name.spawned_on_clock) {
-                (Some(now), Some(spawned)) => now.saturating_duration_since(spawned),
+                (Some(now), spawned @ 1..) => Duration::from_nanos(now.saturating_sub(spawned - 1)),
                 _ => now.since(name.spawned),
             },
             polls,
@@ -624,8 +639,9 @@ pin_project! {
             let name = this.live.release(record, this.wakes.noting());
             // Dropped pending, not by `close`, and not let go on purpose: its handle was dropped.
             if let Some(info) = name {
-                if !done && !let_go && !info.is_main() && !this.live.is_closing() {
-                    this.live.report(Diagnostic::PendingTaskDropped { task: info });
+                if !done && !let_go && info.id() != 0 && !this.live.is_closing() {
+                    let task = info.unpack();
+                    this.live.report(Diagnostic::PendingTaskDropped { task });
                 }
             }
         }
@@ -699,7 +715,7 @@ impl Wakes for ByWaker {
 
 impl<F: Future, W: Wakes> Tracked<F, W> {
     /// Tracks a task (or main future, numbered 0) named `info`.
-    pub(crate) fn new(future: F, live: &Arc<LiveTasks>, info: TaskInfo) -> Tracked<F, W> {
+    pub(crate) fn new(future: F, live: &Arc<LiveTasks>, info: PackedInfo) -> Tracked<F, W> {
         Tracked {
             future,
             record: live.take(info),
@@ -722,7 +738,7 @@ impl<F: Future> Tracked<F, ByWaker> {
         live: &Arc<LiveTasks>,
         run_at: &'static Location<'static>,
     ) -> Tracked<F, ByWaker> {
-        Tracked::new(future, live, TaskInfo::new(0, run_at))
+        Tracked::new(future, live, PackedInfo::pack(TaskInfo::new(0, run_at)))
     }
 }
 

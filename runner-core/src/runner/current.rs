@@ -11,6 +11,7 @@ use crate::debug::diagnostic::TaskInfo;
 use crate::runner::scheduler::{Remote, Scheduler};
 use crate::runner::shared::Shared;
 use crate::task::local::LocalTasks;
+use crate::task::sites::wrapped_id;
 
 /// What runs a runner's tasks.
 #[derive(Clone)]
@@ -89,7 +90,7 @@ impl Current {
             (next, end) = self.shared.take_ids();
         }
         self.ids.set((next + 1, end));
-        TaskInfo::new(next, spawned_at)
+        TaskInfo::new(wrapped_id(next), spawned_at)
     }
 }
 

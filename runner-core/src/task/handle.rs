@@ -215,11 +215,8 @@ impl TaskMeta for Meta {
 }
 
 impl TrackedMeta {
-    pub(crate) fn new(info: TaskInfo, handle: Handle) -> TrackedMeta {
-        TrackedMeta {
-            info: PackedInfo::pack(info),
-            handle,
-        }
+    pub(crate) fn new(info: PackedInfo, handle: Handle) -> TrackedMeta {
+        TrackedMeta { info, handle }
     }
 }
 

@@ -33,20 +33,31 @@ impl PackedInfo {
     #[inline]
     pub(crate) fn pack(info: TaskInfo) -> PackedInfo {
         let site = u64::from(site_number(info.spawned_at));
-        let id = if info.id > ID_MASK {
-            (info.id - 1) % ID_MASK + 1
-        } else {
-            info.id
-        };
-        match NonZeroU64::new(id << SITE_BITS | site) {
+        match NonZeroU64::new(wrapped_id(info.id) << SITE_BITS | site) {
             Some(packed) => PackedInfo(packed),
             None => unreachable!("site numbers start at 1"),
         }
     }
 
+    /// The task's number, without looking its site up.
+    #[inline]
+    pub(crate) fn id(self) -> u64 {
+        self.0.get() >> SITE_BITS
+    }
+
     pub(crate) fn unpack(self) -> TaskInfo {
         let packed = self.0.get();
         TaskInfo::new(packed >> SITE_BITS, site((packed & SITE_MASK) as u32))
+    }
+}
+
+/// Task number `id` as it is kept: past 2^44 - 1, numbers start again from 1.
+#[inline]
+pub(crate) fn wrapped_id(id: u64) -> u64 {
+    if id > ID_MASK {
+        (id - 1) % ID_MASK + 1
+    } else {
+        id
     }
 }
 

@@ -15,6 +15,7 @@ use crate::runner::current::{self, Current, Engine, RemoteEngine, Role};
 use crate::runner::scheduler::{Queued, Remote, Scheduler};
 use crate::task::handle::{Meta, Outcome, Task, TrackedMeta};
 use crate::task::local::LocalTasks;
+use crate::task::sites::PackedInfo;
 use crate::task::wrapper::{Kept, Listed, TaskFuture};
 
 /// Spawns a task on the current runner; it may run on any of the runner's threads.
@@ -273,14 +274,14 @@ where
             live,
             info,
             |future| P::spawn_own(own, future, Meta::new(info)),
-            |future, handle| P::spawn_own(own, future, TrackedMeta::new(info, handle)),
+            |future, handle, packed| P::spawn_own(own, future, TrackedMeta::new(packed, handle)),
         ),
         Target::Executor(executor) => tracking::<_, ByWaker, _>(
             TaskFuture::new(future, c, info),
             live,
             info,
             |future| Task::of_executor(P::spawn_executor(executor, future), info, None),
-            |future, handle| {
+            |future, handle, _| {
                 Task::of_executor(P::spawn_executor(executor, future), info, Some(handle))
             },
         ),
@@ -288,19 +289,21 @@ where
 }
 
 /// Hands `future` to `plain`, or, in debug mode (`live`), hands the future wrapped in
-/// [`Tracked`] (its wake-ups noted as `W` says) and the record's handle to `tracked`.
+/// [`Tracked`] (its wake-ups noted as `W` says), the record's handle and the packed `info` to
+/// `tracked`.
 fn tracking<G: Future, W: Wakes, R>(
     future: G,
     live: Option<&Arc<LiveTasks>>,
     info: TaskInfo,
     plain: impl FnOnce(G) -> R,
-    tracked: impl FnOnce(Tracked<G, W>, Handle) -> R,
+    tracked: impl FnOnce(Tracked<G, W>, Handle, PackedInfo) -> R,
 ) -> R {
     match live {
         Some(live) => {
-            let future = Tracked::new(future, live, info);
+            let packed = PackedInfo::pack(info);
+            let future = Tracked::new(future, live, packed);
             let handle = future.handle();
-            tracked(future, handle)
+            tracked(future, handle, packed)
         }
         None => plain(future),
     }
