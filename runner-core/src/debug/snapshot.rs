@@ -21,7 +21,7 @@ use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
 use std::sync::atomic::{
-    AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::Acquire, Ordering::Relaxed,
+    AtomicBool, AtomicU16, AtomicU32, AtomicU64, AtomicUsize, Ordering::Acquire, Ordering::Relaxed,
     Ordering::Release,
 };
 use std::sync::{Arc, Mutex, OnceLock, Weak};
@@ -254,11 +254,14 @@ struct Name {
 /// What debug mode counts of one live task; reused by later tasks once the task is gone.
 #[derive(Default)]
 struct TaskRecord {
-    /// Which task holds the record: a handle of an earlier holder changes nothing.
-    generation: AtomicU32,
-    /// The generation whose handle let the task go on purpose (`detach`, `cancel`), plus one
-    /// (0: none): dropping it pending is no mistake.
-    let_go: AtomicU32,
+    /// Which task holds the record, never 0: a handle of an earlier holder changes nothing. Two
+    /// bytes, so that a record is four words and two share a cache line: a handle that outlives
+    /// its task by 65535 reuses of the record may say it let the record's task go, which only
+    /// keeps that task's `PendingTaskDropped` report from being made.
+    generation: AtomicU16,
+    /// The generation whose handle let the task go on purpose (`detach`, `cancel`), or 0:
+    /// dropping it pending is no mistake.
+    let_go: AtomicU16,
     polls: AtomicU64,
     poll_nanos: AtomicU64,
     /// The stamp (nanoseconds) when the poll in progress started; 0 between polls.
@@ -374,8 +377,9 @@ impl LiveTasks {
             generation: 0,
         };
         let record = held.record();
-        let generation = record.generation.load(Relaxed).wrapping_add(1);
+        let generation = record.generation.load(Relaxed).checked_add(1).unwrap_or(1);
         record.generation.store(generation, Relaxed);
+        record.let_go.store(0, Relaxed);
         record.polls.store(0, Relaxed);
         record.poll_nanos.store(0, Relaxed);
         record.poll_started.store(0, Relaxed);
@@ -599,7 +603,7 @@ impl Chunk {
 pub(crate) struct RecordRef {
     chunk: Arc<Chunk>,
     at: u32,
-    generation: u32,
+    generation: u16,
 }
 
 impl RecordRef {
@@ -635,7 +639,7 @@ pin_project! {
             // Read before the release: from then on the record may be another task's.
             let held = record.record();
             let done = held.done.load(Relaxed);
-            let let_go = held.let_go.load(Relaxed) == record.generation.wrapping_add(1);
+            let let_go = held.let_go.load(Relaxed) == record.generation;
             let name = this.live.release(record, this.wakes.noting());
             // Dropped pending, not by `close`, and not let go on purpose: its handle was dropped.
             if let Some(info) = name {
@@ -801,9 +805,7 @@ impl Handle {
     /// The handle lets the task go on purpose (`detach`, `cancel`).
     pub(crate) fn let_go(&self) {
         let record = self.0.record();
-        record
-            .let_go
-            .store(self.0.generation.wrapping_add(1), Relaxed);
+        record.let_go.store(self.0.generation, Relaxed);
     }
 
     /// The engine scheduled the task: a wake-up, for the snapshot's state.
@@ -911,6 +913,35 @@ mod tests {
             chunk_of(u32::MAX).1,
             (u32::MAX as usize - DOUBLED) % BIG_CHUNK
         );
+    }
+
+    #[test]
+    fn a_record_is_four_words() {
+        assert_eq!(std::mem::size_of::<TaskRecord>(), 32);
+    }
+
+    #[test]
+    fn generations_go_round_past_0_and_a_stale_handle_lets_go_of_nothing() {
+        let live = LiveTasks::new(
+            Duration::from_secs(1),
+            Reporter::new(None),
+            Arc::new(Time::new(None)),
+            true,
+        );
+        let info = PackedInfo::pack(TaskInfo::new(1, Location::caller()));
+        let first = live.take(info);
+        first.record().generation.store(u16::MAX, Relaxed);
+        let stale = Handle(RecordRef {
+            generation: u16::MAX,
+            ..first.clone()
+        });
+        live.release(&first, None);
+        let next = live.take(info);
+        assert_eq!((next.index(), next.generation), (first.index(), 1));
+        stale.let_go();
+        assert_ne!(next.record().let_go.load(Relaxed), next.generation);
+        Handle(next.clone()).let_go();
+        assert_eq!(next.record().let_go.load(Relaxed), next.generation);
     }
 
     #[test]
