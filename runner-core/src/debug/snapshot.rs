@@ -242,13 +242,43 @@ enum Entry {
     Free(Option<u32>),
 }
 
-/// A live task's name and birth, in three words.
+/// A live task's name and birth, in two words.
 struct Name {
     info: PackedInfo,
-    spawned: Stamp,
-    /// The runner's clock at the spawn, if it was not the real one then: nanoseconds after
-    /// [`LiveTasks::origin`], plus one (0: it was the real clock).
-    spawned_on_clock: u64,
+    born: Born,
+}
+
+/// When a task was spawned, in one word: a real-time stamp, or, if the runner's clock had left
+/// the real one, that clock's reading in nanoseconds after [`LiveTasks::origin`]. The top bit
+/// tells which: a stamp of the coarse monotonic clock stays below it for 292 years of uptime.
+/// A clock that has left the real one never comes back to it (`Time::is_shifted`), so a task
+/// born on the runner's clock is aged on it.
+#[derive(Clone, Copy)]
+struct Born(u64);
+
+impl Born {
+    const ON_CLOCK: u64 = 1 << 63;
+
+    fn real(stamp: Stamp) -> Born {
+        Born(stamp.nanos() & !Born::ON_CLOCK)
+    }
+
+    /// `nanos`: the runner's clock as [`LiveTasks::on_clock`] gives it.
+    fn on_clock(nanos: u64) -> Born {
+        Born(nanos.min(Born::ON_CLOCK - 1) | Born::ON_CLOCK)
+    }
+
+    /// The task's age: `now` in real time, `clock` on the runner's clock if it left the real one.
+    fn age(self, now: Stamp, clock: Option<u64>) -> Duration {
+        let nanos = self.0 & !Born::ON_CLOCK;
+        match (self.0 & Born::ON_CLOCK != 0, clock) {
+            (false, _) => now.since(Stamp::from_nanos(nanos)),
+            (true, Some(clock)) => {
+                Duration::from_nanos(clock.min(Born::ON_CLOCK - 1).saturating_sub(nanos))
+            }
+            (true, None) => Duration::ZERO,
+        }
+    }
 }
 
 /// What debug mode counts of one live task; reused by later tasks once the task is gone.
@@ -350,14 +380,11 @@ impl LiveTasks {
 
     /// A record for a new task: a free one, or one of a new chunk.
     fn take(&self, info: PackedInfo) -> RecordRef {
-        let name = Name {
-            info,
-            spawned: Stamp::now(),
-            spawned_on_clock: self
-                .time
-                .now_if_shifted()
-                .map_or(0, |now| self.on_clock(now).saturating_add(1)),
+        let born = match self.time.now_if_shifted() {
+            Some(now) => Born::on_clock(self.on_clock(now)),
+            None => Born::real(Stamp::now()),
         };
+        let name = Name { info, born };
         let mut records = sync::lock(&self.records);
         let index = match records.free {
             Some(index) => index,
@@ -586,10 +613,7 @@ impl Chunk {
             task: name.info.unpack(),
             // On the runner's clock; a task spawned before it left the real clock is aged in
             // real time.
-            age: match (clock, name.spawned_on_clock) {
-                (Some(now), spawned @ 1..) => Duration::from_nanos(now.saturating_sub(spawned - 1)),
-                _ => now.since(name.spawned),
-            },
+            age: name.born.age(now, clock),
             polls,
             poll_time: Duration::from_nanos(record.poll_nanos.load(Relaxed)),
             state,
@@ -916,8 +940,26 @@ mod tests {
     }
 
     #[test]
-    fn a_record_is_four_words() {
+    fn a_record_is_four_words_and_a_name_two() {
         assert_eq!(std::mem::size_of::<TaskRecord>(), 32);
+        assert_eq!(std::mem::size_of::<Entry>(), 16);
+    }
+
+    #[test]
+    fn a_task_born_on_the_runners_clock_is_aged_on_it() {
+        let now = Stamp::now();
+        let real = Born::real(now);
+        let later = now.after(Duration::from_secs(3));
+        assert_eq!(real.age(later, None), Duration::from_secs(3));
+        // Born before the clock left the real one: still real time.
+        assert_eq!(real.age(later, Some(7)), Duration::from_secs(3));
+        let on_clock = Born::on_clock(Duration::from_secs(3600).as_nanos() as u64);
+        let clock = Duration::from_secs(3605).as_nanos() as u64;
+        assert_eq!(on_clock.age(later, Some(clock)), Duration::from_secs(5));
+        assert_eq!(
+            Born::on_clock(u64::MAX).age(later, Some(u64::MAX)),
+            Duration::ZERO
+        );
     }
 
     #[test]
