@@ -49,7 +49,9 @@ fn diagnostics_go_to_stderr_one_line_each() {
     assert_eq!(lines.len(), 4, "{lines:#?}");
     let prefix = format!("runner: task #1 spawned at {file}:20:13 blocked the executor for ");
     let blocked = seconds(&lines[0], &prefix, " s in one poll");
-    assert!((0.06..1.0).contains(&blocked), "{}", lines[0]);
+    // Debug mode times polls with the coarse clock, exact to a kernel tick (1-4 ms, 10 at
+    // HZ=100): a 60 ms poll may read as 56 ms.
+    assert!((0.05..1.0).contains(&blocked), "{}", lines[0]);
     assert_eq!(
         lines[1],
         format!("runner: task #2 spawned at {file}:21:13 panicked and nobody awaited it: oops")
