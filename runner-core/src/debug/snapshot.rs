@@ -211,6 +211,10 @@ struct Chunk {
     /// its tasks needs one: the one-thread engine notes its tasks' wake-ups itself, and only the
     /// main futures of its runs need them.
     noting: OnceLock<Box<[NotingSlot]>>,
+    /// The runner's records, which hold the chunk: a task reaches them through its record, with
+    /// no reference of its own. [`LiveTasks::forget_records`] undoes the circle when the runner
+    /// closes.
+    live: Arc<LiveTasks>,
 }
 
 /// A record's noting waker, made the first time a task that holds the record needs one.
@@ -379,7 +383,7 @@ impl LiveTasks {
     }
 
     /// A record for a new task: a free one, or one of a new chunk.
-    fn take(&self, info: PackedInfo) -> RecordRef {
+    fn take(self: &Arc<Self>, info: PackedInfo) -> RecordRef {
         let born = match self.time.now_if_shifted() {
             Some(now) => Born::on_clock(self.on_clock(now)),
             None => Born::real(Stamp::now()),
@@ -388,7 +392,7 @@ impl LiveTasks {
         let mut records = sync::lock(&self.records);
         let index = match records.free {
             Some(index) => index,
-            None => records.add_chunk(),
+            None => records.add_chunk(self),
         };
         let (chunk, at) = chunk_of(index);
         let entry = std::mem::replace(&mut records.names[chunk][at], Entry::Taken(name));
@@ -429,7 +433,9 @@ impl LiveTasks {
         let (chunk, at) = chunk_of(index);
         let mut records = sync::lock(&self.records);
         let Records { names, free, .. } = &mut *records;
-        let entry = &mut names[chunk][at];
+        // None after `forget_records`: a task of a closed runner, gone late. (The guard goes
+        // before `waker` on the way out.)
+        let entry = names.get_mut(chunk).and_then(|names| names.get_mut(at))?;
         let name = match std::mem::replace(entry, Entry::Free(*free)) {
             Entry::Taken(name) => {
                 *free = Some(index);
@@ -445,6 +451,14 @@ impl LiveTasks {
         // Outside the locks: the last executor waker may free its task.
         drop(waker);
         name
+    }
+
+    /// The runner closed: its records go, and with them the chunks' references to this, so that
+    /// it is freed once the last task's handle is. A task gone later finds no record to free.
+    pub(crate) fn forget_records(&self) {
+        let records = std::mem::take(&mut *sync::lock(&self.records));
+        // Outside the lock: the chunks' noting wakers may hold executor wakers.
+        drop(records);
     }
 
     pub(crate) fn snapshot(&self) -> Vec<TaskSnapshot> {
@@ -560,7 +574,7 @@ impl LiveTasks {
 impl Records {
     /// Makes the next chunk, its records free and the first of them the next one handed out;
     /// returns that record's index.
-    fn add_chunk(&mut self) -> u32 {
+    fn add_chunk(&mut self, live: &Arc<LiveTasks>) -> u32 {
         let index = |at: usize| {
             u32::try_from(at).expect("runner: more than 4 billion live tasks in debug mode")
         };
@@ -573,6 +587,7 @@ impl Records {
             first: index(first),
             records: (0..size).map(|_| TaskRecord::default()).collect(),
             noting: OnceLock::new(),
+            live: live.clone(),
         }));
         // Handed out from the lowest index up; the last one links to what was free before.
         let free = self.free;
@@ -641,6 +656,12 @@ impl RecordRef {
     fn index(&self) -> u32 {
         self.chunk.first + self.at
     }
+
+    /// The runner's records.
+    #[inline]
+    fn live(&self) -> &Arc<LiveTasks> {
+        &self.chunk.live
+    }
 }
 
 pin_project! {
@@ -651,7 +672,6 @@ pin_project! {
         #[pin]
         future: F,
         record: RecordRef,
-        live: Arc<LiveTasks>,
         wakes: W,
         // Dropped after `future`: its destructor ran outside any poll.
         after_drop: ForgetPollEnd,
@@ -664,12 +684,13 @@ pin_project! {
             let held = record.record();
             let done = held.done.load(Relaxed);
             let let_go = held.let_go.load(Relaxed) == record.generation;
-            let name = this.live.release(record, this.wakes.noting());
+            let live = record.live();
+            let name = live.release(record, this.wakes.noting());
             // Dropped pending, not by `close`, and not let go on purpose: its handle was dropped.
             if let Some(info) = name {
-                if !done && !let_go && info.id() != 0 && !this.live.is_closing() {
+                if !done && !let_go && info.id() != 0 && !live.is_closing() {
                     let task = info.unpack();
-                    this.live.report(Diagnostic::PendingTaskDropped { task });
+                    live.report(Diagnostic::PendingTaskDropped { task });
                 }
             }
         }
@@ -747,7 +768,6 @@ impl<F: Future, W: Wakes> Tracked<F, W> {
         Tracked {
             future,
             record: live.take(info),
-            live: live.clone(),
             wakes: W::default(),
             after_drop: ForgetPollEnd,
         }
@@ -785,7 +805,8 @@ impl<F: Future, W: Wakes> Future for Tracked<F, W> {
             false => Stamp::now(),
         };
         record.poll_started.store(started.nanos(), Release);
-        let slot = this.live.slot();
+        let live = this.record.live();
+        let slot = live.slot();
         let polling = Polling::new(&slot, record, this.record.index(), started);
         // Stays set if the poll unwinds: the task panicked, it is not pending.
         record.done.store(true, Relaxed);
@@ -801,11 +822,11 @@ impl<F: Future, W: Wakes> Future for Tracked<F, W> {
         record.polls.store(record.polls.load(Relaxed) + 1, Relaxed);
         let total = record.poll_nanos.load(Relaxed).saturating_add(nanos);
         record.poll_nanos.store(total, Relaxed);
-        if nanos > this.live.slow_poll_nanos {
+        if nanos > live.slow_poll_nanos {
             let elapsed = Duration::from_nanos(nanos);
-            let info = sync::lock(&this.live.records).name(this.record.index());
+            let info = sync::lock(&live.records).name(this.record.index());
             if let Some(task) = info {
-                this.live.report(Diagnostic::SlowPoll { task, elapsed });
+                live.report(Diagnostic::SlowPoll { task, elapsed });
             }
         }
         polled
@@ -962,14 +983,37 @@ mod tests {
         );
     }
 
-    #[test]
-    fn generations_go_round_past_0_and_a_stale_handle_lets_go_of_nothing() {
-        let live = LiveTasks::new(
+    fn live() -> Arc<LiveTasks> {
+        Arc::new(LiveTasks::new(
             Duration::from_secs(1),
             Reporter::new(None),
             Arc::new(Time::new(None)),
             true,
+        ))
+    }
+
+    #[test]
+    fn closing_forgets_the_records_and_a_task_gone_later_finds_none() {
+        let live = live();
+        let info = PackedInfo::pack(TaskInfo::new(1, Location::caller()));
+        let (gone_late, handle) = (live.take(info), live.take(info));
+        let weak = Arc::downgrade(&live);
+        live.forget_records();
+        assert!(live.snapshot().is_empty());
+        assert!(live.release(&gone_late, None).is_none());
+        drop((live, gone_late));
+        // Only the handle's record reference keeps the records' runner part now.
+        assert!(weak.upgrade().is_some());
+        drop(handle);
+        assert!(
+            weak.upgrade().is_none(),
+            "the chunks and the records hold each other"
         );
+    }
+
+    #[test]
+    fn generations_go_round_past_0_and_a_stale_handle_lets_go_of_nothing() {
+        let live = live();
         let info = PackedInfo::pack(TaskInfo::new(1, Location::caller()));
         let first = live.take(info);
         first.record().generation.store(u16::MAX, Relaxed);
@@ -988,8 +1032,9 @@ mod tests {
 
     #[test]
     fn free_records_are_handed_out_lowest_first_and_reused() {
+        let live = live();
         let mut records = Records::default();
-        let first = records.add_chunk();
+        let first = records.add_chunk(&live);
         assert_eq!((first, records.free), (0, Some(0)));
         assert!(matches!(records.names[0][0], Entry::Free(Some(1))));
         assert!(matches!(
@@ -998,7 +1043,7 @@ mod tests {
         ));
         // A chunk made while records are free links its last one to them.
         records.free = Some(2);
-        let second = records.add_chunk();
+        let second = records.add_chunk(&live);
         assert_eq!(second as usize, FIRST_CHUNK);
         assert_eq!(records.free, Some(second));
         assert_eq!(records.chunks[1].first as usize, FIRST_CHUNK);

@@ -697,6 +697,11 @@ impl Started {
         if threads > 0 {
             shared.report(Diagnostic::TokioBlockingJobsLeftRunning { threads, timeout });
         }
+        // The tasks are cancelled: debug mode's records go too. A task's handle still held keeps
+        // its record's chunk, and the chunk what it needs of the records, until it is dropped.
+        if let Some(live) = &shared.live {
+            live.forget_records();
+        }
     }
 }
 
