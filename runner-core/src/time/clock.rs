@@ -329,6 +329,16 @@ impl TimerQueue {
         first_panic.map_or(Ok(()), Err)
     }
 
+    /// [`fire_due`](TimerQueue::fire_due) for the clock's own drivers, which a waker's panic (a
+    /// hand-written future's) must not stop: it would end the driver, and every later timer of
+    /// the runner would wait for ever. The panic hook has printed it, and the other timers due
+    /// are woken.
+    pub(crate) fn fire_due_past_panics(&self, now: Instant) {
+        if let Err(payload) = self.fire_due(now) {
+            sync::drop_payload(payload);
+        }
+    }
+
     /// Has `waker` woken once the earliest deadline moves earlier, or the queue closes.
     pub(crate) fn wake_me_at(&self, waker: &Waker) {
         let mut timers = sync::lock(&self.inner);
@@ -378,12 +388,7 @@ async fn drive_unpaused(time: Arc<Time>) {
             // The driving loop moves a paused clock; `resume` wakes us.
             return Poll::Pending;
         }
-        // A waker's panic (a hand-written future's) is not passed on: it would end this task,
-        // and every later timer of the runner would wait for ever. The panic hook has printed
-        // it, and the other timers due are woken.
-        if let Err(payload) = time.timers.fire_due(time.now()) {
-            sync::drop_payload(payload);
-        }
+        time.timers.fire_due_past_panics(time.now());
         let Some(next) = time.timers.next_deadline() else {
             return Poll::Pending;
         };

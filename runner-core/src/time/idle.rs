@@ -11,7 +11,6 @@ use async_io::Timer;
 use futures_lite::future;
 
 use crate::runner::shared::Shared;
-use crate::sync;
 
 /// What [`advance_if_idle`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,11 +79,7 @@ pub(crate) async fn advance_if_idle(shared: &Shared, woke: impl Fn() -> bool) ->
     match time.timers.next_deadline() {
         Some(deadline) => {
             time.jump_to(deadline);
-            // As the unpaused timer driver does (`time/clock.rs`): a waker's panic does not end
-            // the run; the panic hook has printed it.
-            if let Err(payload) = time.timers.fire_due(time.now()) {
-                sync::drop_payload(payload);
-            }
+            time.timers.fire_due_past_panics(time.now());
             Idle::Jumped
         }
         None => woken().await,
