@@ -66,6 +66,18 @@ fn rss() -> usize {
     pages * 4096
 }
 
+/// How much RSS grew over `measured` calls of `lifecycles` after `warm_up` (allocator pools, the
+/// timer thread, thread-locals), printed too.
+#[cfg(target_os = "linux")]
+fn rss_growth(lifecycles: fn(usize), warm_up: usize, measured: usize) -> usize {
+    lifecycles(warm_up);
+    let before = rss();
+    lifecycles(measured);
+    let grown = rss().saturating_sub(before);
+    eprintln!("RSS grew by {} KB", grown >> 10);
+    grown
+}
+
 #[cfg(target_os = "linux")]
 fn lifecycles(n: usize) {
     for _ in 0..n {
@@ -91,12 +103,7 @@ fn lifecycles(n: usize) {
 #[test]
 #[cfg(target_os = "linux")]
 fn memory_stays_flat_over_many_lifecycles_that_leave_tasks_pending() {
-    // Warm up: allocator pools, the timer thread, thread-locals.
-    lifecycles(2_000);
-    let before = rss();
-    lifecycles(20_000);
-    let grown = rss().saturating_sub(before);
-    eprintln!("RSS grew by {} KB", grown >> 10);
+    let grown = rss_growth(lifecycles, 2_000, 20_000);
     // Leaking the 40 tasks of a lifecycle would cost over 2 KB each time: 40 MB here.
     assert!(
         grown < 4 << 20,
@@ -132,11 +139,7 @@ fn debug_lifecycles(n: usize) {
 #[test]
 #[cfg(target_os = "linux")]
 fn debug_records_are_freed_with_the_last_handle_that_outlives_the_runner() {
-    debug_lifecycles(500);
-    let before = rss();
-    debug_lifecycles(10_000);
-    let grown = rss().saturating_sub(before);
-    eprintln!("RSS grew by {} KB", grown >> 10);
+    let grown = rss_growth(debug_lifecycles, 500, 10_000);
     // Keeping a runner's records (three chunks of 4, 8 and 16) would cost over 1 KB each time:
     // 10 MB here.
     assert!(

@@ -25,9 +25,9 @@ use crate::task::registry::{RegistryKey, TaskRegistry};
 pin_project! {
     /// A spawned task's future as the runner runs it. It catches and tags panics, and completes
     /// with nothing (an empty [`Outcome`]) when cancelled: when its poll unwinds with the
-    /// cancellation of a task it awaited, or when it is polled while its runner closes. `K` keeps the task's name and
-    /// where its engine lists it for `close`: [`Kept`] for `async-executor`'s tasks, [`Listed`]
-    /// for the one-thread engine's.
+    /// cancellation of a task it awaited, or when it is polled while its runner closes. `K`
+    /// keeps the task's name and where its engine lists it for `close`: [`Kept`] for
+    /// `async-executor`'s tasks, [`Listed`] for the one-thread engine's.
     pub(crate) struct TaskFuture<F, K: Keeps> {
         #[pin]
         future: Option<F>,
