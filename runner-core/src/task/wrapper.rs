@@ -26,12 +26,11 @@ pin_project! {
     /// A spawned task's future as the runner runs it. It catches and tags panics, and completes
     /// with nothing (an empty [`Outcome`]) when cancelled: when its poll unwinds with the
     /// cancellation of a task it awaited, or when it is polled while its runner closes. `K`
-    /// keeps the task's name and lists the task for `close` (its key sits beside the future, in
-    /// [`Alive`]): [`Kept`] for `async-executor`'s tasks, [`Listed`] for the one-thread
-    /// engine's.
+    /// keeps the task's name and where its engine lists it for `close`: [`Kept`] for
+    /// `async-executor`'s tasks, [`Listed`] for the one-thread engine's.
     pub(crate) struct TaskFuture<F, K: Keeps> {
         #[pin]
-        future: Option<Alive<F, K::Key>>,
+        future: Option<F>,
         // The task's context variables, moved into the thread for each poll and back (`None`: no
         // variable set). The future is dropped inside it too.
         context: Option<context::Context>,
@@ -43,7 +42,7 @@ pin_project! {
             if this.future.is_some() {
                 // Dropped unfinished: cancelled by its handle, or by `close` (the executor
                 // dropping it).
-                let kept: &K = this.kept;
+                let kept: &mut K = this.kept;
                 kept.report_cancelled();
                 let _entered = context::Entered::new(this.context);
                 drop_future(this.future, kept);
@@ -52,36 +51,11 @@ pin_project! {
     }
 }
 
-pin_project! {
-    /// A task's future until it finishes or is dropped, with where its engine lists the task.
-    ///
-    /// The flag is always `true`: its spare values are the `None` of the `Option` around
-    /// `Alive`. Most futures have no spare value of their own (today's compiler gives an
-    /// `async fn`'s none), and an `Option` of one alone would take a word for its tag.
-    struct Alive<F, Key> {
-        #[pin]
-        future: F,
-        key: Key,
-        alive: bool,
-    }
-}
-
-impl<F, Key> Alive<F, Key> {
-    fn new(future: F, key: Key) -> Option<Self> {
-        Some(Alive {
-            future,
-            key,
-            alive: true,
-        })
-    }
-}
-
 /// What a task's wrapper keeps of the task's name and runner, and of its place in the list of
 /// tasks that `close` cancels.
 pub(crate) trait Keeps: Sized {
-    /// Where the task is listed (kept beside the future, see [`Alive`]), taken out of it for
-    /// [`Keeps::gone`].
-    type Key: Default;
+    /// Where the task is listed, taken out of the wrapper for [`Keeps::gone`].
+    type Key;
     fn info(&self) -> TaskInfo;
     /// The runner's state, when each poll needs it (see [`Kept`]); `None`: the thread's runner.
     fn shared(&self) -> Option<&Arc<Shared>>;
@@ -93,8 +67,9 @@ pub(crate) trait Keeps: Sized {
     }
     /// The runner is cancelling its tasks: a poll drops the future and completes as cancelled.
     fn is_closing(&self) -> bool;
-    /// Lists the task (its waker) for `close` at `key`, the first time the task is pending.
-    fn list(&self, key: &mut Self::Key, waker: &Waker);
+    /// Lists the task (its waker) for `close`, the first time the task is pending.
+    fn list(&mut self, waker: &Waker);
+    fn take_key(&mut self) -> Self::Key;
     /// The task's future is gone (its destructor ran, or panicked): unlists it.
     fn gone(&self, key: Self::Key);
 }
@@ -106,6 +81,8 @@ pub(crate) struct Kept {
     // task of a runner that owns its executor is polled only by that runner's threads,
     // which know their runner (`current`).
     shared: Option<Arc<Shared>>,
+    // Where the waker sits in the registry, once the task has been pending there.
+    key: Option<RegistryKey>,
 }
 
 impl Kept {
@@ -115,7 +92,6 @@ impl Kept {
 }
 
 impl Keeps for Kept {
-    /// Where the waker sits in the registry, once the task has been pending there.
     type Key = Option<RegistryKey>;
 
     fn info(&self) -> TaskInfo {
@@ -130,12 +106,16 @@ impl Keeps for Kept {
         self.registry().is_some_and(TaskRegistry::is_closing)
     }
 
-    fn list(&self, key: &mut Option<RegistryKey>, waker: &Waker) {
-        if key.is_none() {
+    fn list(&mut self, waker: &Waker) {
+        if self.key.is_none() {
             if let Some(registry) = self.registry() {
-                *key = Some(registry.register(waker));
+                self.key = Some(registry.register(waker));
             }
         }
+    }
+
+    fn take_key(&mut self) -> Option<RegistryKey> {
+        self.key.take()
     }
 
     fn gone(&self, key: Option<RegistryKey>) {
@@ -145,10 +125,12 @@ impl Keeps for Kept {
     }
 }
 
-/// A task of the one-thread engine keeps only its place in the scheduler's list (its key): the
-/// engine names the task it runs ([`handle::running`]), from the task's metadata, and runs it on
-/// its runner's thread, whose runner is the task's.
-pub(crate) struct Listed;
+/// A task of the one-thread engine keeps only its place in the scheduler's list: the engine
+/// names the task it runs ([`handle::running`]), from the task's metadata, and runs it on its
+/// runner's thread, whose runner is the task's.
+pub(crate) struct Listed {
+    key: ListKey,
+}
 
 impl Keeps for Listed {
     type Key = ListKey;
@@ -178,8 +160,13 @@ impl Keeps for Listed {
     }
 
     #[inline]
-    fn list(&self, key: &mut ListKey, waker: &Waker) {
-        key.list(waker);
+    fn list(&mut self, waker: &Waker) {
+        self.key.list(waker);
+    }
+
+    #[inline]
+    fn take_key(&mut self) -> ListKey {
+        std::mem::take(&mut self.key)
     }
 
     #[inline]
@@ -196,9 +183,13 @@ impl<F: Future> TaskFuture<F, Kept> {
             registry.task_started();
         }
         TaskFuture {
-            future: Alive::new(future, None),
+            future: Some(future),
             context: context::copy_current(),
-            kept: Kept { info, shared },
+            kept: Kept {
+                info,
+                shared,
+                key: None,
+            },
         }
     }
 }
@@ -207,9 +198,11 @@ impl<F: Future> TaskFuture<F, Listed> {
     /// A task for the one-thread engine.
     pub(crate) fn listed(future: F) -> Self {
         TaskFuture {
-            future: Alive::new(future, ListKey::default()),
+            future: Some(future),
             context: context::copy_current(),
-            kept: Listed,
+            kept: Listed {
+                key: ListKey::default(),
+            },
         }
     }
 }
@@ -219,13 +212,12 @@ impl<F: Future, K: Keeps> Future for TaskFuture<F, K> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome<F::Output>> {
         let mut this = self.project();
-        let Some(alive) = this.future.as_mut().as_pin_mut() else {
+        let Some(future) = this.future.as_mut().as_pin_mut() else {
             return Poll::Ready(Outcome::cancelled());
         };
-        let alive = alive.project();
         // Restores the thread's context when the poll returns or unwinds.
         let _entered = context::Entered::new(this.context);
-        let kept: &K = this.kept;
+        let kept: &mut K = this.kept;
         if kept.is_closing() {
             kept.report_cancelled();
             drop_future(this.future, kept);
@@ -234,12 +226,12 @@ impl<F: Future, K: Keeps> Future for TaskFuture<F, K> {
 
         let polled = {
             let _catches = cancel::CatchesCancellation::new();
-            catch_unwind(AssertUnwindSafe(|| alive.future.poll(cx)))
+            catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
         };
 
         let output = match polled {
             Ok(Poll::Pending) => {
-                kept.list(alive.key, cx.waker());
+                kept.list(cx.waker());
                 return Poll::Pending;
             }
             Ok(Poll::Ready(output)) => Outcome::done(output),
@@ -338,11 +330,9 @@ impl<F: Future> Future for MainFuture<'_, F> {
 /// waits until no task is listed and must never wait forever). A destructor's panic is reported
 /// as the task's, not unwound: unwinding out of a cancelled task's drop (inside async-task)
 /// would abort the process.
-fn drop_future<F, K: Keeps>(mut future: Pin<&mut Option<Alive<F, K::Key>>>, kept: &K) {
-    let Some(alive) = future.as_mut().as_pin_mut() else {
-        return;
-    };
-    let key = std::mem::take(alive.project().key);
+fn drop_future<F, K: Keeps>(mut future: Pin<&mut Option<F>>, kept: &mut K) {
+    let key = kept.take_key();
+    let kept: &K = kept;
     let _gone = Gone(kept, Some(key));
     if let Err(payload) = catch_unwind(AssertUnwindSafe(|| future.set(None))) {
         // The name only now: the one-thread engine's comes from a thread-local.
@@ -370,37 +360,5 @@ impl<K: Keeps> Drop for Gone<'_, K> {
         if let Some(key) = self.1.take() {
             self.0.gone(key);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A pending future of seven words, with no spare value for an `Option`'s tag (as an
-    /// `async fn`'s state has none).
-    struct Words(#[allow(dead_code)] [u64; 7]);
-
-    impl Future for Words {
-        type Output = ();
-
-        fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
-            Poll::Pending
-        }
-    }
-
-    #[test]
-    fn the_one_thread_engines_wrapper_adds_two_words_to_a_future_of_no_spare_value() {
-        use std::mem::size_of;
-        assert_eq!(size_of::<Option<Words>>(), size_of::<Words>() + 8);
-        // The context and the list key with the flag: no tag of the `Option`'s own.
-        assert_eq!(
-            size_of::<TaskFuture<Words, Listed>>(),
-            size_of::<Words>() + 16
-        );
-        assert_eq!(
-            size_of::<TaskFuture<std::future::Pending<()>, Listed>>(),
-            16
-        );
     }
 }
