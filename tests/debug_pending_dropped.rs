@@ -2,6 +2,7 @@
 //! was destroyed but it is pending!"), naming its spawn site; not a task let go on purpose, a
 //! finished one, or one that `close` cancels.
 
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -239,4 +240,139 @@ fn letting_go_of_a_finished_task_does_not_excuse_the_task_that_reuses_its_record
     };
     assert_eq!(task.id, 2);
     assert_eq!(task.spawned_at.line(), line);
+}
+
+/// A debug runner on `threads` threads and the reports it made.
+fn runner_on(threads: usize) -> (Runner, Arc<Mutex<Vec<Diagnostic>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let runner = Runner::builder()
+        .debug(true)
+        .threads(threads)
+        .on_diagnostic(move |d| sink.lock().unwrap().push(d.clone()))
+        .build();
+    (runner, seen)
+}
+
+/// The line of each report of the given kind, sorted.
+fn lines(seen: &[Diagnostic], dropped: bool) -> Vec<u32> {
+    let mut lines: Vec<u32> = seen
+        .iter()
+        .filter_map(|d| match d {
+            Diagnostic::PendingTaskDropped { task } if dropped => Some(task.spawned_at.line()),
+            Diagnostic::PendingTaskCancelled { task } if !dropped => Some(task.spawned_at.line()),
+            _ => None,
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn handles_dropped_as_the_main_future_ends_are_reported_as_dropped_not_as_closed() {
+    // The classic slip as the last statement of `main`: `close` is what drops the futures, but
+    // the handles cancelled the tasks. A detached task beside them is `close`'s.
+    for threads in [1, 2] {
+        let (mut runner, seen) = runner_on(threads);
+        let (started, detached, never_ran) = (line!() + 5, line!() + 6, line!() + 9);
+        runner
+            .run(async {
+                let (_tx, rx) = async_channel::bounded::<()>(1);
+                let rx2 = rx.clone();
+                let started = runner::spawn(async move { rx.recv().await });
+                runner::spawn(std::future::pending::<()>()).detach();
+                runner::sleep(Duration::from_millis(5)).await; // `started` is pending now
+                drop(started);
+                drop(runner::spawn(async move { rx2.recv().await }));
+            })
+            .unwrap();
+        runner.close();
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 3, "threads({threads}): {seen:?}");
+        assert_eq!(
+            lines(&seen, true),
+            [started, never_ran],
+            "threads({threads})"
+        );
+        assert_eq!(lines(&seen, false), [detached], "threads({threads})");
+    }
+}
+
+#[test]
+fn a_handle_dropped_between_runs_is_reported_as_dropped_when_the_runner_closes() {
+    for threads in [1, 2] {
+        let (mut runner, seen) = runner_on(threads);
+        let line = line!() + 2;
+        let task = runner
+            .run(async { Some(runner::spawn(std::future::pending::<()>())) })
+            .unwrap();
+        drop(task); // no run follows: `close` drops the future
+        runner.close();
+        let seen = seen.lock().unwrap();
+        assert_eq!(lines(&seen, true), [line], "threads({threads}): {seen:?}");
+        assert_eq!(seen.len(), 1, "threads({threads}): {seen:?}");
+    }
+}
+
+#[test]
+fn a_task_spawned_by_a_destructor_during_close_is_reported_as_closed_before_it_is_dropped() {
+    /// The line where the destructor below spawns.
+    static LATE: AtomicU32 = AtomicU32::new(0);
+
+    /// Spawns a task when dropped, as `close` cancels the task that owns it.
+    struct SpawnOnDrop(Arc<Mutex<Vec<String>>>);
+
+    impl Drop for SpawnOnDrop {
+        fn drop(&mut self) {
+            struct Note(Arc<Mutex<Vec<String>>>);
+            impl Drop for Note {
+                fn drop(&mut self) {
+                    self.0.lock().unwrap().push("late task dropped".into());
+                }
+            }
+            let note = Note(self.0.clone());
+            LATE.store(line!() + 1, Relaxed);
+            let late = runner::spawn(async move {
+                let _note = note;
+                unreachable!("a task spawned while its runner closes never runs")
+            });
+            assert!(late.is_finished());
+        }
+    }
+
+    for threads in [1, 2] {
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let sink = events.clone();
+        let mut runner = Runner::builder()
+            .debug(true)
+            .threads(threads)
+            .on_diagnostic(move |d| sink.lock().unwrap().push(d.to_string()))
+            .build();
+        let guard = SpawnOnDrop(events.clone());
+        let owner = line!() + 3;
+        runner
+            .run(async move {
+                runner::spawn(async move {
+                    let _guard = guard;
+                    std::future::pending::<()>().await
+                })
+                .detach();
+                runner::sleep(Duration::from_millis(5)).await;
+            })
+            .unwrap();
+        runner.close();
+        let events = events.lock().unwrap();
+        assert_eq!(events.len(), 3, "threads({threads}): {events:?}");
+        // The owner, then the late task: reported as `close`'s (its handle is dropped only
+        // after), before its future is dropped.
+        let closed = "was still pending when the runner closed; it was cancelled";
+        for (event, line) in events.iter().zip([owner, LATE.load(Relaxed)]) {
+            let site = format!("spawned at {}:{line}:", file!());
+            assert!(
+                event.contains(&site) && event.ends_with(closed),
+                "threads({threads}): {events:?}"
+            );
+        }
+        assert_eq!(events[2], "late task dropped", "threads({threads})");
+    }
 }

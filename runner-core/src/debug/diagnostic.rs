@@ -145,7 +145,10 @@ pub enum Diagnostic {
         /// The panic message.
         message: String,
     },
-    /// A task was still pending when the runner closed and was cancelled (debug mode only).
+    /// A task was still pending when the runner closed and was cancelled (debug mode only). A
+    /// task whose handle was dropped before is reported as
+    /// [`PendingTaskDropped`](Diagnostic::PendingTaskDropped) instead: the handle cancelled it,
+    /// though `close` may be what drops its future.
     PendingTaskCancelled {
         /// The task that was cancelled.
         task: TaskInfo,
@@ -156,7 +159,9 @@ pub enum Diagnostic {
     /// is the classic slip); [`detach`](crate::Task::detach) lets a task run on its own, and
     /// [`cancel`](crate::Task::cancel) cancels it on purpose (neither is reported). Not reported
     /// for tasks that finished or panicked, nor for those cancelled by `close`
-    /// ([`PendingTaskCancelled`](Diagnostic::PendingTaskCancelled)).
+    /// ([`PendingTaskCancelled`](Diagnostic::PendingTaskCancelled)). A handle dropped just
+    /// before its runner closes (the slip as the last statement of `main`) is reported here,
+    /// though `close` is what drops the task's future.
     PendingTaskDropped {
         /// The task that was cancelled.
         task: TaskInfo,

@@ -290,12 +290,16 @@ impl Born {
 struct TaskRecord {
     /// Which task holds the record, never 0: a handle of an earlier holder changes nothing. Two
     /// bytes, so that a record is four words and two share a cache line: a handle that outlives
-    /// its task by 65535 reuses of the record may say it let the record's task go, which only
-    /// keeps that task's `PendingTaskDropped` report from being made.
+    /// its task by 65535 reuses of the record may say it let the record's task go or was
+    /// dropped, which only changes that task's report if it is cancelled pending
+    /// (`PendingTaskDropped`, `PendingTaskCancelled` or none).
     generation: AtomicU16,
     /// The generation whose handle let the task go on purpose (`detach`, `cancel`), or 0:
     /// dropping it pending is no mistake.
     let_go: AtomicU16,
+    /// The generation whose handle was dropped before the task finished, or 0: the handle, not
+    /// `close`, cancelled the task, also when `close` is what drops its future.
+    dropped: AtomicU16,
     polls: AtomicU64,
     poll_nanos: AtomicU64,
     /// The stamp (nanoseconds) when the poll in progress started; 0 between polls.
@@ -411,6 +415,7 @@ impl LiveTasks {
         let generation = record.generation.load(Relaxed).checked_add(1).unwrap_or(1);
         record.generation.store(generation, Relaxed);
         record.let_go.store(0, Relaxed);
+        record.dropped.store(0, Relaxed);
         record.polls.store(0, Relaxed);
         record.poll_nanos.store(0, Relaxed);
         record.poll_started.store(0, Relaxed);
@@ -684,13 +689,19 @@ pin_project! {
             let held = record.record();
             let done = held.done.load(Relaxed);
             let let_go = held.let_go.load(Relaxed) == record.generation;
+            let dropped = held.dropped.load(Relaxed) == record.generation;
             let live = record.live();
             let name = live.release(record, this.wakes.noting());
-            // Dropped pending, not by `close`, and not let go on purpose: its handle was dropped.
-            if let Some(info) = name {
-                if !done && !let_go && info.id() != 0 && !live.is_closing() {
-                    let task = info.unpack();
+            // Dropped pending: cancelled by its handle (unless let go on purpose), or else by
+            // `close`, which the task's wrapper reports itself only when `close` polls the task
+            // to cancel it. Reported here, before the future's destructor runs.
+            if let Some(info) = name.filter(|info| !done && info.id() != 0) {
+                let task = info.unpack();
+                let closing = live.is_closing();
+                if !let_go && (dropped || !closing) {
                     live.report(Diagnostic::PendingTaskDropped { task });
+                } else if closing {
+                    live.report(Diagnostic::PendingTaskCancelled { task });
                 }
             }
         }
@@ -851,6 +862,16 @@ impl Handle {
     pub(crate) fn let_go(&self) {
         let record = self.0.record();
         record.let_go.store(self.0.generation, Relaxed);
+    }
+
+    /// The handle is dropped, before the task finished as far as it knows: the drop cancels
+    /// the task. Called before the task hears of it, so that its destructor finds the mark.
+    pub(crate) fn dropped(&self) {
+        let record = self.0.record();
+        // A handle that outlived its task marks nothing (its record may be another task's).
+        if record.generation.load(Relaxed) == self.0.generation {
+            record.dropped.store(self.0.generation, Relaxed);
+        }
     }
 
     /// The engine scheduled the task: a wake-up, for the snapshot's state.
@@ -1028,6 +1049,24 @@ mod tests {
         assert_ne!(next.record().let_go.load(Relaxed), next.generation);
         Handle(next.clone()).let_go();
         assert_eq!(next.record().let_go.load(Relaxed), next.generation);
+    }
+
+    #[test]
+    fn a_dropped_handle_marks_only_its_own_task_and_the_mark_goes_with_the_record() {
+        let live = live();
+        let info = PackedInfo::pack(TaskInfo::new(1, Location::caller()));
+        let first = live.take(info);
+        Handle(first.clone()).dropped();
+        assert_eq!(first.record().dropped.load(Relaxed), first.generation);
+        let stale = Handle(first.clone());
+        live.release(&first, None);
+        let next = live.take(info);
+        assert_eq!(next.index(), first.index());
+        assert_eq!(next.record().dropped.load(Relaxed), 0);
+        stale.dropped();
+        assert_eq!(next.record().dropped.load(Relaxed), 0);
+        Handle(next.clone()).dropped();
+        assert_eq!(next.record().dropped.load(Relaxed), next.generation);
     }
 
     #[test]

@@ -80,7 +80,7 @@ enum Inner<T> {
     /// "polled after completion" panic comes only from polling a handle after its output.
     Runner(async_task::Task<Outcome<T>, Meta>),
     /// The one-thread engine's tasks in debug mode: the same, with the record in the metadata.
-    Tracked(async_task::Task<Outcome<T>, TrackedMeta>),
+    Tracked(Watched<T>),
     /// A task of `async-executor`, which drops it unrun when cancelled.
     Executor(Box<Beside<T>>),
 }
@@ -97,8 +97,53 @@ struct Beside<T> {
 enum Named {
     Plain(TaskInfo),
     /// In debug mode, with the record that hears when the handle lets the task go on purpose
-    /// (boxed: its pointer fits beside the spawn site's non-null reference, with no tag).
-    Tracked(Box<(TaskInfo, Handle)>),
+    /// or is dropped (boxed: its pointer fits beside the spawn site's non-null reference, with
+    /// no tag).
+    Tracked(Box<(TaskInfo, Dropping)>),
+}
+
+/// A handle of the one-thread engine's task in debug mode, which tells the record when it is
+/// dropped ([`Handle::dropped`]). `None` once `detach` or `cancel` took the task out.
+struct Watched<T>(Option<async_task::Task<Outcome<T>, TrackedMeta>>);
+
+impl<T> Watched<T> {
+    fn task(&self) -> &async_task::Task<Outcome<T>, TrackedMeta> {
+        self.0
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("a handle is used up only by value"))
+    }
+
+    fn take(mut self) -> async_task::Task<Outcome<T>, TrackedMeta> {
+        self.0
+            .take()
+            .unwrap_or_else(|| unreachable!("a handle is used up only once"))
+    }
+}
+
+impl<T> Drop for Watched<T> {
+    fn drop(&mut self) {
+        match &self.0 {
+            // Before the task drops: async-task cancels it then.
+            Some(task) if !task.is_finished() => task.metadata().handle.dropped(),
+            _ => {}
+        }
+    }
+}
+
+/// The record's handle beside a task of `async-executor`'s: tells the record when the task's
+/// handle is dropped, which comes after `let_go` when `detach` or `cancel` use it up.
+struct Dropping(Handle);
+
+impl Dropping {
+    fn let_go(&self) {
+        self.0.let_go();
+    }
+}
+
+impl Drop for Dropping {
+    fn drop(&mut self) {
+        self.0.dropped();
+    }
 }
 
 // What the comment above promises.
@@ -241,7 +286,7 @@ impl TaskMeta for TrackedMeta {
 
     fn into_handle<T>(task: async_task::Task<Outcome<T>, TrackedMeta>) -> Task<T> {
         Task {
-            inner: Inner::Tracked(task),
+            inner: Inner::Tracked(Watched(Some(task))),
         }
     }
 }
@@ -270,7 +315,7 @@ impl<T> Inner<T> {
     fn info(&self) -> TaskInfo {
         match self {
             Inner::Runner(task) => task.metadata().info(),
-            Inner::Tracked(task) => task.metadata().info(),
+            Inner::Tracked(task) => task.task().metadata().info(),
             Inner::Executor(beside) => match &beside.name {
                 Named::Plain(info) => *info,
                 Named::Tracked(tracked) => tracked.0,
@@ -281,7 +326,7 @@ impl<T> Inner<T> {
     fn let_go(&self) {
         match self {
             Inner::Runner(_) => {}
-            Inner::Tracked(task) => task.metadata().let_go(),
+            Inner::Tracked(task) => task.task().metadata().let_go(),
             Inner::Executor(beside) => {
                 if let Named::Tracked(tracked) = &beside.name {
                     tracked.1.let_go();
@@ -293,7 +338,7 @@ impl<T> Inner<T> {
     fn is_finished(&self) -> bool {
         match self {
             Inner::Runner(task) => task.is_finished(),
-            Inner::Tracked(task) => task.is_finished(),
+            Inner::Tracked(task) => task.task().is_finished(),
             Inner::Executor(beside) => beside.task.is_finished(),
         }
     }
@@ -302,7 +347,7 @@ impl<T> Inner<T> {
         self.let_go();
         match self {
             Inner::Runner(task) => task.detach(),
-            Inner::Tracked(task) => task.detach(),
+            Inner::Tracked(task) => task.take().detach(),
             Inner::Executor(beside) => beside.task.detach(),
         }
     }
@@ -311,7 +356,7 @@ impl<T> Inner<T> {
         self.let_go();
         match self {
             Inner::Runner(task) => task.cancel().await.and_then(Outcome::take),
-            Inner::Tracked(task) => task.cancel().await.and_then(Outcome::take),
+            Inner::Tracked(task) => task.take().cancel().await.and_then(Outcome::take),
             Inner::Executor(beside) => beside.task.cancel().await.and_then(Outcome::take),
         }
     }
@@ -321,7 +366,8 @@ impl<T> Inner<T> {
         match self {
             // async-task panics when polled after it gave the output.
             Inner::Runner(task) => Pin::new(task).poll(cx).map(Outcome::take),
-            Inner::Tracked(task) => Pin::new(task).poll(cx).map(Outcome::take),
+            Inner::Tracked(Watched(Some(task))) => Pin::new(task).poll(cx).map(Outcome::take),
+            Inner::Tracked(Watched(None)) => unreachable!("a handle is used up only by value"),
             Inner::Executor(beside) => {
                 if beside.taken {
                     panic!("runner::Task polled after it returned its output")
@@ -353,7 +399,7 @@ impl<T> Task<T> {
                 task: task.fallible(),
                 name: match tracked {
                     None => Named::Plain(info),
-                    Some(handle) => Named::Tracked(Box::new((info, handle))),
+                    Some(handle) => Named::Tracked(Box::new((info, Dropping(handle)))),
                 },
                 taken: false,
             })),

@@ -13,10 +13,11 @@ use crate::debug::diagnostic::TaskInfo;
 use crate::debug::snapshot::{ByEngine, ByWaker, Handle, LiveTasks, Tracked, Wakes};
 use crate::runner::current::{self, Current, Engine, RemoteEngine, Role};
 use crate::runner::scheduler::{Queued, Remote, Scheduler};
+use crate::runner::shared::Shared;
 use crate::task::handle::{Meta, Outcome, Task, TrackedMeta};
 use crate::task::local::LocalTasks;
 use crate::task::sites::PackedInfo;
-use crate::task::wrapper::{Kept, Listed, TaskFuture};
+use crate::task::wrapper::{report_cancelled, Kept, Listed, TaskFuture};
 
 /// Spawns a task on the current runner; it may run on any of the runner's threads.
 ///
@@ -217,7 +218,9 @@ where
             }
             Role::Closing => {
                 let info = c.new_task(spawned_at);
-                Spawned::stillborn(TaskFuture::new(future, c, info), info)
+                let stillborn = Spawned::stillborn(TaskFuture::new(future, c, info), info);
+                // No wrapper of debug mode's reports it: `start` does.
+                stillborn.reported_by(&c.shared, info)
             }
         })
     });
@@ -322,8 +325,13 @@ pub(crate) fn closed_check(c: &current::Current, function: &str, at: &Location<'
 pub(crate) enum Spawned<T> {
     Task(Task<T>),
     /// Spawned inside `close`: running the runnable drops the future, outside the borrow
-    /// because its destructor may spawn again, and completes the task as cancelled.
-    Stillborn(async_task::Runnable<Meta>, Task<T>),
+    /// because its destructor may spawn again, and completes the task as cancelled. In debug
+    /// mode a spawned task is first reported as cancelled by `close` (its runner, its name).
+    Stillborn(
+        async_task::Runnable<Meta>,
+        Task<T>,
+        Option<(Arc<Shared>, TaskInfo)>,
+    ),
 }
 
 impl<T: 'static> Spawned<T> {
@@ -339,13 +347,27 @@ impl<T: 'static> Spawned<T> {
             .propagate_panic(true)
             .metadata(Meta::new(info))
             .spawn_local(|_| stillborn, |_| {});
-        Spawned::Stillborn(runnable, Task::new(task))
+        Spawned::Stillborn(runnable, Task::new(task), None)
+    }
+
+    /// A spawned task cancelled before it starts: in debug mode, `start` reports it as a task
+    /// that `close` cancels, before its future is dropped.
+    fn reported_by(self, shared: &Arc<Shared>, info: TaskInfo) -> Self {
+        match self {
+            Spawned::Stillborn(runnable, task, _) if shared.debug => {
+                Spawned::Stillborn(runnable, task, Some((shared.clone(), info)))
+            }
+            spawned => spawned,
+        }
     }
 
     pub(crate) fn start(self) -> Task<T> {
         match self {
             Spawned::Task(task) => task,
-            Spawned::Stillborn(runnable, task) => {
+            Spawned::Stillborn(runnable, task, report) => {
+                if let Some((shared, info)) = report {
+                    report_cancelled(&shared, || info);
+                }
                 runnable.run();
                 task
             }

@@ -41,9 +41,9 @@ pin_project! {
             let this = this.project();
             if this.future.is_some() {
                 // Dropped unfinished: cancelled by its handle, or by `close` (the executor
-                // dropping it).
+                // dropping it). Debug mode's wrapper around this one, whose destructor ran
+                // first, reported which ([`Tracked`](crate::debug::snapshot)).
                 let kept: &mut K = this.kept;
-                kept.report_cancelled();
                 let _entered = context::Entered::new(this.context);
                 drop_future(this.future, kept);
             }
@@ -59,7 +59,8 @@ pub(crate) trait Keeps: Sized {
     fn info(&self) -> TaskInfo;
     /// The runner's state, when each poll needs it (see [`Kept`]); `None`: the thread's runner.
     fn shared(&self) -> Option<&Arc<Shared>>;
-    /// In debug mode, reports that `close` cancels the task, before its future is dropped.
+    /// In debug mode, reports that `close` cancels the task by polling it, before its future is
+    /// dropped.
     fn report_cancelled(&self) {
         if let Some(shared) = self.shared() {
             report_cancelled(shared, || self.info());
@@ -345,7 +346,7 @@ fn drop_future<F, K: Keeps>(mut future: Pin<&mut Option<F>>, kept: &mut K) {
 }
 
 /// In debug mode, reports a task that `close` cancels (`task` names it, asked only then).
-fn report_cancelled(shared: &Shared, task: impl FnOnce() -> TaskInfo) {
+pub(crate) fn report_cancelled(shared: &Shared, task: impl FnOnce() -> TaskInfo) {
     if shared.debug && shared.is_closing() {
         shared.report(Diagnostic::PendingTaskCancelled { task: task() });
     }
