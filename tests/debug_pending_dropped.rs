@@ -376,3 +376,55 @@ fn a_task_spawned_by_a_destructor_during_close_is_reported_as_closed_before_it_i
         assert_eq!(events[2], "late task dropped", "threads({threads})");
     }
 }
+
+#[test]
+fn a_group_dropped_as_the_main_future_ends_cancels_its_members_unreported() {
+    for threads in [1, 2] {
+        let (mut runner, seen) = runner_on(threads);
+        runner
+            .run(async {
+                let mut group = runner::TaskGroup::new();
+                group.spawn(std::future::pending::<()>());
+                runner::sleep(Duration::from_millis(5)).await;
+                drop(group); // the members are cancelled on purpose; `close` drops them
+            })
+            .unwrap();
+        runner.close();
+        assert!(
+            seen.lock().unwrap().is_empty(),
+            "threads({threads}): {:?}",
+            seen.lock().unwrap()
+        );
+    }
+}
+
+#[test]
+fn handles_that_close_drops_with_their_owner_leave_their_tasks_to_close() {
+    // `close` cancels a task that holds a group and a handle: their tasks are `close`'s too,
+    // whichever the runner drops first.
+    for threads in [1, 2] {
+        let (mut runner, seen) = runner_on(threads);
+        let (owner, member, held) = (line!() + 3, line!() + 5, line!() + 6);
+        runner
+            .run(async {
+                runner::spawn(async {
+                    let mut group = runner::TaskGroup::new();
+                    group.spawn(std::future::pending::<()>());
+                    let held = runner::spawn(std::future::pending::<()>());
+                    held.await;
+                    group.join_all().await;
+                })
+                .detach();
+                runner::sleep(Duration::from_millis(5)).await;
+            })
+            .unwrap();
+        runner.close();
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 3, "threads({threads}): {seen:?}");
+        assert_eq!(
+            lines(&seen, false),
+            [owner, member, held],
+            "threads({threads})"
+        );
+    }
+}

@@ -145,10 +145,12 @@ pub enum Diagnostic {
         /// The panic message.
         message: String,
     },
-    /// A task was still pending when the runner closed and was cancelled (debug mode only). A
-    /// task whose handle was dropped before is reported as
-    /// [`PendingTaskDropped`](Diagnostic::PendingTaskDropped) instead: the handle cancelled it,
-    /// though `close` may be what drops its future.
+    /// A task was still pending when the runner closed and was cancelled (debug mode only).
+    /// The handle of a task dropped before the runner began to close cancelled the task, though
+    /// `close` may be what drops its future: such a task is reported as
+    /// [`PendingTaskDropped`](Diagnostic::PendingTaskDropped), or not at all when a
+    /// [`TaskGroup`](crate::TaskGroup) dropped it. A handle that `close` drops (with the task
+    /// that held it) leaves its task to this report.
     PendingTaskCancelled {
         /// The task that was cancelled.
         task: TaskInfo,

@@ -297,8 +297,9 @@ struct TaskRecord {
     /// The generation whose handle let the task go on purpose (`detach`, `cancel`), or 0:
     /// dropping it pending is no mistake.
     let_go: AtomicU16,
-    /// The generation whose handle was dropped before the task finished, or 0: the handle, not
-    /// `close`, cancelled the task, also when `close` is what drops its future.
+    /// The generation whose handle was dropped before the task finished and before the runner
+    /// began to close, or 0: the handle, not `close`, cancelled the task, also when `close` is
+    /// what drops its future.
     dropped: AtomicU16,
     polls: AtomicU64,
     poll_nanos: AtomicU64,
@@ -692,16 +693,21 @@ pin_project! {
             let dropped = held.dropped.load(Relaxed) == record.generation;
             let live = record.live();
             let name = live.release(record, this.wakes.noting());
-            // Dropped pending: cancelled by its handle (unless let go on purpose), or else by
-            // `close`, which the task's wrapper reports itself only when `close` polls the task
-            // to cancel it. Reported here, before the future's destructor runs.
+            // Dropped pending: cancelled by whoever came first. Its handle, dropped by mistake
+            // or (let go) on purpose, as a `TaskGroup` drops its members; else `close`, which
+            // the task's wrapper reports itself only when `close` polls the task to cancel it.
+            // Reported here, before the future's destructor runs.
             if let Some(info) = name.filter(|info| !done && info.id() != 0) {
                 let task = info.unpack();
                 let closing = live.is_closing();
-                if !let_go && (dropped || !closing) {
-                    live.report(Diagnostic::PendingTaskDropped { task });
-                } else if closing {
-                    live.report(Diagnostic::PendingTaskCancelled { task });
+                match (let_go, dropped) {
+                    (false, true) => live.report(Diagnostic::PendingTaskDropped { task }),
+                    (false, false) if !closing => {
+                        live.report(Diagnostic::PendingTaskDropped { task });
+                    }
+                    (true, true) => {}
+                    _ if closing => live.report(Diagnostic::PendingTaskCancelled { task }),
+                    _ => {}
                 }
             }
         }
@@ -866,10 +872,11 @@ impl Handle {
 
     /// The handle is dropped, before the task finished as far as it knows: the drop cancels
     /// the task. Called before the task hears of it, so that its destructor finds the mark.
+    /// Once the runner closes, `close` is the cause, as it cancels whoever owns the handle.
     pub(crate) fn dropped(&self) {
         let record = self.0.record();
         // A handle that outlived its task marks nothing (its record may be another task's).
-        if record.generation.load(Relaxed) == self.0.generation {
+        if record.generation.load(Relaxed) == self.0.generation && !self.0.live().is_closing() {
             record.dropped.store(self.0.generation, Relaxed);
         }
     }

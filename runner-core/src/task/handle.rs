@@ -131,18 +131,32 @@ impl<T> Drop for Watched<T> {
 }
 
 /// The record's handle beside a task of `async-executor`'s: tells the record when the task's
-/// handle is dropped, which comes after `let_go` when `detach` or `cancel` use it up.
-struct Dropping(Handle);
+/// handle is dropped, unless `detach` or `cancel` used the handle up (`armed` is then false).
+struct Dropping {
+    handle: Handle,
+    armed: bool,
+}
 
 impl Dropping {
     fn let_go(&self) {
-        self.0.let_go();
+        self.handle.let_go();
     }
 }
 
 impl Drop for Dropping {
     fn drop(&mut self) {
-        self.0.dropped();
+        if self.armed {
+            self.handle.dropped();
+        }
+    }
+}
+
+impl<T> Beside<T> {
+    /// `detach` or `cancel` use the handle up: its drop is not the task's cancellation.
+    fn disarm(&mut self) {
+        if let Named::Tracked(tracked) = &mut self.name {
+            tracked.1.armed = false;
+        }
     }
 }
 
@@ -348,7 +362,10 @@ impl<T> Inner<T> {
         match self {
             Inner::Runner(task) => task.detach(),
             Inner::Tracked(task) => task.take().detach(),
-            Inner::Executor(beside) => beside.task.detach(),
+            Inner::Executor(mut beside) => {
+                beside.disarm();
+                beside.task.detach();
+            }
         }
     }
 
@@ -357,7 +374,10 @@ impl<T> Inner<T> {
         match self {
             Inner::Runner(task) => task.cancel().await.and_then(Outcome::take),
             Inner::Tracked(task) => task.take().cancel().await.and_then(Outcome::take),
-            Inner::Executor(beside) => beside.task.cancel().await.and_then(Outcome::take),
+            Inner::Executor(mut beside) => {
+                beside.disarm();
+                beside.task.cancel().await.and_then(Outcome::take)
+            }
         }
     }
 
@@ -399,7 +419,13 @@ impl<T> Task<T> {
                 task: task.fallible(),
                 name: match tracked {
                     None => Named::Plain(info),
-                    Some(handle) => Named::Tracked(Box::new((info, Dropping(handle)))),
+                    Some(handle) => {
+                        let handle = Dropping {
+                            handle,
+                            armed: true,
+                        };
+                        Named::Tracked(Box::new((info, handle)))
+                    }
                 },
                 taken: false,
             })),
