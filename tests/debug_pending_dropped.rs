@@ -11,11 +11,20 @@ use runner::{diagnostic::Diagnostic, Runner};
 /// A debug (or not) runner and the reports it made. One thread: a short sleep of the main future
 /// then lets every spawned task run first, whatever the machine's load.
 fn runner(debug: bool) -> (Runner, Arc<Mutex<Vec<Diagnostic>>>) {
+    runner_with(debug, 1)
+}
+
+/// A debug runner on `threads` threads and the reports it made.
+fn runner_on(threads: usize) -> (Runner, Arc<Mutex<Vec<Diagnostic>>>) {
+    runner_with(true, threads)
+}
+
+fn runner_with(debug: bool, threads: usize) -> (Runner, Arc<Mutex<Vec<Diagnostic>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = seen.clone();
     let runner = Runner::builder()
         .debug(debug)
-        .threads(1)
+        .threads(threads)
         .on_diagnostic(move |d| sink.lock().unwrap().push(d.clone()))
         .build();
     (runner, seen)
@@ -242,18 +251,6 @@ fn letting_go_of_a_finished_task_does_not_excuse_the_task_that_reuses_its_record
     assert_eq!(task.spawned_at.line(), line);
 }
 
-/// A debug runner on `threads` threads and the reports it made.
-fn runner_on(threads: usize) -> (Runner, Arc<Mutex<Vec<Diagnostic>>>) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let sink = seen.clone();
-    let runner = Runner::builder()
-        .debug(true)
-        .threads(threads)
-        .on_diagnostic(move |d| sink.lock().unwrap().push(d.clone()))
-        .build();
-    (runner, seen)
-}
-
 /// The line of each report of the given kind, sorted.
 fn lines(seen: &[Diagnostic], dropped: bool) -> Vec<u32> {
     let mut lines: Vec<u32> = seen
@@ -404,18 +401,23 @@ fn handles_that_close_drops_with_their_owner_leave_their_tasks_to_close() {
     // whichever the runner drops first.
     for threads in [1, 2] {
         let (mut runner, seen) = runner_on(threads);
-        let (owner, member, held) = (line!() + 3, line!() + 5, line!() + 6);
+        let (owner, member, held) = (line!() + 5, line!() + 7, line!() + 8);
         runner
             .run(async {
-                runner::spawn(async {
+                // Each of the three tasks says when it has run, on either engine.
+                let (ran, runs) = async_channel::unbounded::<()>();
+                runner::spawn(async move {
                     let mut group = runner::TaskGroup::new();
-                    group.spawn(std::future::pending::<()>());
-                    let held = runner::spawn(std::future::pending::<()>());
+                    group.spawn(ran_then_pending(ran.clone()));
+                    let held = runner::spawn(ran_then_pending(ran.clone()));
+                    let _ = ran.send(()).await;
                     held.await;
                     group.join_all().await;
                 })
                 .detach();
-                runner::sleep(Duration::from_millis(5)).await;
+                for _ in 0..3 {
+                    runs.recv().await.unwrap();
+                }
             })
             .unwrap();
         runner.close();
@@ -427,4 +429,10 @@ fn handles_that_close_drops_with_their_owner_leave_their_tasks_to_close() {
             "threads({threads})"
         );
     }
+}
+
+/// Says that it ran, then stays pending.
+async fn ran_then_pending(ran: async_channel::Sender<()>) {
+    let _ = ran.send(()).await;
+    std::future::pending::<()>().await
 }
