@@ -248,6 +248,11 @@ impl Meta {
         Meta(PackedInfo::pack(info))
     }
 
+    /// The metadata of a task named `info`, packed already.
+    pub(crate) fn packed(info: PackedInfo) -> Meta {
+        Meta(info)
+    }
+
     /// The metadata of a task of runner's own, which nobody awaits: numbered 0, like a main
     /// future, and never reported.
     #[track_caller]

@@ -218,7 +218,8 @@ where
             }
             Role::Closing => {
                 let info = c.new_task(spawned_at);
-                let stillborn = Spawned::stillborn(TaskFuture::new(future, c, info), info);
+                let future = TaskFuture::new(future, c, PackedInfo::pack(info));
+                let stillborn = Spawned::stillborn(future, info);
                 // No wrapper of debug mode's reports it: `start` does.
                 stillborn.reported_by(&c.shared, info)
             }
@@ -269,22 +270,24 @@ where
     P: Places<F>,
 {
     let info = c.new_task(spawned_at);
+    // Packed once, for the metadata or the wrapper, and debug mode's record.
+    let packed = PackedInfo::pack(info);
     let live = c.shared.live.as_ref();
     // The one-thread scheduler notes wake-ups itself (through the metadata): `ByEngine` below.
     match target {
         Target::Own(own) => tracking::<_, ByEngine, _>(
             TaskFuture::listed(future),
             live,
-            info,
-            |future| P::spawn_own(own, future, Meta::new(info)),
-            |future, handle, packed| P::spawn_own(own, future, TrackedMeta::new(packed, handle)),
+            packed,
+            |future| P::spawn_own(own, future, Meta::packed(packed)),
+            |future, handle| P::spawn_own(own, future, TrackedMeta::new(packed, handle)),
         ),
         Target::Executor(executor) => tracking::<_, ByWaker, _>(
-            TaskFuture::new(future, c, info),
+            TaskFuture::new(future, c, packed),
             live,
-            info,
+            packed,
             |future| Task::of_executor(P::spawn_executor(executor, future), info, None),
-            |future, handle, _| {
+            |future, handle| {
                 Task::of_executor(P::spawn_executor(executor, future), info, Some(handle))
             },
         ),
@@ -292,21 +295,20 @@ where
 }
 
 /// Hands `future` to `plain`, or, in debug mode (`live`), hands the future wrapped in
-/// [`Tracked`] (its wake-ups noted as `W` says), the record's handle and the packed `info` to
-/// `tracked`.
+/// [`Tracked`] (its wake-ups noted as `W` says, its record named `info`) and the record's handle
+/// to `tracked`.
 fn tracking<G: Future, W: Wakes, R>(
     future: G,
     live: Option<&Arc<LiveTasks>>,
-    info: TaskInfo,
+    info: PackedInfo,
     plain: impl FnOnce(G) -> R,
-    tracked: impl FnOnce(Tracked<G, W>, Handle, PackedInfo) -> R,
+    tracked: impl FnOnce(Tracked<G, W>, Handle) -> R,
 ) -> R {
     match live {
         Some(live) => {
-            let packed = PackedInfo::pack(info);
-            let future = Tracked::new(future, live, packed);
+            let future = Tracked::new(future, live, info);
             let handle = future.handle();
-            tracked(future, handle, packed)
+            tracked(future, handle)
         }
         None => plain(future),
     }

@@ -21,6 +21,7 @@ use crate::task::cancel;
 use crate::task::handle::{self, Outcome};
 use crate::task::panic::TaskPanic;
 use crate::task::registry::{RegistryKey, TaskRegistry};
+use crate::task::sites::PackedInfo;
 
 pin_project! {
     /// A spawned task's future as the runner runs it. It catches and tags panics, and completes
@@ -75,9 +76,11 @@ pub(crate) trait Keeps: Sized {
     fn gone(&self, key: Self::Key);
 }
 
-/// The name and runner of a task of `async-executor`'s, kept beside its future.
+/// The name and runner of a task of `async-executor`'s, kept beside its future. The name in one
+/// word: a trivial task stays within glibc's fastest allocations (`bench/README.md`'s design
+/// notes).
 pub(crate) struct Kept {
-    info: TaskInfo,
+    info: PackedInfo,
     // The runner's state, only when each poll needs it (`Shared::instruments_tasks`): a
     // task of a runner that owns its executor is polled only by that runner's threads,
     // which know their runner (`current`).
@@ -96,7 +99,7 @@ impl Keeps for Kept {
     type Key = Option<RegistryKey>;
 
     fn info(&self) -> TaskInfo {
-        self.info
+        self.info.unpack()
     }
 
     fn shared(&self) -> Option<&Arc<Shared>> {
@@ -178,7 +181,7 @@ impl Keeps for Listed {
 
 impl<F: Future> TaskFuture<F, Kept> {
     /// A task for `async-executor` (or cancelled before it starts): it keeps its own name.
-    pub(crate) fn new(future: F, c: &Current, info: TaskInfo) -> Self {
+    pub(crate) fn new(future: F, c: &Current, info: PackedInfo) -> Self {
         let shared = c.shared.instruments_tasks().then(|| c.shared.clone());
         if let Some(registry) = shared.as_ref().and_then(|s| s.registry.as_ref()) {
             registry.task_started();
