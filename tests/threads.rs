@@ -300,3 +300,34 @@ fn a_worker_thread_that_cannot_start_is_a_panic_that_says_how_to_fix_it() {
         ]
     );
 }
+
+#[test]
+fn a_handle_polled_again_after_its_output_panics_on_either_engine() {
+    use futures_lite::future;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    for threads in [1, 2] {
+        let mut runner = runner::Builder::new().threads(threads).build();
+        let (output, mut task) = runner
+            .run(async {
+                let mut task = runner::spawn(async { 5 });
+                ((&mut task).await, Some(task))
+            })
+            .unwrap();
+        assert_eq!(output, 5);
+        let task = task.as_mut().unwrap();
+        let again = catch_unwind(AssertUnwindSafe(|| {
+            future::block_on(future::poll_once(task))
+        }));
+        let payload = again.expect_err("a second poll after the output panics");
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        assert!(
+            message.contains("polled after"),
+            "threads({threads}): {message:?}"
+        );
+    }
+}

@@ -44,8 +44,8 @@ use crate::sync;
 #[non_exhaustive]
 pub struct TaskInfo {
     /// The task's number within its runner (0 for the main future), from 1 in spawn order,
-    /// blocking jobs included. It is kept in 44 bits: after 2^44 - 1 spawns in a runner (half a
-    /// year at a million a second) numbers start again from 1.
+    /// blocking jobs included. It is kept in 40 bits: after 2^40 - 1 spawns in a runner (12 days
+    /// at a million a second) numbers start again from 1.
     pub id: u64,
     /// The caller of `spawn`, `spawn_local` or `spawn_blocking` (for the main future: of `run`).
     pub spawned_at: &'static Location<'static>,

@@ -72,8 +72,9 @@ pub struct Task<T> {
 }
 
 /// What a handle holds: 16 bytes. The task's number, spawn site and debug-mode record travel in
-/// async-task's metadata (the task's own allocation) where runner made the task, and in a box
-/// beside a task that `async-executor` made.
+/// async-task's metadata (the task's own allocation) where runner made the task. Beside a task
+/// that `async-executor` made, the handle keeps the name in its second word, and in debug mode
+/// the record's handle in a box.
 enum Inner<T> {
     /// The one-thread engine's tasks, blocking jobs, and tasks cancelled before they start.
     /// These are never dropped unrun: a cancelled one completes with nothing, so async-task's
@@ -82,24 +83,75 @@ enum Inner<T> {
     /// The one-thread engine's tasks in debug mode: the same, with the record in the metadata.
     Tracked(Watched<T>),
     /// A task of `async-executor`, which drops it unrun when cancelled.
-    Executor(Box<Beside<T>>),
+    Executor(Beside<T>),
+    /// The same in debug mode, with the record that hears when the handle lets the task go on
+    /// purpose or is dropped.
+    ExecutorTracked(Box<(Beside<T>, Dropping)>),
 }
 
-/// A handle of `async-executor`'s task, and what it keeps beside it.
+// What the comment above promises: the variants share the spare values of `Beside`'s byte.
+const _: () = assert!(std::mem::size_of::<Inner<u64>>() == 16);
+
+/// A handle of `async-executor`'s task, and its name beside it: two words, no allocation.
 struct Beside<T> {
     task: async_task::FallibleTask<Outcome<T>>,
-    name: Named,
-    /// The output was taken: polling again is a mistake, not a cancellation.
-    taken: bool,
+    name: KeptName,
 }
 
-/// The name of an `async-executor` task, as its handle keeps it: 16 bytes.
-enum Named {
-    Plain(TaskInfo),
-    /// In debug mode, with the record that hears when the handle lets the task go on purpose
-    /// or is dropped (boxed: its pointer fits beside the spawn site's non-null reference, with
-    /// no tag).
-    Tracked(Box<(TaskInfo, Dropping)>),
+/// The packed name of an `async-executor` task ([`PackedInfo::BITS`] bits) and whether its
+/// output was taken, in one word. The flag's byte leaves 254 values spare, in which `Inner`
+/// keeps its variant.
+#[derive(Clone, Copy)]
+struct KeptName {
+    low: u32,
+    middle: u16,
+    high: u8,
+    output: Output,
+}
+
+// A packed name fits the three fields above.
+const _: () = assert!(PackedInfo::BITS <= 56);
+
+/// Whether the handle returned the task's output: polling again is then a mistake, not a
+/// cancellation.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Output {
+    Awaited,
+    Taken,
+}
+
+impl KeptName {
+    fn new(info: PackedInfo) -> KeptName {
+        let bits = info.bits();
+        KeptName {
+            low: bits as u32,
+            middle: (bits >> 32) as u16,
+            high: (bits >> 48) as u8,
+            output: Output::Awaited,
+        }
+    }
+
+    fn info(self) -> TaskInfo {
+        let bits = u64::from(self.low) | u64::from(self.middle) << 32 | u64::from(self.high) << 48;
+        PackedInfo::from_bits(bits).unpack()
+    }
+}
+
+impl<T> Beside<T> {
+    /// `None`: the task was cancelled.
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        if self.name.output == Output::Taken {
+            panic!("runner::Task polled after it returned its output")
+        }
+        let polled = Pin::new(&mut self.task)
+            .poll(cx)
+            .map(|o| o.and_then(Outcome::take));
+        if let Poll::Ready(Some(_)) = polled {
+            self.name.output = Output::Taken;
+        }
+        polled
+    }
 }
 
 /// A handle of the one-thread engine's task in debug mode, which tells the record when it is
@@ -151,17 +203,12 @@ impl Drop for Dropping {
     }
 }
 
-impl<T> Beside<T> {
+impl Dropping {
     /// `detach` or `cancel` use the handle up: its drop is not the task's cancellation.
     fn disarm(&mut self) {
-        if let Named::Tracked(tracked) = &mut self.name {
-            tracked.1.armed = false;
-        }
+        self.armed = false;
     }
 }
-
-// What the comment above promises.
-const _: () = assert!(std::mem::size_of::<Named>() == 16);
 
 /// What a task completes with, as async-task keeps it for the handle: the future's output, or
 /// nothing when the task was cancelled. async-task drops an output that nobody takes: a
@@ -335,10 +382,8 @@ impl<T> Inner<T> {
         match self {
             Inner::Runner(task) => task.metadata().info(),
             Inner::Tracked(task) => task.task().metadata().info(),
-            Inner::Executor(beside) => match &beside.name {
-                Named::Plain(info) => *info,
-                Named::Tracked(tracked) => tracked.0,
-            },
+            Inner::Executor(beside) => beside.name.info(),
+            Inner::ExecutorTracked(tracked) => tracked.0.name.info(),
         }
     }
 
@@ -346,11 +391,8 @@ impl<T> Inner<T> {
         match self {
             Inner::Runner(_) => {}
             Inner::Tracked(task) => task.task().metadata().let_go(),
-            Inner::Executor(beside) => {
-                if let Named::Tracked(tracked) = &beside.name {
-                    tracked.1.let_go();
-                }
-            }
+            Inner::Executor(_) => {}
+            Inner::ExecutorTracked(tracked) => tracked.1.let_go(),
         }
     }
 
@@ -359,6 +401,7 @@ impl<T> Inner<T> {
             Inner::Runner(task) => task.is_finished(),
             Inner::Tracked(task) => task.task().is_finished(),
             Inner::Executor(beside) => beside.task.is_finished(),
+            Inner::ExecutorTracked(tracked) => tracked.0.task.is_finished(),
         }
     }
 
@@ -367,8 +410,10 @@ impl<T> Inner<T> {
         match self {
             Inner::Runner(task) => task.detach(),
             Inner::Tracked(task) => task.take().detach(),
-            Inner::Executor(mut beside) => {
-                beside.disarm();
+            Inner::Executor(beside) => beside.task.detach(),
+            Inner::ExecutorTracked(tracked) => {
+                let (beside, mut handle) = *tracked;
+                handle.disarm();
                 beside.task.detach();
             }
         }
@@ -379,8 +424,10 @@ impl<T> Inner<T> {
         match self {
             Inner::Runner(task) => task.cancel().await.and_then(Outcome::take),
             Inner::Tracked(task) => task.take().cancel().await.and_then(Outcome::take),
-            Inner::Executor(mut beside) => {
-                beside.disarm();
+            Inner::Executor(beside) => beside.task.cancel().await.and_then(Outcome::take),
+            Inner::ExecutorTracked(tracked) => {
+                let (beside, mut handle) = *tracked;
+                handle.disarm();
                 beside.task.cancel().await.and_then(Outcome::take)
             }
         }
@@ -393,16 +440,8 @@ impl<T> Inner<T> {
             Inner::Runner(task) => Pin::new(task).poll(cx).map(Outcome::take),
             Inner::Tracked(Watched(Some(task))) => Pin::new(task).poll(cx).map(Outcome::take),
             Inner::Tracked(Watched(None)) => unreachable!("a handle is used up only by value"),
-            Inner::Executor(beside) => {
-                if beside.taken {
-                    panic!("runner::Task polled after it returned its output")
-                }
-                let polled = Pin::new(&mut beside.task)
-                    .poll(cx)
-                    .map(|o| o.and_then(Outcome::take));
-                beside.taken = matches!(polled, Poll::Ready(Some(_)));
-                polled
-            }
+            Inner::Executor(beside) => beside.poll(cx),
+            Inner::ExecutorTracked(tracked) => tracked.0.poll(cx),
         }
     }
 }
@@ -416,25 +455,24 @@ impl<T> Task<T> {
     /// The handle of a task that `async-executor` made; `tracked`: its record in debug mode.
     pub(crate) fn of_executor(
         task: async_task::Task<Outcome<T>>,
-        info: TaskInfo,
+        info: PackedInfo,
         tracked: Option<Handle>,
     ) -> Self {
-        Task {
-            inner: Inner::Executor(Box::new(Beside {
-                task: task.fallible(),
-                name: match tracked {
-                    None => Named::Plain(info),
-                    Some(handle) => {
-                        let handle = Dropping {
-                            handle,
-                            armed: true,
-                        };
-                        Named::Tracked(Box::new((info, handle)))
-                    }
-                },
-                taken: false,
-            })),
-        }
+        let beside = Beside {
+            task: task.fallible(),
+            name: KeptName::new(info),
+        };
+        let inner = match tracked {
+            None => Inner::Executor(beside),
+            Some(handle) => {
+                let handle = Dropping {
+                    handle,
+                    armed: true,
+                };
+                Inner::ExecutorTracked(Box::new((beside, handle)))
+            }
+        };
+        Task { inner }
     }
 
     /// A handle whose owner cancels the task only on purpose (a `TaskGroup`): dropping it is not
@@ -621,5 +659,22 @@ impl<T> fmt::Debug for FallibleTask<T> {
             .field("task", &self.inner.info())
             .field("finished", &self.is_finished())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_name_beside_an_executor_task_comes_back_whole() {
+        let here = std::panic::Location::caller();
+        for id in [0, 1, 7, u32::MAX as u64 + 3, (1 << 40) - 1] {
+            let info = TaskInfo::new(id, here);
+            let mut kept = KeptName::new(PackedInfo::pack(info));
+            assert_eq!(kept.info(), info);
+            kept.output = Output::Taken;
+            assert_eq!(kept.info(), info, "the flag leaves the name alone");
+        }
     }
 }

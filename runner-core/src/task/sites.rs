@@ -16,20 +16,25 @@ use std::sync::Mutex;
 use crate::debug::diagnostic::TaskInfo;
 use crate::sync;
 
-/// Bits of a site's number: a million sites, far more than a binary has calls of `spawn`.
-/// (`usize` to `u32` and back below cannot lose bits: a number is below 2^20.)
-const SITE_BITS: u32 = 20;
+/// Bits of a site's number: 65 535 sites, far more than a binary has calls of `spawn`.
+/// (`usize` to `u32` and back below cannot lose bits: a number is below 2^16.)
+const SITE_BITS: u32 = 16;
 const SITE_MASK: u64 = (1 << SITE_BITS) - 1;
-/// Bits of a task's number: numbers start again from 1 after 2^44 - 1 tasks in one runner
-/// (half a year at a million spawns a second); 0 stays the main future's.
-const ID_MASK: u64 = (1 << (64 - SITE_BITS)) - 1;
+/// Bits of a task's number: numbers start again from 1 after 2^40 - 1 tasks in one runner
+/// (12 days at a million spawns a second); 0 stays the main future's.
+const ID_BITS: u32 = 40;
+const ID_MASK: u64 = (1 << ID_BITS) - 1;
 
-/// A task's number and spawn site, packed: the number in the high 44 bits, the site's number
-/// (from 1) in the low 20.
+/// A task's number and spawn site, packed in the low [`PackedInfo::BITS`] bits of a word: the
+/// number above the site's number (from 1). The top byte stays free, so that the handle of an
+/// `async-executor` task keeps a name and a byte of its own in one word (`task/handle.rs`).
 #[derive(Clone, Copy)]
 pub(crate) struct PackedInfo(NonZeroU64);
 
 impl PackedInfo {
+    /// The bits a packed name uses, from the lowest.
+    pub(crate) const BITS: u32 = ID_BITS + SITE_BITS;
+
     #[inline]
     pub(crate) fn pack(info: TaskInfo) -> PackedInfo {
         let site = u64::from(site_number(info.spawned_at));
@@ -45,13 +50,28 @@ impl PackedInfo {
         self.0.get() >> SITE_BITS
     }
 
+    /// The packed word, below 2^[`BITS`](PackedInfo::BITS).
+    #[inline]
+    pub(crate) fn bits(self) -> u64 {
+        self.0.get()
+    }
+
+    /// A name from [`bits`](PackedInfo::bits).
+    #[inline]
+    pub(crate) fn from_bits(bits: u64) -> PackedInfo {
+        match NonZeroU64::new(bits) {
+            Some(packed) => PackedInfo(packed),
+            None => unreachable!("a packed name is never 0: site numbers start at 1"),
+        }
+    }
+
     pub(crate) fn unpack(self) -> TaskInfo {
         let packed = self.0.get();
         TaskInfo::new(packed >> SITE_BITS, site((packed & SITE_MASK) as u32))
     }
 }
 
-/// Task number `id` as it is kept: past 2^44 - 1, numbers start again from 1.
+/// Task number `id` as it is kept: past 2^40 - 1, numbers start again from 1.
 #[inline]
 pub(crate) fn wrapped_id(id: u64) -> u64 {
     if id > ID_MASK {
@@ -76,7 +96,7 @@ thread_local! {
     static RECENT: [Cell<(usize, u32)>; 2] = const { [Cell::new((0, 0)), Cell::new((0, 0))] };
 }
 
-/// The number of `site`, from 1; the first time, a new one (or, past a million sites,
+/// The number of `site`, from 1; the first time, a new one (or, past 65 534 sites,
 /// [`STAND_IN`]).
 #[inline]
 fn site_number(site: &'static Location<'static>) -> u32 {
@@ -122,8 +142,8 @@ fn new_number(taken: usize) -> Option<u32> {
     (number < STAND_IN).then_some(number as u32)
 }
 
-/// The number of every site once the others are taken, a million of them: its tasks are named
-/// with a place in this file, and the rest of their name (the number) stays right.
+/// The number of every site once the others are taken, 65 534 of them: its tasks are named with
+/// a place in this file, and the rest of their name (the number) stays right.
 const STAND_IN: u64 = SITE_MASK;
 
 /// The site of number `number`.
@@ -145,12 +165,16 @@ mod tests {
         let here = Location::caller();
         for id in [0, 1, 7, ID_MASK] {
             let info = TaskInfo::new(id, here);
-            assert_eq!(PackedInfo::pack(info).unpack(), info);
+            let packed = PackedInfo::pack(info);
+            assert_eq!(packed.unpack(), info);
+            assert!(packed.bits() < 1 << PackedInfo::BITS);
+            assert_eq!(PackedInfo::from_bits(packed.bits()).unpack(), info);
         }
+        assert_eq!(PackedInfo::BITS, 56);
     }
 
     #[test]
-    fn numbers_start_again_from_1_past_44_bits() {
+    fn numbers_start_again_from_1_past_40_bits() {
         let here = Location::caller();
         let wrapped = |id| PackedInfo::pack(TaskInfo::new(id, here)).unpack().id;
         assert_eq!(wrapped(ID_MASK), ID_MASK);

@@ -286,9 +286,9 @@ where
             TaskFuture::new(future, c, packed),
             live,
             packed,
-            |future| Task::of_executor(P::spawn_executor(executor, future), info, None),
+            |future| Task::of_executor(P::spawn_executor(executor, future), packed, None),
             |future, handle| {
-                Task::of_executor(P::spawn_executor(executor, future), info, Some(handle))
+                Task::of_executor(P::spawn_executor(executor, future), packed, Some(handle))
             },
         ),
     }
