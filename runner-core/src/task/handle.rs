@@ -89,8 +89,9 @@ enum Inner<T> {
     ExecutorTracked(Box<(Beside<T>, Dropping)>),
 }
 
-// What the comment above promises: the variants share the spare values of `Beside`'s byte.
-const _: () = assert!(std::mem::size_of::<Inner<u64>>() == 16);
+// What the comment above promises (on 64-bit targets): the variants share the spare values of
+// `Beside`'s byte, so the handle is a pointer and a name.
+const _: () = assert!(std::mem::size_of::<Inner<u64>>() == std::mem::size_of::<usize>() + 8);
 
 /// A handle of `async-executor`'s task, and its name beside it: two words, no allocation.
 struct Beside<T> {
