@@ -194,6 +194,11 @@ impl Dropping {
     fn let_go(&self) {
         self.handle.let_go();
     }
+
+    /// `detach` or `cancel` use the handle up: its drop is not the task's cancellation.
+    fn disarm(&mut self) {
+        self.armed = false;
+    }
 }
 
 impl Drop for Dropping {
@@ -201,13 +206,6 @@ impl Drop for Dropping {
         if self.armed {
             self.handle.dropped();
         }
-    }
-}
-
-impl Dropping {
-    /// `detach` or `cancel` use the handle up: its drop is not the task's cancellation.
-    fn disarm(&mut self) {
-        self.armed = false;
     }
 }
 

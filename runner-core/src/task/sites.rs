@@ -16,7 +16,8 @@ use std::sync::Mutex;
 use crate::debug::diagnostic::TaskInfo;
 use crate::sync;
 
-/// Bits of a site's number: 65 535 sites, far more than a binary has calls of `spawn`.
+/// Bits of a site's number: 65 534 sites and the stand-in, far more than a binary has calls of
+/// `spawn`.
 /// (`usize` to `u32` and back below cannot lose bits: a number is below 2^16.)
 const SITE_BITS: u32 = 16;
 const SITE_MASK: u64 = (1 << SITE_BITS) - 1;
