@@ -436,3 +436,65 @@ async fn ran_then_pending(ran: async_channel::Sender<()>) {
     let _ = ran.send(()).await;
     std::future::pending::<()>().await
 }
+
+#[test]
+fn every_task_dropped_pending_is_reported_once_while_handles_race_the_tasks_and_close() {
+    // Handles dropped on a blocking thread while their tasks run, and while the runner closes:
+    // each task that a drop or `close` cancelled gets exactly one report (`PendingTaskDropped`
+    // or `PendingTaskCancelled`, whichever came first), and no finished task gets one.
+    use std::sync::atomic::AtomicUsize;
+
+    /// Counts, when dropped, whether its task finished.
+    struct Outcome(Arc<[AtomicUsize; 2]>, bool);
+
+    impl Drop for Outcome {
+        fn drop(&mut self) {
+            self.0[usize::from(self.1)].fetch_add(1, Relaxed);
+        }
+    }
+
+    const TASKS: usize = 20_000;
+    for threads in [1, 2, 4] {
+        let (mut runner, seen) = runner_on(threads);
+        let outcomes: Arc<[AtomicUsize; 2]> = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
+        let counts = outcomes.clone();
+        runner
+            .run(async move {
+                let (tx, rx) = async_channel::unbounded::<runner::Task<()>>();
+                runner::spawn_blocking(move || {
+                    while let Ok(task) = futures_lite::future::block_on(rx.recv()) {
+                        drop(task);
+                    }
+                })
+                .detach();
+                for i in 0..TASKS {
+                    let outcome = Outcome(counts.clone(), false);
+                    let task = runner::spawn(async move {
+                        let mut outcome = outcome;
+                        for _ in 0..i % 3 {
+                            futures_lite::future::yield_now().await;
+                        }
+                        outcome.1 = true;
+                    });
+                    tx.send(task).await.unwrap();
+                    if i % 64 == 0 {
+                        futures_lite::future::yield_now().await;
+                    }
+                }
+                // The main future ends while handles are still being dropped.
+            })
+            .unwrap();
+        runner.close();
+        let [dropped_pending, finished] = [0, 1].map(|i| outcomes[i].load(Relaxed));
+        assert_eq!(dropped_pending + finished, TASKS, "threads({threads})");
+        let seen = seen.lock().unwrap();
+        assert!(
+            seen.iter().all(|d| matches!(
+                d,
+                Diagnostic::PendingTaskDropped { .. } | Diagnostic::PendingTaskCancelled { .. }
+            )),
+            "threads({threads})"
+        );
+        assert_eq!(seen.len(), dropped_pending, "threads({threads})");
+    }
+}
