@@ -18,7 +18,9 @@ use crate::task::sites::PackedInfo;
 /// Dropping the handle cancels the task; [`detach`](Task::detach) lets it run on its own instead.
 /// In debug mode, dropping the handle of a task that has not finished is reported as
 /// [`Diagnostic::PendingTaskDropped`](crate::diagnostic::Diagnostic::PendingTaskDropped); `detach` and
-/// [`cancel`](Task::cancel) are not.
+/// [`cancel`](Task::cancel) are not. Once the runner is closing, `close` cancels every task
+/// anyway, and a handle it drops leaves its task to
+/// [`PendingTaskCancelled`](crate::diagnostic::Diagnostic::PendingTaskCancelled).
 /// If the task panicked, awaiting the handle resumes the panic (with a
 /// [`TaskPanic`](crate::task::TaskPanic) payload that `run` unwraps again).
 ///
