@@ -19,6 +19,7 @@ use crate::sync;
 use crate::task::cancel::{is_cancellation, CatchesCancellation};
 use crate::task::handle::{Meta, Outcome, Task};
 use crate::task::panic::TaskPanic;
+use crate::task::sites::PackedInfo;
 use crate::task::spawn::{closed_check, Spawned};
 
 /// Runs a blocking closure on a thread pool and returns a task for its result.
@@ -74,6 +75,7 @@ where
     };
     let Some(executor) = executor else {
         // Spawned inside `close`: cancelled before it starts.
+        let info = PackedInfo::pack(info);
         return Spawned::stillborn(async move { Outcome::done(f()) }, info).start();
     };
     let key = shared.blocking.job_spawned(info);

@@ -218,8 +218,8 @@ where
             }
             Role::Closing => {
                 let info = c.new_task(spawned_at);
-                let future = TaskFuture::new(future, c, PackedInfo::pack(info));
-                let stillborn = Spawned::stillborn(future, info);
+                let packed = PackedInfo::pack(info);
+                let stillborn = Spawned::stillborn(TaskFuture::new(future, c, packed), packed);
                 // No wrapper of debug mode's reports it: `start` does.
                 stillborn.reported_by(&c.shared, info)
             }
@@ -338,7 +338,7 @@ pub(crate) enum Spawned<T> {
 
 impl<T: 'static> Spawned<T> {
     /// A task that is cancelled before it starts: its future is dropped unpolled.
-    pub(crate) fn stillborn<F>(future: F, info: TaskInfo) -> Self
+    pub(crate) fn stillborn<F>(future: F, info: PackedInfo) -> Self
     where
         F: Future<Output = Outcome<T>> + 'static,
     {
@@ -347,7 +347,7 @@ impl<T: 'static> Spawned<T> {
         };
         let (runnable, task) = async_task::Builder::new()
             .propagate_panic(true)
-            .metadata(Meta::new(info))
+            .metadata(Meta::packed(info))
             .spawn_local(|_| stillborn, |_| {});
         Spawned::Stillborn(runnable, Task::new(task), None)
     }
