@@ -232,39 +232,66 @@ fn a_test_that_finished_late_with_debug_off_says_by_how_much() {
     assert_eq!(message, expected);
 }
 
-#[runner::test(timeout = "50ms")]
+// One thread: the task is polled right after the main future's first poll, on the same thread,
+// so that the states the listing gives are known. (On workers, when the task's first poll comes
+// depends on when the OS runs a worker: under load it can come after the timeout.)
+#[runner::test(timeout = "50ms", threads = 1)]
 #[ignore = "fails on purpose: run as a child process by `a_timed_out_test_lists_its_pending_tasks`"]
 async fn hangs_with_a_pending_task() {
     let _task = runner::spawn(std::future::pending::<()>());
     std::future::pending::<()>().await;
 }
 
-#[test]
-fn a_timed_out_test_lists_its_pending_tasks() {
-    let message = failure_message("hangs_with_a_pending_task");
+#[runner::test(timeout = "50ms", threads = 2)]
+#[ignore = "fails on purpose: run as a child process by `a_timed_out_test_on_workers_lists_*`"]
+async fn hangs_with_a_pending_task_on_workers() {
+    let _task = runner::spawn(std::future::pending::<()>());
+    std::future::pending::<()>().await;
+}
+
+/// The failure message of the test `name`, which spawned task #1 on line `line` and hung: its
+/// listing of the task, after the main future's and the task's sites and ages are checked.
+fn pending_tasks_listed(name: &str, line: u32) -> (String, String) {
+    let message = failure_message(name);
     let (head, pending) = message
         .split_once("; still pending: ")
         .unwrap_or_else(|| panic!("no pending tasks in {message}"));
     assert_eq!(
         head,
-        "test `hangs_with_a_pending_task` timed out after 50ms: its future was still pending, so \
-         it was cancelled"
+        format!(
+            "test `{name}` timed out after 50ms: its future was still pending, so it was cancelled"
+        )
     );
     let tasks: Vec<&str> = pending.split("; ").collect();
     assert_eq!(tasks.len(), 2, "{message}");
-    let main = format!("the main future run at {}:237:10 (age ", file!());
-    let task = format!("task #1 spawned at {}:238:17 (age ", file!());
-    assert!(tasks[0].starts_with(&main), "{message}");
-    assert!(tasks[1].starts_with(&task), "{message}");
-    for (task, prefix) in tasks.iter().zip([main, task]) {
-        let age = seconds(task, &prefix, " s, ");
+    let main = format!("the main future run at {}:{}:10 (age ", file!(), line - 1);
+    let task = format!("task #1 spawned at {}:{line}:17 (age ", file!());
+    for (task, prefix) in tasks.iter().zip([&main, &task]) {
+        assert!(task.starts_with(prefix.as_str()), "{message}");
+        let age = seconds(task, prefix, " s, ");
         assert!((0.046..60.0).contains(&age), "{message}");
     }
     assert!(tasks[0].ends_with(", running)"), "{message}");
+    let task = tasks[1].to_owned();
+    (message, task)
+}
+
+#[test]
+fn a_timed_out_test_lists_its_pending_tasks() {
+    let (message, task) = pending_tasks_listed("hangs_with_a_pending_task", 241);
     // Its one poll only spawned and returned: well under the 50 ms timeout, even on a busy
     // machine or under wine, where it takes a millisecond.
-    let poll = seconds(tasks[1], " 1 poll taking ", " s, waiting)");
+    let poll = seconds(&task, " 1 poll taking ", " s, waiting)");
     assert!(poll < 0.025, "{message}");
+}
+
+#[test]
+fn a_timed_out_test_on_workers_lists_its_pending_tasks() {
+    let (message, task) = pending_tasks_listed("hangs_with_a_pending_task_on_workers", 248);
+    // Polled once by a worker, or not yet if no worker got the CPU in time.
+    let polled = task.ends_with(" s, waiting)") && task.contains(" s, 1 poll taking ");
+    let unpolled = task.ends_with(" s, scheduled)") && task.contains(" s, 0 polls taking 0.000 ");
+    assert!(polled || unpolled, "{message}");
 }
 
 // The channel the tests use (see the file for why it is not `async-channel`).
