@@ -5,7 +5,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use runner::{diagnostic::Diagnostic, Runner};
 
@@ -54,6 +54,20 @@ fn an_awaited_blocking_job_panic_reaches_the_awaiter() {
     assert_eq!(payload_text(&*outcome.unwrap_err()), "job boom");
 }
 
+/// Waits until `done` holds, looking every millisecond: what a task on a worker thread does
+/// comes when the OS runs that thread, which on a busy machine can take a while. Panics after
+/// ten seconds.
+async fn until(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "still not {what} after 10 s"
+        );
+        runner::sleep(Duration::from_millis(1)).await;
+    }
+}
+
 fn collecting_runner() -> (Runner, Arc<Mutex<Vec<Diagnostic>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = seen.clone();
@@ -77,10 +91,11 @@ fn a_detached_task_panic_is_reported_with_its_spawn_site_and_the_runner_goes_on(
         })
         .detach();
         let _ = rx.recv().await;
-        runner::sleep(Duration::from_millis(10)).await;
+        until("reported", || !seen.lock().unwrap().is_empty()).await;
         "still running"
     });
     assert_eq!(out, Ok("still running"));
+    runner.close(); // a second report would be in by now
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 1, "{seen:?}");
     match &seen[0] {
@@ -120,9 +135,10 @@ fn a_detached_panic_that_went_through_an_awaiting_task_names_the_outer_task() {
                 runner::spawn(async { panic!("inner") }).await;
             })
             .detach();
-            runner::sleep(Duration::from_millis(10)).await;
+            until("reported", || !seen.lock().unwrap().is_empty()).await;
         })
         .unwrap();
+    runner.close(); // a second report would be in by now
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 1, "reported once, not once per task: {seen:?}");
     let Diagnostic::TaskPanicked { task, message } = &seen[0] else {
@@ -141,7 +157,7 @@ fn a_dropped_handle_of_a_panicked_task_counts_as_unretrieved() {
     runner
         .run(async {
             let task = runner::spawn(async { panic!("never awaited") });
-            runner::sleep(Duration::from_millis(10)).await;
+            until("finished", || task.is_finished()).await;
             drop(task);
         })
         .unwrap();
@@ -180,7 +196,7 @@ fn task_panics_on_worker_threads_do_not_kill_the_workers() {
             for _ in 0..20 {
                 runner::spawn(async { panic!("worker boom") }).detach();
             }
-            runner::sleep(Duration::from_millis(20)).await;
+            until("all reported", || *seen.lock().unwrap() == 20).await;
             // Both threads still run tasks afterwards.
             let tasks: Vec<_> = (0..100).map(|i| runner::spawn(async move { i })).collect();
             for t in tasks {
