@@ -4,13 +4,22 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use runner::{diagnostic::Diagnostic, Runner};
+use runner::{diagnostic::Diagnostic, Builder, Runner};
 
 fn runner_with(debug: bool) -> (Runner, Arc<Mutex<Vec<Diagnostic>>>) {
+    collecting(Runner::builder().debug(debug))
+}
+
+/// In debug mode, on the one-thread engine whatever `RUNNER_THREADS` says.
+fn one_thread_runner() -> (Runner, Arc<Mutex<Vec<Diagnostic>>>) {
+    collecting(Runner::builder().debug(true).threads(1))
+}
+
+/// `builder`'s runner, with a 40 ms threshold, and the reports it makes (but the watchdog's).
+fn collecting(builder: Builder) -> (Runner, Arc<Mutex<Vec<Diagnostic>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = seen.clone();
-    let runner = Runner::builder()
-        .debug(debug)
+    let runner = builder
         .slow_poll_threshold(Duration::from_millis(40))
         .on_diagnostic(move |d| {
             if !matches!(d, Diagnostic::StuckPoll { .. }) {
@@ -188,6 +197,7 @@ fn a_poll_that_panics_is_reported_as_a_panic_not_as_slow() {
             runner::sleep(Duration::from_millis(100)).await;
         })
         .unwrap();
+    runner.close(); // on a worker, the task may have run late
     let seen = seen.lock().unwrap();
     assert!(
         matches!(seen.as_slice(), [Diagnostic::TaskPanicked { .. }]),
@@ -226,7 +236,7 @@ fn a_blocking_destructor_between_polls_is_not_counted_as_the_next_poll() {
             std::thread::sleep(Duration::from_millis(80));
         }
     }
-    let (mut runner, seen) = runner_with(true);
+    let (mut runner, seen) = one_thread_runner();
     runner
         .run(async {
             let doomed = runner::spawn(async {
@@ -249,7 +259,7 @@ fn a_blocking_destructor_between_polls_is_not_counted_as_the_next_poll() {
 /// future's poll is slow.
 #[test]
 fn untracked_work_between_polls_is_not_counted_as_the_next_poll() {
-    let (mut runner, seen) = runner_with(true);
+    let (mut runner, seen) = one_thread_runner();
     let executor = runner.executor().unwrap();
     executor
         .spawn(async { std::thread::sleep(Duration::from_millis(80)) })

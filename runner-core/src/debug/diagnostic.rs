@@ -31,14 +31,15 @@ use crate::sync;
 ///     })
 ///     .build();
 /// # std::panic::set_hook(Box::new(|_| {}));
-/// runner.run(async {
+/// let line = runner.run(async {
 ///     let line = line!() + 1;
 ///     runner::spawn(async { panic!("boom") }).detach();
 ///     runner::sleep(std::time::Duration::from_millis(10)).await;
 ///     line
 /// })
-/// .map(|line| assert_eq!(*seen.lock().unwrap(), [line]))
 /// .unwrap();
+/// runner.close(); // on worker threads, the report may come this late
+/// assert_eq!(*seen.lock().unwrap(), [line]);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

@@ -43,7 +43,8 @@ use crate::time::clock::Time;
 /// ```
 /// use runner::debug::TaskState;
 ///
-/// let states = runner::Builder::new().debug(true).build().run(async {
+/// // One thread: the task has been polled once by the time the sleep ends.
+/// let states = runner::Builder::new().debug(true).threads(1).build().run(async {
 ///     let task = runner::spawn(std::future::pending::<()>());
 ///     runner::sleep(std::time::Duration::from_millis(5)).await;
 ///     let states: Vec<TaskState> = runner::debug::tasks().iter().map(|t| t.state).collect();
@@ -82,7 +83,8 @@ impl fmt::Display for TaskState {
 /// # Examples
 ///
 /// ```
-/// let mut runner = runner::Builder::new().debug(true).build();
+/// // One thread: the task has been polled once by the time the sleep ends.
+/// let mut runner = runner::Builder::new().debug(true).threads(1).build();
 /// let line = runner.run(async {
 ///     let line = line!() + 1;
 ///     runner::spawn(runner::sleep(std::time::Duration::from_secs(60))).detach();

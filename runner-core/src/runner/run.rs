@@ -475,7 +475,8 @@ impl Runner {
     /// ```
     /// use std::time::Duration;
     ///
-    /// let mut runner = runner::Builder::new().debug(true).build();
+    /// // One thread: both tasks have been polled once by the time the sleep ends.
+    /// let mut runner = runner::Builder::new().debug(true).threads(1).build();
     /// runner.run(async {
     ///     runner::spawn(runner::sleep(Duration::from_secs(60))).detach();
     ///     runner::spawn(async { 1 }).detach();
@@ -484,7 +485,7 @@ impl Runner {
     /// let tasks = runner.tasks();
     /// assert_eq!(tasks.len(), 1, "the finished task is gone: {tasks:?}");
     /// assert_eq!(tasks[0].task.id, 1);
-    /// println!("{}", tasks[0]); // task #1 spawned at src/main.rs:7:5 (age 0.005 s, 1 poll taking 0.000 s, waiting)
+    /// println!("{}", tasks[0]); // task #1 spawned at src/main.rs:8:5 (age 0.005 s, 1 poll taking 0.000 s, waiting)
     /// ```
     pub fn tasks(&self) -> Vec<TaskSnapshot> {
         match &self.state {

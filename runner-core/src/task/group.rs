@@ -231,7 +231,7 @@ impl<T> TaskGroup<T> {
     /// runner::run(async {
     ///     let mut group = runner::TaskGroup::new();
     ///     let start = Instant::now();
-    ///     for ms in [30, 10, 20] {
+    ///     for ms in [150, 50, 100] {
     ///         let wake_up = runner::time::sleep_until(start + Duration::from_millis(ms));
     ///         group.spawn(async move {
     ///             wake_up.await;
@@ -242,7 +242,7 @@ impl<T> TaskGroup<T> {
     ///     while let Some(ms) = group.next().await {
     ///         finished.push(ms);
     ///     }
-    ///     assert_eq!(finished, [10, 20, 30]); // completion order
+    ///     assert_eq!(finished, [50, 100, 150]); // completion order
     /// })
     /// .unwrap();
     /// ```
