@@ -7,11 +7,11 @@ mod support;
 
 use std::time::Duration;
 
-use support::{child_test_command, runner_lines};
+use support::{child_test_command, output_of, runner_lines};
 
 /// The runner's lines on the child's stderr, and whether tokio's own message is there too.
 fn hint_of_child(name: &str) -> (Vec<String>, bool) {
-    let output = child_test_command(name).output().expect("start the child");
+    let output = output_of(&mut child_test_command(name));
     let stderr = String::from_utf8_lossy(&output.stderr);
     let tokio_said = stderr.contains("must be called from the context of a Tokio 1.x runtime");
     (runner_lines(&output), tokio_said)

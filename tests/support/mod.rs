@@ -27,7 +27,7 @@ pub fn run_child_test(name: &str, env: &[(&str, &str)]) -> Output {
     for (key, value) in env {
         command.env(key, value);
     }
-    let output = command.output().expect("start the child test process");
+    let output = output_of(&mut command);
     assert!(
         output.status.success(),
         "child test {name} failed: {}\n{}",
@@ -35,6 +35,28 @@ pub fn run_child_test(name: &str, env: &[(&str, &str)]) -> Output {
         String::from_utf8_lossy(&output.stderr)
     );
     output
+}
+
+/// Runs `command` to its end and collects its output. Under wine, starting a process has failed
+/// once in a dozen CI runs with `ERROR_INTERNAL_ERROR` (1359, "Internal error.") from
+/// `CreateProcess`, the next start of the same program working: that error gets two more tries.
+pub fn output_of(command: &mut Command) -> Output {
+    const ERROR_INTERNAL_ERROR: i32 = 1359;
+    let mut tries = 1;
+    loop {
+        match command.output() {
+            Ok(output) => return output,
+            Err(error)
+                if cfg!(windows)
+                    && error.raw_os_error() == Some(ERROR_INTERNAL_ERROR)
+                    && tries < 3 =>
+            {
+                eprintln!("starting the child failed ({error}): trying again");
+                tries += 1;
+            }
+            Err(error) => panic!("start the child test process: {error:?}"),
+        }
+    }
 }
 
 /// The lines of the child's stderr that the runner printed.
