@@ -739,10 +739,13 @@ mod unix {
                 say("own handler got SIGINT after the run");
             }
             "no_fds" => {
-                // Start the reactor (global to the process) without taking SIGINT...
+                // Start the reactor (global to the process) without taking SIGINT: a run
+                // that waits for its timer parks the thread in async-io's reactor. The sleep is
+                // made in the run, at its first poll: one made before could be over by then on
+                // a loaded machine (worker threads to start first), and nothing would park.
                 let mut warm_up = Runner::builder().handle_ctrl_c(false).build();
                 warm_up
-                    .run(runner::sleep(Duration::from_millis(1)))
+                    .run(async { runner::sleep(Duration::from_millis(20)).await })
                     .unwrap();
                 // ...then leave no file descriptor for the self-pipe.
                 let mut hoard = Vec::new();
