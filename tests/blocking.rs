@@ -147,3 +147,54 @@ fn many_blocking_jobs_all_complete() {
     });
     assert_eq!(out, Ok(2 * (0..200).sum::<u64>()));
 }
+
+/// Sets its flag when dropped: at the exit of the thread whose thread-local holds it.
+struct SetOnDrop(Arc<AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+thread_local! {
+    static AT_EXIT: std::cell::RefCell<Option<SetOnDrop>> = const { std::cell::RefCell::new(None) };
+}
+
+#[test]
+fn close_returns_after_the_pools_threads_have_exited() {
+    let exited = Arc::new(AtomicBool::new(false));
+    let flag = exited.clone();
+    let mut runner = Runner::new();
+    runner
+        .run(async move {
+            runner::spawn_blocking(move || {
+                AT_EXIT.with(|f| *f.borrow_mut() = Some(SetOnDrop(flag)))
+            })
+            .await
+        })
+        .unwrap();
+    // The job's thread is idle now, and would stay so for a second.
+    runner.close();
+    assert!(
+        exited.load(Ordering::SeqCst),
+        "a thread of the closed runner's pool is still alive"
+    );
+}
+
+#[test]
+fn each_runner_runs_its_jobs_on_threads_of_its_own() {
+    let thread_of = |runner: &mut Runner| {
+        runner
+            .run(async { runner::spawn_blocking(|| std::thread::current().id()).await })
+            .unwrap()
+    };
+    let (mut first, mut second) = (Runner::new(), Runner::new());
+    let first_thread = thread_of(&mut first);
+    // The first runner's thread waits idle for its next job: a pool shared by the two runners
+    // would hand it the second runner's job.
+    std::thread::sleep(Duration::from_millis(50));
+    let second_thread = thread_of(&mut second);
+    assert_ne!(first_thread, second_thread);
+    assert_ne!(second_thread, std::thread::current().id());
+}

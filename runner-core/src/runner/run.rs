@@ -323,7 +323,8 @@ impl Runner {
     }
 
     /// Closes the runner: stops its worker threads, cancels its pending tasks, waits for its
-    /// blocking jobs (up to the shutdown timeout). Calling it again does nothing.
+    /// blocking jobs (up to the shutdown timeout) and stops the threads of its blocking pool
+    /// (see [`spawn_blocking`](crate::spawn_blocking)). Calling it again does nothing.
     ///
     /// A cancelled task completes as cancelled: its destructors run before `close` returns, and
     /// whoever awaits its [`Task`](crate::Task) wakes (see there). What a destructor spawns
@@ -746,6 +747,7 @@ fn cancel_and_wait(
         if pending > 0 {
             shared.report(Diagnostic::BlockingJobsLeftRunning { pending });
         }
+        shared.blocking.retire(false);
         return;
     }
     let notice = cancelled_by.and_then(|s| shared.blocking.waiting_notice(s, shutdown_timeout));
@@ -753,6 +755,8 @@ fn cancel_and_wait(
         shared.report(notice);
     }
     let jobs = shared.blocking.wait_idle(shutdown_timeout);
+    // Every job done: the pool's threads are idle, and exit at once.
+    shared.blocking.retire(jobs.is_empty());
     if !jobs.is_empty() {
         shared.report(Diagnostic::BlockingShutdownTimedOut {
             jobs,

@@ -1,35 +1,26 @@
-//! Blocking jobs: closures on a thread pool, counted so that `close` can wait for them.
-//!
-//! The pool is our own (a few lines on `async-task`, like smol's `blocking`) because the count
-//! must drop only after the job's task is completely done: a detached job's panic is reported
-//! when async-task drops its output, inside `Runnable::run`, and `close` must not return before
-//! that report.
+//! Blocking jobs: closures on their runner's own pool of threads (`jobs.rs`, which says why it
+//! is per runner and our own), counted so that `close` can wait for them.
 
-use std::collections::VecDeque;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
-use std::time::Duration;
-
-use async_task::Runnable;
 
 use crate::context;
 use crate::runner::current::{self, Current, Role};
-use crate::runner::shared::Shared;
-use crate::sync;
 use crate::task::cancel::{is_cancellation, CatchesCancellation};
 use crate::task::handle::{Meta, Outcome, Task};
 use crate::task::panic::TaskPanic;
 use crate::task::sites::PackedInfo;
 use crate::task::spawn::{closed_check, Spawned};
 
-/// Runs a blocking closure on a thread pool and returns a task for its result.
+/// Runs a blocking closure on its runner's pool of threads and returns a task for its result.
 ///
 /// Use it for work that would block the executor: file system calls, CPU-heavy computation,
-/// synchronous libraries. The pool grows with demand (up to 500 threads, named
-/// `runner-blocking`) and its idle threads exit after a second. The runner counts its own jobs,
-/// and [`close`](crate::Runner::close) waits for them up to the
-/// [shutdown timeout](crate::Builder::shutdown_timeout) (not inside another runner's `run`,
-/// where it must not block). A job does not keep its runner's executor alive, so a job that
+/// synchronous libraries. Each runner has a pool of its own, as each asyncio loop has its
+/// default executor: it grows with demand (up to 500 threads, named `runner-blocking`) and its
+/// idle threads exit after a second. [`close`](crate::Runner::close) waits for the runner's
+/// jobs up to the [shutdown timeout](crate::Builder::shutdown_timeout) (not inside another
+/// runner's `run`, where it must not block), then stops the pool: when every job was done in
+/// time, `close` returns after the pool's threads have exited; otherwise each thread exits
+/// after its job. A job does not keep its runner's executor alive, so a job that
 /// awaits a task of its runner wakes when `close` cancels the task. Inside the job, `spawn` and
 /// `spawn_blocking` work as they do in the runner's tasks, and the closure runs in a copy of the
 /// spawner's current [`Context`](crate::context::Context), as a task would.
@@ -106,81 +97,7 @@ where
     let (runnable, task) = async_task::Builder::new()
         .propagate_panic(true)
         .metadata(Meta::new(info))
-        .spawn(
-            |_| job,
-            move |runnable| pool().schedule(runnable, shared.clone(), key),
-        );
+        .spawn(|_| job, shared.blocking.scheduler(key));
     runnable.schedule();
     Task::new(task)
-}
-
-const MAX_THREADS: usize = 500;
-const IDLE_TIMEOUT: Duration = Duration::from_secs(1);
-
-/// The process-wide pool of threads that run blocking jobs.
-struct Pool {
-    state: Mutex<PoolState>,
-    job_ready: Condvar,
-}
-
-#[derive(Default)]
-struct PoolState {
-    // Each job's runnable with the runner that counts it, and its key there.
-    queue: VecDeque<(Runnable<Meta>, Arc<Shared>, usize)>,
-    threads: usize,
-    idle: usize,
-}
-
-fn pool() -> &'static Pool {
-    static POOL: OnceLock<Pool> = OnceLock::new();
-    POOL.get_or_init(|| Pool {
-        state: Mutex::default(),
-        job_ready: Condvar::new(),
-    })
-}
-
-impl Pool {
-    fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
-        sync::lock(&self.state)
-    }
-
-    fn schedule(&'static self, runnable: Runnable<Meta>, shared: Arc<Shared>, key: usize) {
-        let mut state = self.lock();
-        state.queue.push_back((runnable, shared, key));
-        if state.idle > state.queue.len() - 1 {
-            self.job_ready.notify_one();
-        } else if state.threads < MAX_THREADS {
-            state.threads += 1;
-            let started = std::thread::Builder::new()
-                .name("runner-blocking".into())
-                .spawn(move || self.work());
-            if started.is_err() {
-                // Out of threads: the jobs wait for a busy thread to come free.
-                state.threads -= 1;
-            }
-        }
-    }
-
-    fn work(&self) {
-        let mut state = self.lock();
-        loop {
-            if let Some((runnable, shared, key)) = state.queue.pop_front() {
-                drop(state);
-                // `run` polls the job once (it finishes in that poll) and, for a detached job,
-                // drops its output, panic included, so the count drops after any report.
-                runnable.run();
-                shared.blocking.job_done(key);
-                state = self.lock();
-                continue;
-            }
-            state.idle += 1;
-            let (next, timed_out) = sync::wait_timeout(&self.job_ready, state, IDLE_TIMEOUT);
-            state = next;
-            state.idle -= 1;
-            if timed_out && state.queue.is_empty() {
-                state.threads -= 1;
-                return;
-            }
-        }
-    }
 }

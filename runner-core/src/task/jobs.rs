@@ -1,23 +1,52 @@
-//! The runner's list of its blocking jobs not yet done, so that `close` can wait for them and
-//! say which they are, and for how long each has run.
+//! A runner's blocking jobs: the pool of threads that runs them, and the list of those not yet
+//! done, so that `close` can wait for them and say which they are, and for how long each has
+//! run.
 //!
-//! It lives apart from the pool (`blocking.rs`) so that the runner's shared state can hold it
-//! without the two modules importing each other.
+//! The pool is per runner because shutdown waits per runner: `close` waits for its own jobs
+//! only, and once they are done it stops its own threads and joins them, so that none of the
+//! runner's threads outlives `close` (asyncio's `shutdown_default_executor`, which shuts down
+//! the loop's own executor). A job that outlives the shutdown timeout, or a `close` inside
+//! another runner's `run`, which does not wait, leaves each thread to exit after its job. A
+//! runner whose jobs fill its pool holds up no other runner's jobs.
+//!
+//! The pool is our own (a few lines on `async-task`, like smol's `blocking`) because a job
+//! counts as done only after its task is completely done: a detached job's panic is reported
+//! when async-task drops its output, inside `Runnable::run`, and `close` must not return before
+//! that report. It lives apart from `spawn_blocking` (`blocking.rs`), so that the runner's
+//! shared state can hold it without the two modules importing each other.
 
-use std::sync::{Mutex, MutexGuard};
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use async_task::Runnable;
 use event_listener::Event;
 use slab::Slab;
 
 use crate::debug::diagnostic::{Diagnostic, StuckJob, TaskInfo};
 use crate::signal::Signal;
 use crate::sync;
+use crate::task::handle::Meta;
 
+/// At most this many threads run one runner's jobs at once; more jobs wait for one of them.
+const MAX_THREADS: usize = 500;
+/// A thread with no job for this long exits (at once after the runner has closed).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// A runner's blocking jobs and the threads that run them: nothing until the first job, so
+/// that a runner that spawns none allocates nothing for them.
 #[derive(Default)]
 pub(crate) struct BlockingJobs {
+    pool: OnceLock<Arc<Pool>>,
+}
+
+#[derive(Default)]
+struct Pool {
     jobs: Mutex<Slab<Job>>,
     finished: Event,
+    threads: Mutex<Threads>,
+    job_ready: Condvar,
 }
 
 struct Job {
@@ -26,10 +55,23 @@ struct Job {
     started: Option<Instant>,
 }
 
+#[derive(Default)]
+struct Threads {
+    /// Each job's runnable, with its key in the list.
+    queue: VecDeque<(Runnable<Meta>, usize)>,
+    /// The threads started and not yet joined (some may have exited when idle).
+    started: Vec<JoinHandle<()>>,
+    alive: usize,
+    idle: usize,
+    /// The runner has closed: an idle thread exits at once.
+    retired: bool,
+}
+
 impl BlockingJobs {
-    /// Lists a new job; returns its key for `job_running` and `job_done`.
+    /// Lists a new job; returns its key for `job_running` and `scheduler`.
     pub(crate) fn job_spawned(&self, info: TaskInfo) -> usize {
-        self.lock().insert(Job {
+        let pool = self.pool.get_or_init(Arc::default);
+        pool.lock_jobs().insert(Job {
             info,
             started: None,
         })
@@ -37,35 +79,59 @@ impl BlockingJobs {
 
     /// The job has started running on a thread of the pool.
     pub(crate) fn job_running(&self, key: usize) {
-        if let Some(job) = self.lock().get_mut(key) {
-            job.started = Some(Instant::now());
+        if let Some(pool) = self.pool.get() {
+            if let Some(job) = pool.lock_jobs().get_mut(key) {
+                job.started = Some(Instant::now());
+            }
         }
     }
 
-    pub(crate) fn job_done(&self, key: usize) {
-        let mut jobs = self.lock();
-        jobs.try_remove(key);
-        if jobs.is_empty() {
-            drop(jobs);
-            self.finished.notify(usize::MAX);
+    /// What schedules the job listed under `key` on this runner's threads: the job's task's
+    /// schedule function.
+    pub(crate) fn scheduler(&self, key: usize) -> impl Fn(Runnable<Meta>) + Send + Sync + 'static {
+        let pool = self.pool.get_or_init(Arc::default).clone();
+        move |runnable| Pool::schedule(&pool, runnable, key)
+    }
+
+    /// Stops the threads once the runner has closed: an idle one exits at once, a busy one
+    /// after its job. With `join` (every job is done), waits until they have exited.
+    pub(crate) fn retire(&self, join: bool) {
+        let Some(pool) = self.pool.get() else {
+            return;
+        };
+        let started = {
+            let mut threads = pool.lock_threads();
+            threads.retired = true;
+            pool.job_ready.notify_all();
+            std::mem::take(&mut threads.started)
+        };
+        if join {
+            let here = std::thread::current().id();
+            for thread in started {
+                // A runner closed in one of its own jobs leaves that thread to end on its own.
+                if thread.thread().id() != here {
+                    let _ = thread.join();
+                }
+            }
         }
     }
 
     /// Returns once no job is queued or running.
     pub(crate) async fn until_none(&self) {
-        sync::until(&self.finished, || self.running() == 0).await;
+        if let Some(pool) = self.pool.get() {
+            sync::until(&pool.finished, || self.running() == 0).await;
+        }
     }
 
     /// How many jobs are not yet done.
     pub(crate) fn running(&self) -> usize {
-        self.lock().len()
+        self.pool.get().map_or(0, |pool| pool.lock_jobs().len())
     }
 
     /// What `close` says before it waits for jobs after `signal` cancelled the run: `None` when
     /// there is nothing to wait for.
     pub(crate) fn waiting_notice(&self, signal: Signal, timeout: Duration) -> Option<Diagnostic> {
-        let mut jobs: Vec<TaskInfo> = self.lock().iter().map(|(_, job)| job.info).collect();
-        jobs.sort_by_key(|job| job.id);
+        let jobs: Vec<TaskInfo> = self.list().into_iter().map(|s| s.job).collect();
         (!jobs.is_empty()).then_some(Diagnostic::WaitingForBlockingJobs {
             jobs,
             timeout,
@@ -76,8 +142,11 @@ impl BlockingJobs {
     /// Waits until no job runs, or until `timeout`; returns the jobs still running, in the
     /// order they were spawned.
     pub(crate) fn wait_idle(&self, timeout: Duration) -> Vec<StuckJob> {
+        let Some(pool) = self.pool.get() else {
+            return Vec::new();
+        };
         let deadline = Instant::now().checked_add(timeout);
-        if sync::block_until(&self.finished, || self.running() == 0, deadline) {
+        if sync::block_until(&pool.finished, || self.running() == 0, deadline) {
             Vec::new()
         } else {
             self.list()
@@ -86,9 +155,12 @@ impl BlockingJobs {
 
     /// The jobs not yet done, in the order they were spawned, and how long each has run.
     pub(crate) fn list(&self) -> Vec<StuckJob> {
+        let Some(pool) = self.pool.get() else {
+            return Vec::new();
+        };
         let now = Instant::now();
-        let mut stuck: Vec<StuckJob> = self
-            .lock()
+        let mut stuck: Vec<StuckJob> = pool
+            .lock_jobs()
             .iter()
             .map(|(_, job)| StuckJob {
                 job: job.info,
@@ -100,8 +172,69 @@ impl BlockingJobs {
         stuck.sort_by_key(|s| s.job.id);
         stuck
     }
+}
 
-    fn lock(&self) -> MutexGuard<'_, Slab<Job>> {
+impl Pool {
+    fn lock_jobs(&self) -> MutexGuard<'_, Slab<Job>> {
         sync::lock(&self.jobs)
+    }
+
+    fn lock_threads(&self) -> MutexGuard<'_, Threads> {
+        sync::lock(&self.threads)
+    }
+
+    fn schedule(this: &Arc<Pool>, runnable: Runnable<Meta>, key: usize) {
+        let mut threads = this.lock_threads();
+        threads.queue.push_back((runnable, key));
+        if threads.idle > threads.queue.len() - 1 {
+            this.job_ready.notify_one();
+        } else if threads.alive < MAX_THREADS {
+            let pool = this.clone();
+            let started = std::thread::Builder::new()
+                .name("runner-blocking".into())
+                .spawn(move || pool.work());
+            // Out of threads: the jobs wait for a busy thread to come free.
+            if let Ok(thread) = started {
+                threads.alive += 1;
+                threads.started.retain(|t| !t.is_finished());
+                threads.started.push(thread);
+            }
+        }
+    }
+
+    fn work(&self) {
+        let mut threads = self.lock_threads();
+        loop {
+            if let Some((runnable, key)) = threads.queue.pop_front() {
+                drop(threads);
+                // `run` polls the job once (it finishes in that poll) and, for a detached job,
+                // drops its output, panic included, so the count drops after any report.
+                runnable.run();
+                self.job_done(key);
+                threads = self.lock_threads();
+                continue;
+            }
+            if threads.retired {
+                threads.alive -= 1;
+                return;
+            }
+            threads.idle += 1;
+            let (next, timed_out) = sync::wait_timeout(&self.job_ready, threads, IDLE_TIMEOUT);
+            threads = next;
+            threads.idle -= 1;
+            if timed_out && threads.queue.is_empty() {
+                threads.alive -= 1;
+                return;
+            }
+        }
+    }
+
+    fn job_done(&self, key: usize) {
+        let mut jobs = self.lock_jobs();
+        jobs.try_remove(key);
+        if jobs.is_empty() {
+            drop(jobs);
+            self.finished.notify(usize::MAX);
+        }
     }
 }
