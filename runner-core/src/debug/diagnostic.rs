@@ -44,9 +44,12 @@ use crate::sync;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TaskInfo {
-    /// The task's number within its runner (0 for the main future), from 1 in spawn order,
-    /// blocking jobs included. It is kept in 40 bits: after 2^40 - 1 spawns in a runner (12 days
-    /// at a million a second) numbers start again from 1.
+    /// The task's number within its runner (0 for the main future), from 1, blocking jobs
+    /// included. The numbers a thread gives rise in spawn order; each thread (a run, a worker, a
+    /// blocking job) takes them from the runner in blocks of 32, so that spawns on several
+    /// threads share no counter, which leaves gaps and may set a later task of one thread below
+    /// an earlier one of another. It is kept in 40 bits: after 2^40 - 1 numbers in a runner (12
+    /// days at a million spawns a second) they start again from 1.
     pub id: u64,
     /// The caller of `spawn`, `spawn_local` or `spawn_blocking` (for the main future: of `run`).
     pub spawned_at: &'static Location<'static>,
@@ -172,7 +175,7 @@ pub enum Diagnostic {
     /// Blocking jobs were still running when the shutdown timeout expired (always reported); the
     /// runner closed without waiting for them.
     BlockingShutdownTimedOut {
-        /// The jobs still running (or still queued), in the order they were spawned.
+        /// The jobs still running (or still queued), by task number.
         jobs: Vec<StuckJob>,
         /// The shutdown timeout that expired.
         timeout: Duration,
@@ -181,7 +184,7 @@ pub enum Diagnostic {
     /// running (always reported, once per `close`): the program is not stuck, and the same
     /// signal again ends it now.
     WaitingForBlockingJobs {
-        /// The jobs still running, in the order they were spawned.
+        /// The jobs still running, by task number.
         jobs: Vec<TaskInfo>,
         /// The longest `close` will wait: the shutdown timeout.
         timeout: Duration,
@@ -294,7 +297,7 @@ pub enum Diagnostic {
     /// assert_eq!(line, reported_line);
     /// ```
     PausedClockHeld {
-        /// The jobs running (or queued), in the order they were spawned.
+        /// The jobs running (or queued), by task number.
         jobs: Vec<StuckJob>,
     },
 }

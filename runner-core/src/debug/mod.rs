@@ -2,8 +2,9 @@
 //! [`runner::diagnostic`](crate::diagnostic)), debug mode's record of live tasks
 //! ([`tasks`], `snapshot.rs`), its watchdog thread, and the cheap clock it times polls with.
 //!
-//! The report types sit near the bottom of the crate (they use only [`Signal`](crate::signal::Signal));
-//! the task records may use the runner's shared state.
+//! The report types sit near the bottom of the crate (they use only the signal types,
+//! [`Signal`](crate::signal::Signal) and `NotHandled`, and `sync.rs`); the task records may use
+//! the runner's shared state.
 
 pub(crate) mod clock;
 pub(crate) mod diagnostic;
@@ -14,9 +15,9 @@ pub use self::snapshot::{TaskSnapshot, TaskState};
 
 use crate::runner::current;
 
-/// The live tasks of the current runner, main future included, in the order they were spawned
-/// (the main future first); empty outside a runner and with debug mode off, where no record is
-/// kept.
+/// The live tasks of the current runner, main future included, by task number (the main future
+/// first; see [`TaskInfo::id`](crate::diagnostic::TaskInfo::id)); empty outside a runner and
+/// with debug mode off, where no record is kept.
 ///
 /// # Examples
 ///

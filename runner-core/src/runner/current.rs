@@ -18,7 +18,8 @@ use crate::task::sites::wrapped_id;
 pub(crate) enum Engine {
     /// One thread: the runner's own scheduler, which runs local tasks too.
     Own(Rc<Scheduler>),
-    /// More threads, or a factory's executor: `async-executor`, and this thread's local tasks.
+    /// More threads, a factory's executor, or `entry::executor_engine`: `async-executor`, and
+    /// this thread's local tasks.
     Executor(Arc<Executor<'static>>, LocalTasks),
 }
 

@@ -1,4 +1,5 @@
-//! How the thread that calls `run` drives a one-thread runner whose clock may be paused.
+//! How the thread that calls `run` drives a one-thread runner on `async-executor` (the engine
+//! that `entry::executor_engine` asks for, for the benches) whose clock may be paused.
 //!
 //! Unpaused it is `block_on(executor.run(main))`, as for any runner, watching for a pause.
 //! Paused, the executor's `run` cannot be used: it moves tasks into a queue of its own that

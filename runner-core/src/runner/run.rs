@@ -130,9 +130,10 @@ struct Unstarted {
 
 struct Started {
     shared: Arc<Shared>,
-    /// What runs the tasks: on one thread the runner's own scheduler; otherwise an executor,
-    /// the runner's own unless `executor_factory` made it (then the shared state keeps a
-    /// registry of the tasks).
+    /// What runs the tasks: on one thread the runner's own scheduler (unless
+    /// `entry::executor_engine` asked for `async-executor`); otherwise an executor, the runner's
+    /// own unless `executor_factory` made it (then the shared state keeps a registry of the
+    /// tasks).
     engine: Engine,
     /// What `Runner::executor` handed out, for an engine of the runner's own.
     handed_out: Option<Arc<Executor<'static>>>,

@@ -6,8 +6,9 @@
 //! - A task woken by the task being polled runs next (a LIFO slot, as in tokio), at most
 //!   [`LIFO_CAP`] times in a row, so that two tasks that ping-pong cannot starve the rest. A task
 //!   that wakes itself (`yield_now`) goes to the back (async-task tells it apart).
-//! - Every [`BUDGET`] polls the scheduler returns to `async_io::block_on`, which then polls the
-//!   reactor at zero timeout (timers, I/O); every [`INJECT_INTERVAL`] polls it looks at the inject
+//! - Every [`BUDGET`] polls the scheduler returns to the `block_on` that drives it (async-io's,
+//!   or tokio's with the `tokio` feature), which then polls the reactor at zero timeout (timers,
+//!   I/O); every [`INJECT_INTERVAL`] polls it looks at the inject
 //!   queue first.
 //! - The scheduler is a future ([`Scheduler::drive`]) around the main future, so that whichever
 //!   `block_on` parks the thread drives it.

@@ -419,8 +419,8 @@ mod tests {
 
     #[test]
     fn handler_address_is_recognised() {
-        // The address comparison in `disposition` depends on casting the same function the
-        // same way twice.
+        // The address comparison in `kind` depends on casting the same function the same way
+        // twice.
         assert_eq!(handler_address(), handler_address());
         assert_ne!(handler_address(), libc::SIG_DFL);
         assert_ne!(handler_address(), libc::SIG_IGN);

@@ -132,7 +132,8 @@ impl Signals {
             STATE.store(ARMED, SeqCst);
             // SAFETY: `on_event` is an `extern "system" fn(u32) -> BOOL` that lives as long as
             // the program, as `PHANDLER_ROUTINE` requires, and may run on any thread (it touches
-            // only atomics and a static `Event`).
+            // atomics, a static `Event` and a handle of its own thread, and may park or end the
+            // process).
             if unsafe { SetConsoleCtrlHandler(Some(on_event), TRUE) } != 0 {
                 return Ok(Signals {
                     no_ctrl_c,

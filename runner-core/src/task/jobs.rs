@@ -139,8 +139,8 @@ impl BlockingJobs {
         })
     }
 
-    /// Waits until no job runs, or until `timeout`; returns the jobs still running, in the
-    /// order they were spawned.
+    /// Waits until no job runs, or until `timeout`; returns the jobs still running, by task
+    /// number.
     pub(crate) fn wait_idle(&self, timeout: Duration) -> Vec<StuckJob> {
         let Some(pool) = self.pool.get() else {
             return Vec::new();
@@ -153,7 +153,7 @@ impl BlockingJobs {
         }
     }
 
-    /// The jobs not yet done, in the order they were spawned, and how long each has run.
+    /// The jobs not yet done, by task number, and how long each has run.
     pub(crate) fn list(&self) -> Vec<StuckJob> {
         let Some(pool) = self.pool.get() else {
             return Vec::new();

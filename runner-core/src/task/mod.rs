@@ -2,8 +2,10 @@
 //! cancelling them ([`Task`]), groups of them ([`TaskGroup`]), and what happens when one panics
 //! or is cancelled.
 //!
-//! This room may use the context variables, the report types of `debug/`, and the runner's
-//! shared state (`runner/shared.rs`, `runner/current.rs`); the runner itself sits above it.
+//! This room may use the context variables, the report types and debug mode's task records of
+//! `debug/`, [`Signal`](crate::signal::Signal), the one-thread scheduler
+//! (`runner/scheduler.rs`) and the runner's shared state (`runner/shared.rs`,
+//! `runner/current.rs`); the runner itself sits above it.
 
 pub(crate) mod blocking;
 pub(crate) mod cancel;

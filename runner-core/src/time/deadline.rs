@@ -26,7 +26,7 @@ pub(crate) struct Deadline {
 
 enum Clock {
     /// Boxed: a deadline outside any runner is rare, and a `Timer` would make every `Sleep` and
-    /// `Timeout` three words larger.
+    /// `Timeout` four words larger.
     Real(Option<Box<Timer>>),
     /// Made in the runner at this address while its clock was the real one: bound to it when
     /// first needed, if it is current then (else the real clock, which its clock was).
