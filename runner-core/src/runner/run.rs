@@ -748,16 +748,18 @@ fn cancel_and_wait(
         if pending > 0 {
             shared.report(Diagnostic::BlockingJobsLeftRunning { pending });
         }
-        shared.blocking.retire(false);
+        shared.blocking.retire(None);
         return;
     }
     let notice = cancelled_by.and_then(|s| shared.blocking.waiting_notice(s, shutdown_timeout));
     if let Some(notice) = notice {
         shared.report(notice);
     }
+    let waiting = Instant::now();
     let jobs = shared.blocking.wait_idle(shutdown_timeout);
-    // Every job done: the pool's threads are idle, and exit at once.
-    shared.blocking.retire(jobs.is_empty());
+    // Every job done: the pool's threads are idle and exit at once, in the time left.
+    let left = shutdown_timeout.saturating_sub(waiting.elapsed());
+    shared.blocking.retire(jobs.is_empty().then_some(left));
     if !jobs.is_empty() {
         shared.report(Diagnostic::BlockingShutdownTimedOut {
             jobs,

@@ -19,8 +19,8 @@ use crate::task::spawn::{closed_check, Spawned};
 /// idle threads exit after a second. [`close`](crate::Runner::close) waits for the runner's
 /// jobs up to the [shutdown timeout](crate::Builder::shutdown_timeout) (not inside another
 /// runner's `run`, where it must not block), then stops the pool: when every job was done in
-/// time, `close` returns after the pool's threads have exited; otherwise each thread exits
-/// after its job. A job does not keep its runner's executor alive, so a job that
+/// time, `close` returns after the pool's threads have exited (within the same timeout);
+/// otherwise each thread exits after its job. A job does not keep its runner's executor alive, so a job that
 /// awaits a task of its runner wakes when `close` cancels the task. Inside the job, `spawn` and
 /// `spawn_blocking` work as they do in the runner's tasks, and the closure runs in a copy of the
 /// spawner's current [`Context`](crate::context::Context), as a task would.

@@ -3,11 +3,12 @@
 //! run.
 //!
 //! The pool is per runner because shutdown waits per runner: `close` waits for its own jobs
-//! only, and once they are done it stops its own threads and joins them, so that none of the
-//! runner's threads outlives `close` (asyncio's `shutdown_default_executor`, which shuts down
-//! the loop's own executor). A job that outlives the shutdown timeout, or a `close` inside
-//! another runner's `run`, which does not wait, leaves each thread to exit after its job. A
-//! runner whose jobs fill its pool holds up no other runner's jobs.
+//! only, and once they are done it stops its own threads and joins them (in what is left of the
+//! shutdown timeout), so that none of the runner's threads outlives `close` (asyncio's
+//! `shutdown_default_executor`, which shuts down the loop's own executor). A job that outlives
+//! the shutdown timeout, or a `close` inside another runner's `run`, which does not wait, leaves
+//! each thread to exit after its job. A runner whose jobs fill its pool holds up no other
+//! runner's jobs.
 //!
 //! The pool is our own (a few lines on `async-task`, like smol's `blocking`) because a job
 //! counts as done only after its task is completely done: a detached job's panic is reported
@@ -47,6 +48,8 @@ struct Pool {
     finished: Event,
     threads: Mutex<Threads>,
     job_ready: Condvar,
+    /// Notified when the last thread leaves its loop.
+    exited: Condvar,
 }
 
 struct Job {
@@ -94,25 +97,36 @@ impl BlockingJobs {
     }
 
     /// Stops the threads once the runner has closed: an idle one exits at once, a busy one
-    /// after its job. With `join` (every job is done), waits until they have exited.
-    pub(crate) fn retire(&self, join: bool) {
+    /// after its job. With `join` (every job is done: the time left of the shutdown timeout),
+    /// waits that long at most for every thread to leave its loop, then joins them, as tokio's
+    /// blocking pool does. The joins wait for the threads' thread-local destructors too, which
+    /// the timeout does not bound: a destructor that never returns holds `close` up, as it does
+    /// tokio's shutdown.
+    pub(crate) fn retire(&self, join: Option<Duration>) {
         let Some(pool) = self.pool.get() else {
             return;
         };
-        let started = {
-            let mut threads = pool.lock_threads();
-            threads.retired = true;
-            pool.job_ready.notify_all();
-            std::mem::take(&mut threads.started)
+        let mut threads = pool.lock_threads();
+        threads.retired = true;
+        pool.job_ready.notify_all();
+        let started = std::mem::take(&mut threads.started);
+        let Some(wait) = join else {
+            return;
         };
-        if join {
-            let here = std::thread::current().id();
-            for thread in started {
-                // A runner closed in one of its own jobs leaves that thread to end on its own.
-                if thread.thread().id() != here {
-                    let _ = thread.join();
-                }
+        let deadline = Instant::now().checked_add(wait);
+        while threads.alive > 0 {
+            let left = deadline.map_or(Duration::MAX, |d| {
+                d.saturating_duration_since(Instant::now())
+            });
+            if left.is_zero() {
+                // Out of time: the threads end on their own.
+                return;
             }
+            threads = sync::wait_timeout(&pool.exited, threads, left).0;
+        }
+        drop(threads);
+        for thread in started {
+            let _ = thread.join();
         }
     }
 
@@ -215,7 +229,7 @@ impl Pool {
                 continue;
             }
             if threads.retired {
-                threads.alive -= 1;
+                self.leave(&mut threads);
                 return;
             }
             threads.idle += 1;
@@ -223,9 +237,17 @@ impl Pool {
             threads = next;
             threads.idle -= 1;
             if timed_out && threads.queue.is_empty() {
-                threads.alive -= 1;
+                self.leave(&mut threads);
                 return;
             }
+        }
+    }
+
+    /// The calling thread leaves its loop, to exit.
+    fn leave(&self, threads: &mut Threads) {
+        threads.alive -= 1;
+        if threads.alive == 0 {
+            self.exited.notify_all();
         }
     }
 
