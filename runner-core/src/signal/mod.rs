@@ -1,9 +1,11 @@
 //! Ctrl-C and SIGTERM: the OS layer at the bottom (`unix.rs`; `windows.rs`, where console
-//! control events play the signals' part; `other.rs`; the only `unsafe` code of the crate), then what a run makes of the signals (`ctrl_c.rs`: cancel the main future, or resolve
-//! [`ctrl_c`] and [`shutdown_signal`]), and ending the process by a signal (`exit.rs`).
+//! control events play the signals' part; `other.rs`; the only `unsafe` code of the crate), then
+//! what a run makes of the signals (`ctrl_c.rs`: cancel the main future, or resolve [`ctrl_c`]
+//! and [`shutdown_signal`]), and ending the process by a signal (`exit.rs`).
 //!
 //! The OS layer imports nothing of the crate but [`Signal`] and `NotHandled` (and, on Windows,
-//! `sync.rs`); `ctrl_c.rs` may use the runner's current-thread state (`runner/current.rs`) to find the run a future belongs to.
+//! `sync.rs`); `ctrl_c.rs` may use the runner's current-thread state (`runner/current.rs`) to
+//! find the run a future belongs to.
 
 pub(crate) mod ctrl_c;
 mod exit;

@@ -20,10 +20,10 @@ use crate::task::spawn::{closed_check, Spawned};
 /// jobs up to the [shutdown timeout](crate::Builder::shutdown_timeout) (not inside another
 /// runner's `run`, where it must not block), then stops the pool: when every job was done in
 /// time, `close` returns after the pool's threads have exited (within the same timeout);
-/// otherwise each thread exits after its job. A job does not keep its runner's executor alive, so a job that
-/// awaits a task of its runner wakes when `close` cancels the task. Inside the job, `spawn` and
-/// `spawn_blocking` work as they do in the runner's tasks, and the closure runs in a copy of the
-/// spawner's current [`Context`](crate::context::Context), as a task would.
+/// otherwise each thread exits after its job. A job does not keep its runner's executor alive,
+/// so a job that awaits a task of its runner wakes when `close` cancels the task. Inside the
+/// job, `spawn` and `spawn_blocking` work as they do in the runner's tasks, and the closure runs
+/// in a copy of the spawner's current [`Context`](crate::context::Context), as a task would.
 ///
 /// Dropping the task before the job starts cancels it; a job that has started runs to the end
 /// (threads cannot be cancelled) and its result is discarded. A job spawned while its runner

@@ -4,8 +4,9 @@
 //! two-word waker, its vtable) and before a flag, so that a metadata of two words takes 56 bytes
 //! of header and one of one word 48. A spawn site is a `&'static Location`, one of a fixed set
 //! in a binary (the `#[track_caller]` calls of `spawn`, `spawn_local` and `spawn_blocking`):
-//! numbered the first time the process sees it, it fits beside the task's number. Each thread remembers the two sites it used last, so a spawn
-//! in a loop, or two alternating ones, looks nothing up.
+//! numbered the first time the process sees it, it fits beside the task's number. Each thread
+//! remembers the two sites it used last, so a spawn in a loop, or two alternating ones, looks
+//! nothing up.
 
 use std::cell::Cell;
 use std::collections::HashMap;
