@@ -49,7 +49,7 @@ struct Pool {
     threads: Mutex<Threads>,
     job_ready: Condvar,
     /// Notified when the last thread leaves its loop.
-    exited: Condvar,
+    exited: Event,
 }
 
 struct Job {
@@ -106,27 +106,22 @@ impl BlockingJobs {
         let Some(pool) = self.pool.get() else {
             return;
         };
-        let mut threads = pool.lock_threads();
-        threads.retired = true;
-        pool.job_ready.notify_all();
-        let started = std::mem::take(&mut threads.started);
+        let started = {
+            let mut threads = pool.lock_threads();
+            threads.retired = true;
+            pool.job_ready.notify_all();
+            std::mem::take(&mut threads.started)
+        };
         let Some(wait) = join else {
             return;
         };
         let deadline = Instant::now().checked_add(wait);
-        while threads.alive > 0 {
-            let left = deadline.map_or(Duration::MAX, |d| {
-                d.saturating_duration_since(Instant::now())
-            });
-            if left.is_zero() {
-                // Out of time: the threads end on their own.
-                return;
+        let all_left = || pool.lock_threads().alive == 0;
+        // Out of time, the threads end on their own.
+        if sync::block_until(&pool.exited, all_left, deadline) {
+            for thread in started {
+                let _ = thread.join();
             }
-            threads = sync::wait_timeout(&pool.exited, threads, left).0;
-        }
-        drop(threads);
-        for thread in started {
-            let _ = thread.join();
         }
     }
 
@@ -247,7 +242,7 @@ impl Pool {
     fn leave(&self, threads: &mut Threads) {
         threads.alive -= 1;
         if threads.alive == 0 {
-            self.exited.notify_all();
+            self.exited.notify(usize::MAX);
         }
     }
 
