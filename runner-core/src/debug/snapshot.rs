@@ -701,15 +701,12 @@ pin_project! {
             // Reported here, before the future's destructor runs.
             if let Some(info) = name.filter(|info| !done && info.id() != 0) {
                 let task = info.unpack();
-                let closing = live.is_closing();
-                match (let_go, dropped) {
-                    (false, true) => live.report(Diagnostic::PendingTaskDropped { task }),
-                    (false, false) if !closing => {
-                        live.report(Diagnostic::PendingTaskDropped { task });
-                    }
-                    (true, true) => {}
-                    _ if closing => live.report(Diagnostic::PendingTaskCancelled { task }),
-                    _ => {}
+                // The handle came first if it was dropped before `close` began, or if `close`
+                // has not begun.
+                if !dropped && live.is_closing() {
+                    live.report(Diagnostic::PendingTaskCancelled { task });
+                } else if !let_go {
+                    live.report(Diagnostic::PendingTaskDropped { task });
                 }
             }
         }
