@@ -3,10 +3,14 @@
 #![allow(clippy::async_yields_async)] // returning a task handle out of a run is the point
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_lite::future;
 use runner::{context::ContextVar, Runner};
+
+#[path = "support/until.rs"]
+mod until;
+use until::until;
 
 static HELD: ContextVar<Arc<()>> = ContextVar::new("held");
 
@@ -56,12 +60,7 @@ fn handles_dropped_before_close_free_the_tasks_at_once() {
     // the runner, the other's on any of them (a worker's, with `RUNNER_THREADS`, whenever the
     // OS runs it).
     runner
-        .run(async {
-            let start = Instant::now();
-            while Arc::strong_count(&probe) > 2 && start.elapsed() < Duration::from_secs(10) {
-                runner::sleep(Duration::from_millis(1)).await;
-            }
-        })
+        .run(until("cancelled", || Arc::strong_count(&probe) == 2))
         .unwrap();
     assert_eq!(Arc::strong_count(&probe), 2);
     runner.close();

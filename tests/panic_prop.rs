@@ -5,9 +5,13 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use runner::{diagnostic::Diagnostic, Runner};
+
+#[path = "support/until.rs"]
+mod until;
+use until::until;
 
 fn quiet_panics() {
     std::panic::set_hook(Box::new(|_| {}));
@@ -52,20 +56,6 @@ fn an_awaited_blocking_job_panic_reaches_the_awaiter() {
         runner::run(async { runner::spawn_blocking(|| -> u8 { panic!("job boom") }).await })
     });
     assert_eq!(payload_text(&*outcome.unwrap_err()), "job boom");
-}
-
-/// Waits until `done` holds, looking every millisecond: what a task on a worker thread does
-/// comes when the OS runs that thread, which on a busy machine can take a while. Panics after
-/// ten seconds.
-async fn until(what: &str, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "still not {what} after 10 s"
-        );
-        runner::sleep(Duration::from_millis(1)).await;
-    }
 }
 
 fn collecting_runner() -> (Runner, Arc<Mutex<Vec<Diagnostic>>>) {
