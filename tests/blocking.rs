@@ -198,3 +198,44 @@ fn each_runner_runs_its_jobs_on_threads_of_its_own() {
     assert_ne!(first_thread, second_thread);
     assert_ne!(second_thread, std::thread::current().id());
 }
+
+#[test]
+fn a_job_that_waits_for_a_later_job_does_not_hold_it_up() {
+    let mut runner = Runner::new();
+    // One idle thread: a pool that starts threads only for a long queue would run the chain
+    // below on it, one job after another, and the first job would wait in vain.
+    runner
+        .run(async { runner::spawn_blocking(|| ()).await })
+        .unwrap();
+    let heard = runner
+        .run(async {
+            let (senders, receivers): (Vec<_>, Vec<_>) =
+                (0..7).map(|_| std::sync::mpsc::channel::<()>()).unzip();
+            // Job i waits to hear from job i + 1, then tells job i - 1; the last one tells at
+            // once. Eight jobs, each on a thread of its own at the same time.
+            let waits = receivers.into_iter().map(Some).chain([None]);
+            let tells = [None].into_iter().chain(senders.into_iter().map(Some));
+            let jobs: Vec<_> = waits
+                .zip(tells)
+                .map(|(wait, tell)| {
+                    runner::spawn_blocking(move || {
+                        let heard = match wait {
+                            Some(wait) => wait.recv_timeout(Duration::from_secs(10)).is_ok(),
+                            None => true,
+                        };
+                        if let Some(tell) = tell {
+                            let _ = tell.send(());
+                        }
+                        heard
+                    })
+                })
+                .collect();
+            let mut heard = Vec::new();
+            for job in jobs {
+                heard.push(job.await);
+            }
+            heard
+        })
+        .unwrap();
+    assert_eq!(heard, vec![true; 8]);
+}

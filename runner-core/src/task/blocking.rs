@@ -74,9 +74,9 @@ where
     let job = {
         let shared = shared.clone();
         async move {
-            shared.blocking.job_running(key);
             let _context = context::Entered::new(&mut context);
-            // The pool serves every runner: the job enters its own runner's tokio context.
+            // The pool's threads belong to no runner: the job enters its own runner's tokio
+            // context, and its runner.
             let _tokio = shared.tokio.enter();
             let _enter = current::enter(Current::new(shared.clone(), Role::Blocking(executor)));
             let caught = {

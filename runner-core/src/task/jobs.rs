@@ -44,9 +44,10 @@ pub(crate) struct BlockingJobs {
 
 #[derive(Default)]
 struct Pool {
-    jobs: Mutex<Slab<Job>>,
+    /// The jobs and the threads under one lock: a thread that finishes a job takes the next in
+    /// the same lock round trip.
+    state: Mutex<State>,
     finished: Event,
-    threads: Mutex<Threads>,
     job_ready: Condvar,
     /// Notified when the last thread leaves its loop.
     exited: Event,
@@ -59,8 +60,10 @@ struct Job {
 }
 
 #[derive(Default)]
-struct Threads {
-    /// Each job's runnable, with its key in the list.
+struct State {
+    /// The jobs not yet done, queued or running.
+    jobs: Slab<Job>,
+    /// Each queued job's runnable, with its key in `jobs`.
     queue: VecDeque<(Runnable<Meta>, usize)>,
     /// The threads started and not yet joined (some may have exited when idle).
     started: Vec<JoinHandle<()>>,
@@ -71,22 +74,13 @@ struct Threads {
 }
 
 impl BlockingJobs {
-    /// Lists a new job; returns its key for `job_running` and `scheduler`.
+    /// Lists a new job; returns its key for `scheduler`.
     pub(crate) fn job_spawned(&self, info: TaskInfo) -> usize {
         let pool = self.pool.get_or_init(Arc::default);
-        pool.lock_jobs().insert(Job {
+        pool.lock().jobs.insert(Job {
             info,
             started: None,
         })
-    }
-
-    /// The job has started running on a thread of the pool.
-    pub(crate) fn job_running(&self, key: usize) {
-        if let Some(pool) = self.pool.get() {
-            if let Some(job) = pool.lock_jobs().get_mut(key) {
-                job.started = Some(Instant::now());
-            }
-        }
     }
 
     /// What schedules the job listed under `key` on this runner's threads: the job's task's
@@ -107,16 +101,16 @@ impl BlockingJobs {
             return;
         };
         let started = {
-            let mut threads = pool.lock_threads();
-            threads.retired = true;
+            let mut state = pool.lock();
+            state.retired = true;
             pool.job_ready.notify_all();
-            std::mem::take(&mut threads.started)
+            std::mem::take(&mut state.started)
         };
         let Some(wait) = join else {
             return;
         };
         let deadline = Instant::now().checked_add(wait);
-        let all_left = || pool.lock_threads().alive == 0;
+        let all_left = || pool.lock().alive == 0;
         // Out of time, the threads end on their own.
         if sync::block_until(&pool.exited, all_left, deadline) {
             for thread in started {
@@ -134,7 +128,7 @@ impl BlockingJobs {
 
     /// How many jobs are not yet done.
     pub(crate) fn running(&self) -> usize {
-        self.pool.get().map_or(0, |pool| pool.lock_jobs().len())
+        self.pool.get().map_or(0, |pool| pool.lock().jobs.len())
     }
 
     /// What `close` says before it waits for jobs after `signal` cancelled the run: `None` when
@@ -169,7 +163,8 @@ impl BlockingJobs {
         };
         let now = Instant::now();
         let mut stuck: Vec<StuckJob> = pool
-            .lock_jobs()
+            .lock()
+            .jobs
             .iter()
             .map(|(_, job)| StuckJob {
                 job: job.info,
@@ -184,74 +179,79 @@ impl BlockingJobs {
 }
 
 impl Pool {
-    fn lock_jobs(&self) -> MutexGuard<'_, Slab<Job>> {
-        sync::lock(&self.jobs)
-    }
-
-    fn lock_threads(&self) -> MutexGuard<'_, Threads> {
-        sync::lock(&self.threads)
+    fn lock(&self) -> MutexGuard<'_, State> {
+        sync::lock(&self.state)
     }
 
     fn schedule(this: &Arc<Pool>, runnable: Runnable<Meta>, key: usize) {
-        let mut threads = this.lock_threads();
-        threads.queue.push_back((runnable, key));
-        if threads.idle > threads.queue.len() - 1 {
+        let mut state = this.lock();
+        state.queue.push_back((runnable, key));
+        if state.idle > 0 {
             this.job_ready.notify_one();
-        } else if threads.alive < MAX_THREADS {
+        }
+        Pool::grow(this, &mut state);
+    }
+
+    /// Starts a thread when the queued jobs outnumber the idle threads several times over, as
+    /// smol's `blocking` does: a burst of short jobs is run by a few threads, each taking job
+    /// after job, rather than by a thread a job. Called when a job is queued and when a thread
+    /// takes one, so that a queued job behind one that blocks gets a thread of its own.
+    fn grow(this: &Arc<Pool>, state: &mut State) {
+        if state.queue.len() > state.idle * 5 && state.alive < MAX_THREADS {
             let pool = this.clone();
             let started = std::thread::Builder::new()
                 .name("runner-blocking".into())
                 .spawn(move || pool.work());
             // Out of threads: the jobs wait for a busy thread to come free.
             if let Ok(thread) = started {
-                threads.alive += 1;
-                threads.started.retain(|t| !t.is_finished());
-                threads.started.push(thread);
+                state.alive += 1;
+                state.idle += 1;
+                state.started.retain(|t| !t.is_finished());
+                state.started.push(thread);
             }
         }
     }
 
-    fn work(&self) {
-        let mut threads = self.lock_threads();
+    fn work(self: Arc<Self>) {
+        let mut state = self.lock();
         loop {
-            if let Some((runnable, key)) = threads.queue.pop_front() {
-                drop(threads);
+            // Counted idle from its start and while it waits: not while it runs jobs.
+            state.idle -= 1;
+            while let Some((runnable, key)) = state.queue.pop_front() {
+                if let Some(job) = state.jobs.get_mut(key) {
+                    job.started = Some(Instant::now());
+                }
+                Pool::grow(&self, &mut state);
+                drop(state);
                 // `run` polls the job once (it finishes in that poll) and, for a detached job,
                 // drops its output, panic included, so the count drops after any report.
                 runnable.run();
-                self.job_done(key);
-                threads = self.lock_threads();
-                continue;
+                state = self.lock();
+                state.jobs.try_remove(key);
+                if state.jobs.is_empty() {
+                    self.finished.notify(usize::MAX);
+                }
             }
-            if threads.retired {
-                self.leave(&mut threads);
+            if state.retired {
+                self.leave(&mut state);
                 return;
             }
-            threads.idle += 1;
-            let (next, timed_out) = sync::wait_timeout(&self.job_ready, threads, IDLE_TIMEOUT);
-            threads = next;
-            threads.idle -= 1;
-            if timed_out && threads.queue.is_empty() {
-                self.leave(&mut threads);
+            state.idle += 1;
+            let (next, timed_out) = sync::wait_timeout(&self.job_ready, state, IDLE_TIMEOUT);
+            state = next;
+            if timed_out && state.queue.is_empty() {
+                state.idle -= 1;
+                self.leave(&mut state);
                 return;
             }
         }
     }
 
     /// The calling thread leaves its loop, to exit.
-    fn leave(&self, threads: &mut Threads) {
-        threads.alive -= 1;
-        if threads.alive == 0 {
+    fn leave(&self, state: &mut State) {
+        state.alive -= 1;
+        if state.alive == 0 {
             self.exited.notify(usize::MAX);
-        }
-    }
-
-    fn job_done(&self, key: usize) {
-        let mut jobs = self.lock_jobs();
-        jobs.try_remove(key);
-        if jobs.is_empty() {
-            drop(jobs);
-            self.finished.notify(usize::MAX);
         }
     }
 }
