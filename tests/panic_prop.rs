@@ -151,7 +151,11 @@ fn a_dropped_handle_of_a_panicked_task_counts_as_unretrieved() {
             drop(task);
         })
         .unwrap();
-    assert_eq!(seen.lock().unwrap().len(), 1);
+    let seen = seen.lock().unwrap();
+    let [Diagnostic::TaskPanicked { message, .. }] = seen.as_slice() else {
+        panic!("{seen:?}")
+    };
+    assert_eq!(message, "never awaited");
 }
 
 #[test]
@@ -179,21 +183,35 @@ fn task_panics_on_worker_threads_do_not_kill_the_workers() {
     let sink = seen.clone();
     let mut runner = Runner::builder()
         .threads(2)
-        .on_diagnostic(move |_| *sink.lock().unwrap() += 1)
+        .on_diagnostic(move |d| {
+            if matches!(d, Diagnostic::TaskPanicked { .. }) {
+                *sink.lock().unwrap() += 1;
+            }
+        })
         .build();
-    runner
+    let both_ran = runner
         .run(async {
             for _ in 0..20 {
                 runner::spawn(async { panic!("worker boom") }).detach();
             }
             until("all reported", || *seen.lock().unwrap() == 20).await;
-            // Both threads still run tasks afterwards.
-            let tasks: Vec<_> = (0..100).map(|i| runner::spawn(async move { i })).collect();
-            for t in tasks {
-                t.await;
-            }
+            // Both threads still run tasks afterwards: each of these two blocks its thread
+            // until it hears from the other.
+            let (a_says, a_heard) = std::sync::mpsc::channel();
+            let (b_says, b_heard) = std::sync::mpsc::channel();
+            let hears = |says: std::sync::mpsc::Sender<()>,
+                         heard: std::sync::mpsc::Receiver<()>| {
+                runner::spawn(async move {
+                    says.send(()).unwrap();
+                    heard.recv_timeout(Duration::from_secs(10)).is_ok()
+                })
+            };
+            let a = hears(a_says, b_heard);
+            let b = hears(b_says, a_heard);
+            (a.await, b.await)
         })
         .unwrap();
+    assert_eq!(both_ran, (true, true));
     assert_eq!(*seen.lock().unwrap(), 20);
 }
 

@@ -226,6 +226,7 @@ fn each_runner_has_a_fresh_tokio_runtime() {
 #[test]
 fn a_blocking_job_that_outlives_close_gets_an_error_from_tokio() {
     let (tx, rx) = std::sync::mpsc::channel();
+    let (closed, close_over) = std::sync::mpsc::channel::<()>();
     let mut runner = Builder::new()
         .shutdown_timeout(Duration::ZERO)
         .on_diagnostic(|_| {})
@@ -233,8 +234,10 @@ fn a_blocking_job_that_outlives_close_gets_an_error_from_tokio() {
     runner
         .run(async move {
             runner::spawn_blocking(move || {
-                // Long enough for `close` to be over, workers joined, on a busy machine too.
-                std::thread::sleep(Duration::from_millis(1000));
+                // Until `close` is over, its tokio runtime shut down.
+                close_over
+                    .recv_timeout(Duration::from_secs(10))
+                    .expect("close returns");
                 let result = std::panic::catch_unwind(|| {
                     let rt = tokio::runtime::Handle::current();
                     rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
@@ -247,6 +250,7 @@ fn a_blocking_job_that_outlives_close_gets_an_error_from_tokio() {
         })
         .unwrap();
     runner.close();
+    closed.send(()).unwrap();
     let result = rx.recv_timeout(Duration::from_secs(10)).expect("no hang");
     assert!(result.is_err(), "tokio calls fail after close");
 }

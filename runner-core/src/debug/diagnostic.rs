@@ -67,18 +67,23 @@ impl TaskInfo {
     /// ```
     /// use runner::diagnostic::Diagnostic;
     /// use runner::Builder;
+    /// use std::sync::{Arc, Mutex};
     /// use std::time::Duration;
     ///
+    /// let slow = Arc::new(Mutex::new(Vec::new()));
+    /// let seen = slow.clone();
     /// let mut runner = Builder::new()
     ///     .debug(true)
     ///     .slow_poll_threshold(Duration::from_millis(5))
-    ///     .on_diagnostic(|d| {
+    ///     .on_diagnostic(move |d| {
     ///         if let Diagnostic::SlowPoll { task, .. } = d {
-    ///             assert!(task.is_main());
+    ///             seen.lock().unwrap().push(task.is_main());
     ///         }
     ///     })
     ///     .build();
     /// runner.run(async { std::thread::sleep(Duration::from_millis(20)) }).unwrap();
+    /// // One slow poll, the main future's.
+    /// assert_eq!(*slow.lock().unwrap(), [true]);
     /// ```
     pub fn is_main(&self) -> bool {
         self.id == 0

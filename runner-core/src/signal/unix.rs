@@ -418,12 +418,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn handler_address_is_recognised() {
-        // The address comparison in `kind` depends on casting the same function the same way
-        // twice.
-        assert_eq!(handler_address(), handler_address());
-        assert_ne!(handler_address(), libc::SIG_DFL);
-        assert_ne!(handler_address(), libc::SIG_IGN);
+    fn each_action_reads_back_as_its_disposition() {
+        // `kind` knows the handler that `action` installs by its address, cast the same way.
+        assert_eq!(kind(&action(Disposition::Ours)), Disposition::Ours);
+        assert_eq!(kind(&action(Disposition::Default)), Disposition::Default);
+        let mut ignored = action(Disposition::Default);
+        ignored.sa_sigaction = libc::SIG_IGN;
+        assert_eq!(kind(&ignored), Disposition::Ignored);
+        extern "C" fn someone_elses(_: c_int) {}
+        let mut other = action(Disposition::Default);
+        other.sa_sigaction =
+            someone_elses as extern "C" fn(c_int) as *const () as libc::sighandler_t;
+        assert_eq!(kind(&other), Disposition::Other);
     }
 
     #[test]
