@@ -68,7 +68,16 @@ fn finished_tasks_are_not_reported() {
     let sink = reports.clone();
     let mut runner = Runner::builder()
         .debug(true)
-        .on_diagnostic(move |_| *sink.lock().unwrap() += 1)
+        .on_diagnostic(move |d| {
+            // Not the slow polls that a loaded machine may cause: the reports about pending
+            // tasks.
+            if matches!(
+                d,
+                Diagnostic::PendingTaskCancelled { .. } | Diagnostic::PendingTaskDropped { .. }
+            ) {
+                *sink.lock().unwrap() += 1;
+            }
+        })
         .build();
     runner
         .run(async {

@@ -113,7 +113,7 @@ fn fast_polls_are_not_reported() {
         })
         .unwrap();
     let seen = seen.lock().unwrap();
-    assert!(seen.is_empty(), "{seen:?}");
+    assert!(spawned_tasks_reports(&seen).is_empty(), "{seen:?}");
 }
 
 #[test]
@@ -211,7 +211,10 @@ fn a_poll_that_panics_is_reported_as_a_panic_not_as_slow() {
     runner.close(); // on a worker, the task may have run late
     let seen = seen.lock().unwrap();
     assert!(
-        matches!(seen.as_slice(), [Diagnostic::TaskPanicked { .. }]),
+        matches!(
+            spawned_tasks_reports(&seen).as_slice(),
+            [Diagnostic::TaskPanicked { .. }]
+        ),
         "{seen:?}"
     );
 }
@@ -243,12 +246,6 @@ fn slow_for(report: &Diagnostic, at_least: Duration) -> bool {
     matches!(report, Diagnostic::SlowPoll { elapsed, .. } if *elapsed >= at_least)
 }
 
-fn slow_polls(seen: &[Diagnostic]) -> Vec<&Diagnostic> {
-    seen.iter()
-        .filter(|d| matches!(d, Diagnostic::SlowPoll { .. }))
-        .collect()
-}
-
 /// A poll of the one-thread engine starts at the end of the poll before it on the thread: a
 /// cancelled task's destructor that blocks between two polls must not count as the next poll's.
 #[test]
@@ -274,7 +271,15 @@ fn a_blocking_destructor_between_polls_is_not_counted_as_the_next_poll() {
         })
         .unwrap();
     let seen = seen.lock().unwrap();
-    assert!(slow_polls(&seen).is_empty(), "{seen:?}");
+    // Counted into the next poll, the destructor's 80 ms would make it a slow one; a loaded
+    // machine may make any poll take 40 ms, far less often 70.
+    let reports = spawned_tasks_reports(&seen);
+    assert!(
+        !reports
+            .iter()
+            .any(|d| slow_for(d, Duration::from_millis(70))),
+        "{seen:?}"
+    );
 }
 
 /// Likewise for one of runner's own untracked jobs (the task that runs `Runner::executor`'s
@@ -298,10 +303,16 @@ fn untracked_work_between_polls_is_not_counted_as_the_next_poll() {
         })
         .unwrap();
     let seen = seen.lock().unwrap();
-    let slow = slow_polls(&seen);
-    assert_eq!(slow.len(), 1, "{seen:?}");
+    let reports = spawned_tasks_reports(&seen);
     assert!(
-        matches!(slow[0], Diagnostic::SlowPoll { task, .. } if task.is_main()),
+        !reports
+            .iter()
+            .any(|d| slow_for(d, Duration::from_millis(70))),
         "{seen:?}"
     );
+    let main_blocked = seen.iter().filter(|d| {
+        matches!(d, Diagnostic::SlowPoll { task, .. } if task.is_main())
+            && slow_for(d, Duration::from_millis(80))
+    });
+    assert_eq!(main_blocked.count(), 1, "{seen:?}");
 }

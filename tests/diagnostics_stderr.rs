@@ -31,6 +31,8 @@ fn child_misbehaves() {
 fn diagnostics_go_to_stderr_one_line_each() {
     let output = run_child_test("child_misbehaves", &[]);
     let mut lines = runner_lines(&output);
+    // A loaded machine may make a poll of the main future slow: those lines are not counted.
+    lines.retain(|line| !line.starts_with("runner: the main future run at "));
     let file = file!();
     // The watchdog reports the 60 ms poll while it runs, unless a loaded machine kept the
     // watchdog's thread from running until the poll was over.

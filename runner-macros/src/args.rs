@@ -463,7 +463,7 @@ mod tests {
         }
         // Too far from any argument, or valid for the other attribute: no guess.
         assert!(!error(Kind::Main, quote!(dbg = true)).contains("did you mean"));
-        assert!(error(Kind::Main, quote!(timeout = "1s")).starts_with("`timeout` applies"));
+        assert!(!error(Kind::Main, quote!(timeout = "1s")).contains("did you mean"));
     }
 
     #[test]
