@@ -3,8 +3,11 @@
 //! await panics naming the cancellation, which is not reported as a task panic.
 #![allow(clippy::async_yields_async)] // returning a task handle out of a run is the point
 
+use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::pin;
 use std::sync::{mpsc, Arc, Mutex};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use futures_lite::future;
@@ -38,6 +41,21 @@ fn assert_no_panic_reported(seen: &Mutex<Vec<Diagnostic>>) {
     );
 }
 
+/// Awaits `awaited`, and says so on `waiting` once its first poll is pending: the awaiter's
+/// waker is with the task by then, so what follows tests the wake, not a late first poll.
+async fn said_waiting<F: Future>(awaited: F, waiting: mpsc::Sender<()>) -> F::Output {
+    let mut awaited = pin!(awaited);
+    let mut waiting = Some(waiting);
+    future::poll_fn(move |cx| {
+        let poll = awaited.as_mut().poll(cx);
+        if let (Poll::Pending, Some(waiting)) = (&poll, waiting.take()) {
+            waiting.send(()).unwrap();
+        }
+        poll
+    })
+    .await
+}
+
 fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
     payload
         .downcast_ref::<String>()
@@ -50,12 +68,10 @@ fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
 fn a_plain_thread_waiting_on_a_task_wakes_when_its_runner_closes() {
     let mut runner = Runner::new();
     let task = pending_task(&mut runner);
-    let (started_tx, started_rx) = mpsc::channel();
-    let waiter = std::thread::spawn(move || {
-        started_tx.send(()).unwrap();
-        future::block_on(task.fallible())
-    });
-    started_rx.recv().unwrap();
+    let (waiting_tx, waiting_rx) = mpsc::channel();
+    let waiter =
+        std::thread::spawn(move || future::block_on(said_waiting(task.fallible(), waiting_tx)));
+    waiting_rx.recv().unwrap();
     runner.close();
     assert_eq!(waiter.join().unwrap(), None);
 }
@@ -125,14 +141,9 @@ fn cancel_on_a_cancelled_task_returns_none() {
 fn another_runner_awaiting_the_task_wakes() {
     let mut first = Runner::new();
     let task = pending_task(&mut first);
-    let (started_tx, started_rx) = mpsc::channel();
-    let other = std::thread::spawn(move || {
-        runner::run(async move {
-            started_tx.send(()).unwrap();
-            task.fallible().await
-        })
-    });
-    started_rx.recv().unwrap();
+    let (waiting_tx, waiting_rx) = mpsc::channel();
+    let other = std::thread::spawn(move || runner::run(said_waiting(task.fallible(), waiting_tx)));
+    waiting_rx.recv().unwrap();
     first.close();
     assert_eq!(other.join().unwrap(), Ok(None));
 }
@@ -179,7 +190,10 @@ fn a_local_task_handle_that_outlives_its_runner_completes_as_cancelled() {
     let task = runner
         .run(async { runner::spawn_local(future::pending::<u32>()) })
         .unwrap();
-    let waiter = std::thread::spawn(move || future::block_on(task.fallible()));
+    let (waiting_tx, waiting_rx) = mpsc::channel();
+    let waiter =
+        std::thread::spawn(move || future::block_on(said_waiting(task.fallible(), waiting_tx)));
+    waiting_rx.recv().unwrap();
     runner.close();
     assert_eq!(waiter.join().unwrap(), None);
 }
