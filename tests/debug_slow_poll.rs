@@ -146,12 +146,20 @@ fn slow_polls_on_worker_threads_are_reported() {
         .build();
     runner
         .run(async {
-            let tasks: Vec<_> = (0..4)
-                .map(|_| runner::spawn(async { std::thread::sleep(Duration::from_millis(50)) }))
-                .collect();
-            for t in tasks {
-                t.await;
-            }
+            // Two slow polls at once, each waiting to hear from the other: one of them runs
+            // on the worker.
+            let (a_says, a_heard) = std::sync::mpsc::channel();
+            let (b_says, b_heard) = std::sync::mpsc::channel();
+            let slow = |says: std::sync::mpsc::Sender<()>, heard: std::sync::mpsc::Receiver<()>| {
+                runner::spawn(async move {
+                    says.send(()).unwrap();
+                    let _ = heard.recv_timeout(Duration::from_secs(10));
+                    std::thread::sleep(Duration::from_millis(50));
+                })
+            };
+            let (a, b) = (slow(a_says, b_heard), slow(b_says, a_heard));
+            a.await;
+            b.await;
         })
         .unwrap();
     let seen = seen.lock().unwrap();
@@ -159,7 +167,7 @@ fn slow_polls_on_worker_threads_are_reported() {
     let tasks = seen
         .iter()
         .filter(|(d, _)| matches!(d, Diagnostic::SlowPoll { task, .. } if !task.is_main()));
-    assert_eq!(tasks.count(), 4, "{seen:?}");
+    assert_eq!(tasks.count(), 2, "{seen:?}");
     assert!(
         seen.iter()
             .any(|(_, thread)| thread.starts_with("runner-worker-")),
