@@ -234,3 +234,74 @@ fn a_destructor_that_panics_during_close_does_not_hang_close() {
         "{reports:?}"
     );
 }
+
+/// What a destructor that `close` runs finds when it spawns a task and a blocking job: both
+/// cancelled before they start.
+#[derive(Debug, PartialEq)]
+struct SpawnedDuringClose {
+    thread: Option<String>,
+    task_finished_at_once: bool,
+    job_finished_at_once: bool,
+    awaited: Option<u32>,
+}
+
+/// Spawns when dropped, and waits for what it spawned, as a destructor may.
+struct SpawnsAndWaits {
+    found: std::sync::mpsc::Sender<SpawnedDuringClose>,
+}
+
+impl Drop for SpawnsAndWaits {
+    fn drop(&mut self) {
+        let task = runner::spawn(async { 1 });
+        let task_finished_at_once = task.is_finished();
+        let job_finished_at_once = runner::spawn_blocking(|| 2).is_finished();
+        let awaited = futures_lite::future::block_on(task.fallible());
+        let thread = std::thread::current().name().map(str::to_owned);
+        let _ = self.found.send(SpawnedDuringClose {
+            thread,
+            task_finished_at_once,
+            job_finished_at_once,
+            awaited,
+        });
+    }
+}
+
+#[test]
+fn what_a_worker_local_destructor_spawns_during_close_is_cancelled_at_once() {
+    let (found, found_rx) = std::sync::mpsc::channel();
+    let guard = SpawnsAndWaits { found };
+    // On a thread of its own: a `close` that hangs fails the test instead of hanging it.
+    std::thread::spawn(move || {
+        let mut runner = Runner::builder().threads(2).build();
+        runner
+            .run(async move {
+                let (on, on_rx) = std::sync::mpsc::channel();
+                runner::spawn(async move {
+                    // A local task: the worker that runs this one cancels it as it stops.
+                    runner::spawn_local(async move {
+                        let _guard = guard;
+                        std::future::pending::<()>().await;
+                    })
+                    .detach();
+                    let _ = on.send(std::thread::current().name().map(str::to_owned));
+                })
+                .detach();
+                // Blocked here, the calling thread leaves the task to the worker.
+                on_rx.recv_timeout(Duration::from_secs(10)).unwrap()
+            })
+            .unwrap();
+        runner.close();
+    });
+    let found = found_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("close ran the destructor without hanging");
+    assert_eq!(
+        found,
+        SpawnedDuringClose {
+            thread: Some("runner-worker-1".into()),
+            task_finished_at_once: true,
+            job_finished_at_once: true,
+            awaited: None,
+        }
+    );
+}

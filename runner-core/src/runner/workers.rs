@@ -76,11 +76,14 @@ fn work(stop: &Stop, shared: Arc<Shared>, executor: Arc<Executor<'static>>) {
     let _tokio = tokio.enter();
     let local = LocalTasks::new();
     let _enter = current::enter(Current::new(
-        shared,
+        shared.clone(),
         Role::Driving(Engine::Executor(executor.clone(), local.clone())),
     ));
     async_io::block_on(executor.run(local.drive(stop.wait())));
-    // Still inside the runner: a destructor that spawns gets a task the runner cancels later.
+    // The runner is closing: the local tasks' destructors run here, and what they spawn is
+    // cancelled at once, as on the closing thread (a destructor that waited for it would wait
+    // for an executor that nobody runs any more).
+    let _closing = current::enter(Current::new(shared, Role::Closing));
     local.cancel_all();
 }
 
