@@ -294,3 +294,36 @@ fn a_poll_stuck_on_a_foreign_thread_that_runs_a_factorys_executor_is_reported() 
 // The channel the tests use (see the file for why it is not `async-channel`).
 #[path = "support/channel.rs"]
 mod async_channel;
+
+#[test]
+fn a_poll_stuck_on_a_worker_while_close_waits_for_it_is_reported_while_stuck() {
+    let (builder, reports, _) = builder(true);
+    // Longer than `run` takes to return, even on a busy machine: the poll becomes stuck while
+    // `close` waits for the worker.
+    let mut runner = builder
+        .threads(2)
+        .slow_poll_threshold(Duration::from_secs(1))
+        .build();
+    let (heard, heard_rx) = mpsc::channel();
+    let line = line!() + 5;
+    runner
+        .run(async {
+            let (started, started_rx) = mpsc::channel();
+            // Stuck until the watchdog has reported it.
+            runner::spawn(async move {
+                started.send(()).unwrap();
+                let _ = heard.send(reports.recv_timeout(PATIENCE));
+            })
+            .detach();
+            // Blocked here, the calling thread leaves the task to the worker.
+            started_rx.recv_timeout(PATIENCE).unwrap();
+        })
+        .unwrap();
+    // Joins the worker, whose poll returns once the report came.
+    runner.close();
+    let report = heard_rx.recv().unwrap().expect("a stuck-poll report");
+    let Diagnostic::StuckPoll { task, .. } = &report else {
+        panic!("{report:?}")
+    };
+    assert_eq!(task.spawned_at.line(), line, "{report:?}");
+}

@@ -75,7 +75,8 @@ pub(crate) fn watch(live: &Arc<LiveTasks>) {
     }
 }
 
-/// Stops watching a runner that is closing, so that its state is freed with its last handle.
+/// Stops watching a runner once `close` has cancelled its tasks and waited for its threads, so
+/// that its state is freed with its last handle.
 pub(crate) fn unwatch(live: &Arc<LiveTasks>) {
     let mut state = WATCHDOG.lock();
     let me = Arc::downgrade(live);
@@ -87,9 +88,7 @@ fn work() {
     let mut idle_since: Option<Stamp> = None;
     loop {
         let runners: Vec<Arc<LiveTasks>> = {
-            state
-                .runners
-                .retain(|r| r.upgrade().is_some_and(|r| !r.is_closing()));
+            state.runners.retain(|r| r.strong_count() > 0);
             state.runners.iter().filter_map(Weak::upgrade).collect()
         };
         if runners.is_empty() {

@@ -657,9 +657,6 @@ impl Started {
         let in_tokio = tokio_rt::in_foreign_context(current::with(|c| c.is_some()));
         self.shared.begin_closing();
         self.shared.time.close();
-        if let Some(live) = &self.shared.live {
-            watchdog::unwatch(live);
-        }
         if let Some(registry) = &self.shared.registry {
             // The executor may be shared: each task of this runner completes there as cancelled.
             if registry.begin_close() {
@@ -702,7 +699,10 @@ impl Started {
         }
         // The tasks are cancelled: debug mode's records go too. A task's handle still held keeps
         // its record's chunk, and the chunk what it needs of the records, until it is dropped.
+        // The watchdog watched until now: a poll stuck while `close` waits for it (a worker's,
+        // or a task's that `close` polls to cancel it) is reported while it is stuck.
         if let Some(live) = &shared.live {
+            watchdog::unwatch(live);
             live.forget_records();
         }
     }
