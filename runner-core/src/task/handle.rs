@@ -505,6 +505,12 @@ impl<T> Task<T> {
     /// Cancels the task and waits until its future is dropped; returns its output if it had
     /// finished already, `None` otherwise.
     ///
+    /// The runner drops the future on one of its threads, as it runs its tasks: a one-thread
+    /// runner between two runs does so when it next runs or closes (a runner with worker
+    /// threads at once), so `cancel` waits until then, as tokio's `abort` does on its
+    /// current-thread runtime. Blocking on it there from the runner's own thread would wait
+    /// forever.
+    ///
     /// # Examples
     ///
     /// ```
