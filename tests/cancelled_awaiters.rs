@@ -3,15 +3,16 @@
 //! await panics naming the cancellation, which is not reported as a task panic.
 #![allow(clippy::async_yields_async)] // returning a task handle out of a run is the point
 
-use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::pin;
 use std::sync::{mpsc, Arc, Mutex};
-use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use futures_lite::future;
 use runner::{diagnostic::Diagnostic, Runner, Task};
+
+#[path = "support/said_waiting.rs"]
+mod said_waiting;
+use said_waiting::said_waiting;
 
 /// A runner that leaves one task pending forever and hands its handle out.
 fn pending_task(runner: &mut Runner) -> Task<u32> {
@@ -39,21 +40,6 @@ fn assert_no_panic_reported(seen: &Mutex<Vec<Diagnostic>>) {
             .any(|d| matches!(d, Diagnostic::TaskPanicked { .. })),
         "{seen:?}"
     );
-}
-
-/// Awaits `awaited`, and says so on `waiting` once its first poll is pending: the awaiter's
-/// waker is with the task by then, so what follows tests the wake, not a late first poll.
-async fn said_waiting<F: Future>(awaited: F, waiting: mpsc::Sender<()>) -> F::Output {
-    let mut awaited = pin!(awaited);
-    let mut waiting = Some(waiting);
-    future::poll_fn(move |cx| {
-        let poll = awaited.as_mut().poll(cx);
-        if let (Poll::Pending, Some(waiting)) = (&poll, waiting.take()) {
-            waiting.send(()).unwrap();
-        }
-        poll
-    })
-    .await
 }
 
 fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {

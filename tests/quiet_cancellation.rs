@@ -2,10 +2,14 @@
 //! panic message: only code that nobody catches for it (a main future, a plain thread) prints one.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use futures_lite::future;
+
+#[path = "support/said_waiting.rs"]
+mod said_waiting;
+use said_waiting::said_waiting;
 
 #[test]
 fn only_an_uncaught_cancellation_reaches_the_panic_hook() {
@@ -22,9 +26,15 @@ fn only_an_uncaught_cancellation_reaches_the_panic_hook() {
             let awaited_by_job = runner::spawn(future::pending::<()>());
             let for_thread = runner::spawn(future::pending::<()>());
             // Another task and a blocking job await tasks that close will cancel.
-            runner::spawn(awaited).detach();
-            let job = runner::spawn_blocking(move || future::block_on(awaited_by_job));
-            runner::sleep(Duration::from_millis(50)).await;
+            let (waiting, waiting_rx) = mpsc::channel();
+            runner::spawn(said_waiting(awaited, waiting.clone())).detach();
+            let job = runner::spawn_blocking(move || {
+                future::block_on(said_waiting(awaited_by_job, waiting))
+            });
+            // Both wait before `close` (the calling thread blocks: the worker runs the task).
+            for _ in 0..2 {
+                waiting_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+            }
             (for_thread, job)
         })
         .unwrap();
