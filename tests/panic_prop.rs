@@ -282,11 +282,12 @@ fn a_group_cancelled_with_a_finished_member_whose_output_panics_on_drop_cancels_
     });
 }
 
-/// A panic payload whose destructor panics.
-struct PayloadBomb;
+/// A panic payload whose destructor counts that it ran, then panics.
+struct PayloadBomb(Arc<AtomicUsize>);
 
 impl Drop for PayloadBomb {
     fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
         panic!("the payload's destructor panicked");
     }
 }
@@ -295,15 +296,17 @@ impl Drop for PayloadBomb {
 fn a_panic_whose_payload_panics_on_drop_when_nobody_takes_it_takes_nothing_down() {
     quiet_panics();
     groups::on_every_runner(|| async {
-        runner::spawn(async { std::panic::panic_any(PayloadBomb) }).detach();
-        runner::spawn_blocking(|| std::panic::panic_any(PayloadBomb)).detach();
-        let finished = runner::spawn(async { std::panic::panic_any(PayloadBomb) });
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let bomb = || PayloadBomb(dropped.clone());
+        let (first, second, third) = (bomb(), bomb(), bomb());
+        runner::spawn(async { std::panic::panic_any(first) }).detach();
+        runner::spawn_blocking(|| std::panic::panic_any(second)).detach();
+        let finished = runner::spawn(async { std::panic::panic_any(third) });
         while !finished.is_finished() {
             runner::yield_now().await;
         }
         drop(finished);
-        // The detached ones have panicked and been dropped by then (they run at once).
-        runner::sleep(Duration::from_millis(20)).await;
+        until("the three payloads dropped", || dropped.load(SeqCst) == 3).await;
         assert_eq!(runner::spawn(async { 5 }).await, 5);
     });
 }
