@@ -12,6 +12,8 @@
 //!   queue first.
 //! - The scheduler is a future ([`Scheduler::drive`]) around the main future, so that whichever
 //!   `block_on` parks the thread drives it.
+//! - Idle, it gives back what a burst of tasks grew its run queue and its list of pending tasks
+//!   to, beyond [`KEEP_WHEN_IDLE`] entries.
 //!
 //! Closing: a task leaves its waker in a list the first time it is pending (one that finishes in
 //! its first poll never does), through its [`ListKey`]: a spawned task's wrapper holds the key
@@ -53,6 +55,10 @@ const BUDGET: u32 = 256;
 const INJECT_INTERVAL: u32 = 31;
 /// Polls in a row that the LIFO slot may take.
 const LIFO_CAP: u32 = 3;
+/// Room the run queue and the list of pending tasks keep once idle: what a burst of tasks
+/// grew beyond this goes back to the allocator, rather than staying with the runner until it
+/// closes.
+const KEEP_WHEN_IDLE: usize = 4096;
 
 thread_local! {
     /// The scheduler whose `drive` runs on this thread (or that is closing here).
@@ -96,6 +102,8 @@ pub(crate) struct Scheduler {
     in_task: Cell<bool>,
     /// A waker of every task that has been pending, for `cancel_all`.
     pending: RefCell<Slab<Waker>>,
+    /// The list's capacity after `trim` last shrank it.
+    pending_trimmed_at: Cell<usize>,
     /// A debug-mode poll ran since the loop last told the clock to forget its stamp: without
     /// debug mode there is never a stamp to forget, and the loop does not touch the clock.
     stamped: Cell<bool>,
@@ -185,6 +193,7 @@ impl Scheduler {
             driving: Cell::new(false),
             in_task: Cell::new(false),
             pending: RefCell::new(Slab::new()),
+            pending_trimmed_at: Cell::new(0),
             stamped: Cell::new(false),
         })
     }
@@ -302,6 +311,22 @@ impl Scheduler {
             waiting: None,
             entered: None,
             main,
+        }
+    }
+
+    /// Gives back the memory that a burst of tasks grew the run queue to (it is empty when
+    /// idle), and the list of pending tasks past its last entry, once each time the list has
+    /// grown (which keeps the list's keys, and costs a pass over the list).
+    fn trim(&self) {
+        let mut queue = self.queue.borrow_mut();
+        if queue.capacity() > KEEP_WHEN_IDLE {
+            queue.shrink_to(KEEP_WHEN_IDLE);
+        }
+        let mut pending = self.pending.borrow_mut();
+        let capacity = pending.capacity();
+        if capacity > KEEP_WHEN_IDLE && capacity != self.pending_trimmed_at.get() {
+            pending.shrink_to_fit();
+            self.pending_trimmed_at.set(pending.capacity());
         }
     }
 
@@ -620,6 +645,7 @@ where
                 // Idle: the queues are empty. A wake from now on wakes `block_on`.
                 None => {
                     scheduler.driving.set(false);
+                    scheduler.trim();
                     let Some(waiting) = (this.on_idle)(cx.waker(), Woke(scheduler)) else {
                         return Poll::Pending;
                     };
