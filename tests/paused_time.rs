@@ -544,6 +544,32 @@ fn a_sleep_outliving_its_runner_waits_in_real_time() {
 }
 
 #[test]
+fn a_sleep_outliving_its_runner_is_not_taken_for_a_later_runners() {
+    // Several rounds: a later runner often gets the memory of the one dropped before it, and a
+    // sleep that named its runner by address took that runner's paused clock for its own.
+    for _ in 0..3 {
+        let sleep = Builder::new()
+            .threads(1)
+            .build()
+            .run(async { Some(runner::sleep(Duration::from_millis(100))) })
+            .unwrap()
+            .unwrap();
+        let mut later = paused();
+        let real = later
+            .run(async move {
+                let real = Instant::now();
+                sleep.await;
+                real.elapsed()
+            })
+            .unwrap();
+        assert!(
+            real >= Duration::from_millis(100),
+            "slept {real:?} of 100 ms"
+        );
+    }
+}
+
+#[test]
 fn unpaused_timers_fire_while_the_main_thread_is_busy() {
     let mut runner = Builder::new().threads(2).build();
     runner

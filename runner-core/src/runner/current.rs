@@ -97,14 +97,14 @@ impl Current {
 
 thread_local! {
     static CURRENT: RefCell<Option<Current>> = const { RefCell::new(None) };
-    /// The address of the current runner's `Time` (0: none), beside `CURRENT`: what a deadline
+    /// The number of the current runner's clock (0: none), beside `CURRENT`: what a deadline
     /// needs of its runner while every clock is the real one, read without a borrow.
-    static CURRENT_TIME: Cell<usize> = const { Cell::new(0) };
+    static CURRENT_TIME: Cell<u64> = const { Cell::new(0) };
 }
 
 /// Makes `current` this thread's runner until the guard drops, then restores the one before.
 pub(crate) fn enter(current: Current) -> EnterGuard {
-    let time = Arc::as_ptr(&current.shared.time) as usize;
+    let time = current.shared.time.id();
     EnterGuard {
         previous: CURRENT.with(|c| c.replace(Some(current))),
         previous_time: CURRENT_TIME.with(|t| t.replace(time)),
@@ -113,7 +113,7 @@ pub(crate) fn enter(current: Current) -> EnterGuard {
 
 pub(crate) struct EnterGuard {
     previous: Option<Current>,
-    previous_time: usize,
+    previous_time: u64,
 }
 
 impl Drop for EnterGuard {
@@ -125,10 +125,10 @@ impl Drop for EnterGuard {
     }
 }
 
-/// The address of the current runner's time (0 outside any runner): `with`'s answer to
-/// `Arc::as_ptr(&c.shared.time)`, for a deadline.
+/// The number of the current runner's clock (0 outside any runner): `with`'s answer to
+/// `c.shared.time.id()`, for a deadline.
 #[inline]
-pub(crate) fn time_address() -> usize {
+pub(crate) fn time_id() -> u64 {
     CURRENT_TIME.with(Cell::get)
 }
 

@@ -10,7 +10,7 @@ use std::any::Any;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
@@ -38,6 +38,10 @@ pub(crate) trait Spawner: Send + Sync {
 /// clock is the real one, and a deadline needs no look at its runner's (see `deadline.rs`).
 static ANY_SHIFTED: AtomicBool = AtomicBool::new(false);
 
+/// The next clock's number (0 is no clock's): a deadline names its runner's clock by a number
+/// that no later clock takes, where an address could be a later runner's.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
 /// Whether every runner's clock in the process is still the real one.
 #[inline]
 pub(crate) fn all_real() -> bool {
@@ -46,6 +50,7 @@ pub(crate) fn all_real() -> bool {
 
 /// One runner's time.
 pub(crate) struct Time {
+    id: u64,
     clock: Mutex<Clock>,
     /// Whether the clock ever left the real one: until then `now` is `Instant::now()`, lock-free.
     shifted: AtomicBool,
@@ -71,6 +76,7 @@ impl Time {
     pub(crate) fn new(unpausable: Option<Unpausable>) -> Time {
         let now = Instant::now();
         Time {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             clock: Mutex::new(Clock {
                 paused: false,
                 base: now,
@@ -85,6 +91,12 @@ impl Time {
             mode_waker: Mutex::new(None),
             barrier: OnceLock::new(),
         }
+    }
+
+    /// This clock's number, never 0 and never another clock's.
+    #[inline]
+    pub(crate) fn id(&self) -> u64 {
+        self.id
     }
 
     /// The runner's clock.

@@ -4,9 +4,10 @@
 //! It binds to the runner current when it is made, and waits in that runner's timer queue;
 //! outside any runner (or once that runner has closed) it waits on an async-io `Timer`, in real
 //! time. Made while its runner's clock is the real one, it reads the real clock and keeps only
-//! the runner's address until it first waits (a timeout around a ready future never does), so
-//! that it costs one clock reading and no reference count; while no runner's clock ever left
-//! the real one, that address comes from a thread-local cell, without a look at the runner.
+//! the number of the runner's clock until it first waits (a timeout around a ready future never
+//! does), so that it costs one clock reading and no reference count; while no runner's clock
+//! ever left the real one, that number comes from a thread-local cell, without a look at the
+//! runner. A number, not an address: a runner made after this one closed may have its address.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -28,9 +29,10 @@ enum Clock {
     /// Boxed: a deadline outside any runner is rare, and a `Timer` would make every `Sleep` and
     /// `Timeout` four words larger.
     Real(Option<Box<Timer>>),
-    /// Made in the runner at this address while its clock was the real one: bound to it when
-    /// first needed, if it is current then (else the real clock, which its clock was).
-    Unbound(usize),
+    /// Made in the runner whose clock has this number ([`Time::id`]) while that clock was the
+    /// real one: bound to it when first needed, if it is current then (else the real clock,
+    /// which its clock was).
+    Unbound(u64),
     /// With the key of the registration in the runner's queue, once polled.
     Runner(Arc<Time>, Option<u64>),
 }
@@ -40,17 +42,17 @@ impl Clock {
     /// one; otherwise the current runner's, unbound; the real one outside any runner.
     #[inline]
     fn current() -> Clock {
-        // While no runner's clock ever left the real one, the runner's address is all it takes,
+        // While no runner's clock ever left the real one, the clock's number is all it takes,
         // from one cell.
         if clock::all_real() {
-            return match current::time_address() {
+            return match current::time_id() {
                 0 => Clock::Real(None),
-                address => Clock::Unbound(address),
+                id => Clock::Unbound(id),
             };
         }
         current::with(|c| match c {
             Some(c) if c.shared.time.is_shifted() => Clock::Runner(c.shared.time.clone(), None),
-            Some(c) => Clock::Unbound(Arc::as_ptr(&c.shared.time) as usize),
+            Some(c) => Clock::Unbound(c.shared.time.id()),
             None => Clock::Real(None),
         })
     }
@@ -85,9 +87,9 @@ impl Deadline {
 
     /// Binds an unbound deadline to its runner, or to the real clock if that is not current.
     fn bind(&mut self) {
-        if let Clock::Unbound(address) = self.clock {
+        if let Clock::Unbound(id) = self.clock {
             self.clock = match current_time() {
-                Some(time) if Arc::as_ptr(&time) as usize == address => Clock::Runner(time, None),
+                Some(time) if time.id() == id => Clock::Runner(time, None),
                 _ => Clock::Real(None),
             };
         }
@@ -102,8 +104,8 @@ impl Deadline {
         match &self.clock {
             Clock::Runner(time, _) => time.now(),
             Clock::Unbound(_) if clock::all_real() => Instant::now(),
-            Clock::Unbound(address) => current::with(|c| match c {
-                Some(c) if Arc::as_ptr(&c.shared.time) as usize == *address => c.shared.time.now(),
+            Clock::Unbound(id) => current::with(|c| match c {
+                Some(c) if c.shared.time.id() == *id => c.shared.time.now(),
                 _ => Instant::now(),
             }),
             Clock::Real(_) => Instant::now(),
