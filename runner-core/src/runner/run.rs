@@ -207,7 +207,9 @@ impl Runner {
     /// thread (see [`Builder::tokio`]). Called inside a tokio runtime (a tokio task, or tokio's
     /// `block_on`), `run` keeps that runtime instead: tokio calls in the future go to it, and on a
     /// worker of a multi-thread runtime the run first hands the worker's queue to another thread
-    /// (`tokio::task::block_in_place`). The run still blocks the calling thread until it returns.
+    /// (`tokio::task::block_in_place`). The run still blocks the calling thread until it returns:
+    /// on a current-thread runtime that thread drives tokio's timers and I/O, which then never
+    /// fire inside the run (run the runner on a thread of its own there).
     ///
     /// While the future is pending, the first Ctrl-C drops it and `run` returns
     /// [`RunError::Interrupted`]; a second one ends the process. This holds on the process's

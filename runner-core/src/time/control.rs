@@ -132,12 +132,15 @@ pub fn resume() {
 }
 
 /// Moves the current runner's paused clock forward by exactly `duration`, the way sleeping
-/// would: one deadline at a time.
+/// would: one deadline at a time. A duration too long to add to the clock (such as
+/// `Duration::MAX`) moves it about thirty years, the far end that [`sleep`](crate::sleep) and
+/// [`timeout`](crate::timeout) use for such durations too.
 ///
 /// It first lets the runnable tasks run once, so that the timers they are about to set are
 /// known. Then at each step the clock moves to the next timer's deadline (at most the end),
-/// fires the timers due then, and lets the tasks they woke run once before the next step. It returns when the
-/// clock shows its start plus `duration`; it does not wait for tasks to finish or go idle.
+/// fires the timers due then, and lets the tasks they woke run once before the next step. It
+/// returns when the clock shows its start plus `duration`; it does not wait for tasks to finish
+/// or go idle.
 /// Prefer [`sleep`](crate::sleep), which lets the runner advance the clock by itself.
 ///
 /// # Examples
