@@ -471,3 +471,35 @@ fn a_runner_closed_inside_a_tokio_runtime_does_not_panic() {
     });
     assert!(waited < Duration::from_millis(1500), "waited {waited:?}");
 }
+
+/// Spawns a task of the runner when dropped, and says whether that task had finished at once.
+struct SpawnsOnTheRunner(std::sync::mpsc::Sender<bool>);
+
+impl Drop for SpawnsOnTheRunner {
+    fn drop(&mut self) {
+        let spawned = std::panic::catch_unwind(|| runner::spawn(std::future::pending::<()>()));
+        // A panic ("outside a runner") would leave the channel without a message.
+        if let Ok(task) = spawned {
+            let _ = self.0.send(task.is_finished());
+        }
+    }
+}
+
+#[test]
+fn what_a_tokio_tasks_destructor_spawns_during_close_is_cancelled_at_once() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut runner = Runner::new();
+    runner
+        .run(async move {
+            let guard = SpawnsOnTheRunner(tx);
+            tokio::spawn(async move {
+                let _guard = guard;
+                std::future::pending::<()>().await
+            });
+            tokio::task::yield_now().await;
+        })
+        .unwrap();
+    // tokio drops the task as the runner closes.
+    runner.close();
+    assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok(true));
+}

@@ -695,7 +695,12 @@ impl Started {
             true => Duration::ZERO,
             false => shutdown_timeout.saturating_sub(begun.elapsed()),
         };
-        let threads = tokio.shut_down(timeout);
+        let threads = {
+            // tokio drops its pending tasks here: what their destructors spawn on the runner is
+            // cancelled at once, as for the runner's own tasks.
+            let _closing = current::enter(Current::new(shared.clone(), Role::Closing));
+            tokio.shut_down(timeout)
+        };
         if threads > 0 {
             shared.report(Diagnostic::TokioBlockingJobsLeftRunning { threads, timeout });
         }
