@@ -22,9 +22,10 @@
 //! wrapper drops its future and completes as cancelled, on the closing thread, until none is
 //! left.
 //!
-//! Each task carries runner's [`Meta`] (its number and spawn site), or in debug mode a
-//! [`TrackedMeta`] (with the record's handle too), as async-task's metadata, in the task's own
-//! allocation, so that its handle is two words; the queues hold either kind ([`Job`]). The
+//! Each task carries runner's [`Meta`] (its number and spawn site, and its scheduler's
+//! [`Remote`]), or in debug mode a [`TrackedMeta`] (with the record's handle too), as
+//! async-task's metadata, in the task's own allocation, so that its handle is two words and its
+//! schedule function captures nothing; the queues hold either kind ([`Job`]). The
 //! scheduler names the task it runs or drops for the task's wrapper ([`TaskMeta::enter`]),
 //! which keeps no copy.
 
@@ -44,6 +45,7 @@ use pin_project_lite::pin_project;
 use slab::Slab;
 
 use crate::debug::clock::forget_poll_end;
+pub(crate) use crate::task::handle::{Job, Remote};
 use crate::task::handle::{Meta, TaskMeta, TrackedMeta};
 
 type Runnable<M> = async_task::Runnable<M>;
@@ -66,25 +68,6 @@ thread_local! {
     /// `cancel_all` is running tasks on this thread, each to drop its future and complete as
     /// cancelled.
     static CANCELLING: Cell<bool> = const { Cell::new(false) };
-}
-
-/// What the queues hold: a task (of either kind of metadata), or, in the local queue, the turn
-/// of the main future (which waits its turn as a task does, so that its `yield_now` lets the
-/// tasks run).
-pub(crate) enum Job {
-    Task(Runnable<Meta>),
-    /// A task that debug mode tracks.
-    Tracked(Runnable<TrackedMeta>),
-    Main,
-}
-
-/// The part of a scheduler that other threads (wakers, blocking jobs) reach.
-pub(crate) struct Remote {
-    inject: ConcurrentQueue<Job>,
-    /// The main future was woken from another thread.
-    main_woken: AtomicBool,
-    /// The waker of the `block_on` that drives the scheduler.
-    driver: AtomicWaker,
 }
 
 /// A runner's scheduler, on the thread that owns the runner.
@@ -110,25 +93,34 @@ pub(crate) struct Scheduler {
 }
 
 impl Remote {
+    /// The schedule function of every task of the one-thread engine: it captures nothing (see
+    /// [`Meta`]), and finds the task's scheduler in its metadata.
     #[inline(always)]
-    fn schedule<M: Queued>(self: &Arc<Self>, runnable: Runnable<M>, info: ScheduleInfo) {
-        runnable.metadata().woken();
-        let job = M::job(runnable);
-        // This scheduler, if it is the one active on this thread (a small closure, so that the
-        // thread-local access inlines).
+    fn schedule<M: Queued>(runnable: Runnable<M>, info: ScheduleInfo) {
+        let meta = runnable.metadata();
+        meta.woken();
+        let home = meta.home().map_or(std::ptr::null(), Arc::as_ptr);
+        // The task's scheduler, if it is the one active on this thread (a small closure, so
+        // that the thread-local access inlines).
         let here = ACTIVE
             .try_with(|active| {
                 let active = active.borrow();
                 active
                     .as_ref()
-                    .filter(|scheduler| Arc::ptr_eq(&scheduler.remote, self))
+                    .filter(|scheduler| Arc::as_ptr(&scheduler.remote) == home)
                     .cloned()
             })
             .ok()
             .flatten();
         match here {
-            Some(scheduler) => scheduler.push_woken(job, info.woken_while_running),
-            None => self.inject(job),
+            Some(scheduler) => {
+                scheduler.push_woken(M::job(runnable), info.woken_while_running);
+            }
+            None => {
+                let home = meta.home().cloned();
+                let home = home.unwrap_or_else(|| unreachable!("the engine's tasks have a home"));
+                home.inject(M::job(runnable));
+            }
         }
     }
 
@@ -168,12 +160,10 @@ impl Remote {
         F::Output: Send + 'static,
         M: Queued,
     {
-        let remote = self.clone();
         let builder = async_task::Builder::new().propagate_panic(true);
-        builder.metadata(meta).spawn(
-            |_| future,
-            WithInfo(move |r, info| remote.schedule(r, info)),
-        )
+        builder
+            .metadata(meta.homed(self.clone()))
+            .spawn(|_| future, WithInfo(Remote::schedule::<M>))
     }
 }
 
@@ -230,14 +220,10 @@ impl Scheduler {
         F::Output: 'static,
         M: Queued,
     {
-        let remote = self.remote.clone();
         let (runnable, task) = async_task::Builder::new()
             .propagate_panic(true)
-            .metadata(meta)
-            .spawn_local(
-                |_| future,
-                WithInfo(move |r, info| remote.schedule(r, info)),
-            );
+            .metadata(meta.homed(self.remote.clone()))
+            .spawn_local(|_| future, WithInfo(Remote::schedule::<M>));
         self.push_spawned(M::job(runnable));
         task
     }

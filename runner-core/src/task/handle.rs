@@ -5,7 +5,12 @@ use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::task::{Context, Poll};
+
+use atomic_waker::AtomicWaker;
+use concurrent_queue::ConcurrentQueue;
 
 use crate::debug::diagnostic::TaskInfo;
 use crate::debug::snapshot::Handle;
@@ -245,19 +250,51 @@ impl<T> Drop for Outcome<T> {
 }
 
 /// What runner keeps of a task beside its future, as async-task's metadata: its number and
-/// spawn site in one word ([`PackedInfo`]), so that a task of the one-thread engine costs little
-/// more than one of `async-executor`.
-pub(crate) struct Meta(PackedInfo);
+/// spawn site in one word ([`PackedInfo`]), and for a task of the one-thread engine the
+/// scheduler it goes back to when woken. The scheduler is here rather than in the task's
+/// schedule function, which captures nothing: async-task takes a reference to the task around
+/// each call of a schedule function that captures something (two atomic read-modify-writes a
+/// wake), and the task's allocation is the same size either way.
+pub(crate) struct Meta {
+    info: PackedInfo,
+    // `None`: a blocking job, or a task cancelled before it starts, whose schedule function is
+    // their own.
+    home: Option<Arc<Remote>>,
+}
 
-// What the memory target of the one-thread engine's tasks rests on (`task/sites.rs`).
-const _: () = assert!(std::mem::size_of::<Meta>() == 8);
+// What the memory target of the one-thread engine's tasks rests on (`task/sites.rs`): the
+// name's word and the scheduler's pointer, which a schedule function would hold otherwise.
+const _: () = assert!(std::mem::size_of::<Meta>() == 8 + std::mem::size_of::<usize>());
 
-/// The metadata of a task that debug mode tracks: its name, and the record that hears when the
-/// engine schedules the task and when the handle lets it go on purpose. Debug mode's tasks carry
-/// it in their own allocation, so that tracking a task allocates nothing beside it.
+/// The metadata of a task that debug mode tracks: its name, the record that hears when the
+/// engine schedules the task and when the handle lets it go on purpose, and its scheduler (see
+/// [`Meta`]). Debug mode's tasks carry it in their own allocation, so that tracking a task
+/// allocates nothing beside it.
 pub(crate) struct TrackedMeta {
     info: PackedInfo,
     handle: Handle,
+    home: Option<Arc<Remote>>,
+}
+
+/// What the one-thread engine's queues hold: a task (of either kind of metadata), or, in the
+/// local queue, the turn of the main future (which waits its turn as a task does, so that its
+/// `yield_now` lets the tasks run). Here, beside the metadata that points to a [`Remote`].
+pub(crate) enum Job {
+    Task(async_task::Runnable<Meta>),
+    /// A task that debug mode tracks.
+    Tracked(async_task::Runnable<TrackedMeta>),
+    Main,
+}
+
+/// The part of a one-thread engine's scheduler that other threads (wakers, blocking jobs)
+/// reach, and that its tasks' metadata points to; the scheduler (`runner/scheduler.rs`) is what
+/// uses it.
+pub(crate) struct Remote {
+    pub(crate) inject: ConcurrentQueue<Job>,
+    /// The main future was woken from another thread.
+    pub(crate) main_woken: AtomicBool,
+    /// The waker of the `block_on` that drives the scheduler.
+    pub(crate) driver: AtomicWaker,
 }
 
 /// What the one-thread engine and a handle need of a task's metadata, of either kind.
@@ -283,6 +320,12 @@ pub(crate) trait TaskMeta: Send + Sync + Sized + 'static {
 
     /// The task's name as the metadata keeps it.
     fn packed(&self) -> PackedInfo;
+
+    /// The one-thread engine's scheduler the task goes back to when woken.
+    fn home(&self) -> Option<&Arc<Remote>>;
+
+    /// The same metadata, for a task of `home`'s.
+    fn homed(self, home: Arc<Remote>) -> Self;
 }
 
 thread_local! {
@@ -293,12 +336,12 @@ thread_local! {
 
 impl Meta {
     pub(crate) fn new(info: TaskInfo) -> Meta {
-        Meta(PackedInfo::pack(info))
+        Meta::packed(PackedInfo::pack(info))
     }
 
     /// The metadata of a task named `info`, packed already.
     pub(crate) fn packed(info: PackedInfo) -> Meta {
-        Meta(info)
+        Meta { info, home: None }
     }
 
     /// The metadata of a task of runner's own, which nobody awaits: numbered 0, like a main
@@ -311,12 +354,24 @@ impl Meta {
 
 impl TaskMeta for Meta {
     fn info(&self) -> TaskInfo {
-        self.0.unpack()
+        self.info.unpack()
     }
 
     #[inline]
     fn packed(&self) -> PackedInfo {
-        self.0
+        self.info
+    }
+
+    #[inline]
+    fn home(&self) -> Option<&Arc<Remote>> {
+        self.home.as_ref()
+    }
+
+    fn homed(self, home: Arc<Remote>) -> Meta {
+        Meta {
+            home: Some(home),
+            ..self
+        }
     }
 
     fn into_handle<T>(task: async_task::Task<Outcome<T>, Meta>) -> Task<T> {
@@ -328,7 +383,11 @@ impl TaskMeta for Meta {
 
 impl TrackedMeta {
     pub(crate) fn new(info: PackedInfo, handle: Handle) -> TrackedMeta {
-        TrackedMeta { info, handle }
+        TrackedMeta {
+            info,
+            handle,
+            home: None,
+        }
     }
 }
 
@@ -345,6 +404,18 @@ impl TaskMeta for TrackedMeta {
     #[inline]
     fn woken(&self) {
         self.handle.woken();
+    }
+
+    #[inline]
+    fn home(&self) -> Option<&Arc<Remote>> {
+        self.home.as_ref()
+    }
+
+    fn homed(self, home: Arc<Remote>) -> TrackedMeta {
+        TrackedMeta {
+            home: Some(home),
+            ..self
+        }
     }
 
     fn let_go(&self) {
