@@ -1,5 +1,7 @@
 //! The handle of a spawned task: [`Task`], and [`FallibleTask`] for awaiting a task that may be
-//! cancelled.
+//! cancelled. Beside them, what a task carries for its handle and its engine: its metadata
+//! ([`Meta`], [`TrackedMeta`]), and the one-thread engine's [`Remote`] and [`Job`] that the
+//! metadata points to, here so that the scheduler imports them rather than the other way round.
 
 use std::cell::Cell;
 use std::fmt;
@@ -257,8 +259,8 @@ impl<T> Drop for Outcome<T> {
 /// wake), and the task's allocation is the same size either way.
 pub(crate) struct Meta {
     info: PackedInfo,
-    // `None`: a blocking job, or a task cancelled before it starts, whose schedule function is
-    // their own.
+    // `None`: a blocking job, or a task cancelled before it starts, each with a schedule
+    // function of its own.
     home: Option<Arc<Remote>>,
 }
 
