@@ -548,6 +548,8 @@ fn a_sleep_outliving_its_runner_is_not_taken_for_a_later_runners() {
     // Several rounds: a later runner often gets the memory of the one dropped before it, and a
     // sleep that named its runner by address took that runner's paused clock for its own.
     for _ in 0..3 {
+        // Before the sleep is made: its deadline is 100 ms after a later instant.
+        let made = Instant::now();
         let sleep = Builder::new()
             .threads(1)
             .build()
@@ -555,13 +557,8 @@ fn a_sleep_outliving_its_runner_is_not_taken_for_a_later_runners() {
             .unwrap()
             .unwrap();
         let mut later = paused();
-        let real = later
-            .run(async move {
-                let real = Instant::now();
-                sleep.await;
-                real.elapsed()
-            })
-            .unwrap();
+        later.run(sleep).unwrap();
+        let real = made.elapsed();
         assert!(
             real >= Duration::from_millis(100),
             "slept {real:?} of 100 ms"
