@@ -69,7 +69,7 @@ where
         let info = PackedInfo::pack(info);
         return Spawned::stillborn(async move { Outcome::done(f()) }, info).start();
     };
-    let key = shared.blocking.job_spawned(info);
+    let schedule = shared.blocking.job_spawned(info);
     let mut context = context::copy_current();
     let job = {
         let shared = shared.clone();
@@ -97,7 +97,7 @@ where
     let (runnable, task) = async_task::Builder::new()
         .propagate_panic(true)
         .metadata(Meta::new(info))
-        .spawn(|_| job, shared.blocking.scheduler(key));
+        .spawn(|_| job, schedule);
     runnable.schedule();
     Task::new(task)
 }

@@ -74,19 +74,17 @@ struct State {
 }
 
 impl BlockingJobs {
-    /// Lists a new job; returns its key for `scheduler`.
-    pub(crate) fn job_spawned(&self, info: TaskInfo) -> usize {
-        let pool = self.pool.get_or_init(Arc::default);
-        pool.lock().jobs.insert(Job {
+    /// Lists a new job; returns what schedules it on this runner's threads: the job's task's
+    /// schedule function.
+    pub(crate) fn job_spawned(
+        &self,
+        info: TaskInfo,
+    ) -> impl Fn(Runnable<Meta>) + Send + Sync + 'static {
+        let pool = self.pool.get_or_init(Arc::default).clone();
+        let key = pool.lock().jobs.insert(Job {
             info,
             started: None,
-        })
-    }
-
-    /// What schedules the job listed under `key` on this runner's threads: the job's task's
-    /// schedule function.
-    pub(crate) fn scheduler(&self, key: usize) -> impl Fn(Runnable<Meta>) + Send + Sync + 'static {
-        let pool = self.pool.get_or_init(Arc::default).clone();
+        });
         move |runnable| Pool::schedule(&pool, runnable, key)
     }
 
